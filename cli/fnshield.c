@@ -1,0 +1,175 @@
+/*
+ * fnshield — the command-line tool.
+ *
+ *   fnshield check [FILE]
+ *       Validate a policy file, or with no FILE the configuration in the environment
+ *       (FNSHIELD_POLICY / FNSHIELD_POLICY_FILE / FNSHIELD_MODE) exactly as the library will
+ *       read it. Exit 0, or 78 with every error as a "fnshield":"error" line on stderr.
+ *   fnshield run [--policy FILE] [--mode alert|block] -- CMD [ARG...]
+ *       Run a command under the shim: for trying a policy on a laptop or in CI.
+ */
+#include "config.h"
+#include "logline.h"
+#include "state.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* logline.c reports the process it runs in; in the CLI that is the CLI. */
+struct shim_state g_shim;
+
+#define EX_USAGE 64
+#define EX_CONFIG 78
+
+static int usage(void)
+{
+	fputs("usage: fnshield check [FILE]\n"
+	      "       fnshield run [--policy FILE] [--mode alert|block] -- CMD [ARG...]\n",
+	      stderr);
+	return EX_USAGE;
+}
+
+static void print_errors(const struct fs_errors *errs, const char *source, int all)
+{
+	int n = errs->count < FS_MAX_ERRORS ? errs->count : FS_MAX_ERRORS;
+	for (int i = 0; i < (all ? n : 1); i++) {
+		const struct fs_error *e = &errs->e[i];
+		char msg[512];
+		snprintf(msg, sizeof msg, "invalid fnshield configuration: %s", e->message);
+		log_error(msg, e->path[0] ? e->path : NULL, e->line, e->column, source);
+	}
+	if (all && errs->count > n)
+		fprintf(stderr, "fnshield: %d more errors not shown\n", errs->count - n);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct fs_config cfg;
+	struct fs_errors errs;
+	char source[PATH_MAX + 8] = "";
+	int r;
+	if (argc > 2)
+		return usage();
+	if (argc == 2) {
+		snprintf(source, sizeof source, "file:%s", argv[1]);
+		r = fs_config_load_file(argv[1], getenv("FNSHIELD_MODE"), &cfg, &errs);
+	} else {
+		const char *file = getenv("FNSHIELD_POLICY_FILE");
+		if (file)
+			snprintf(source, sizeof source, "file:%s", file);
+		else if (getenv("FNSHIELD_POLICY"))
+			snprintf(source, sizeof source, "env:FNSHIELD_POLICY");
+		r = fs_config_load(getenv("FNSHIELD_POLICY"), file, getenv("FNSHIELD_MODE"), NULL,
+				   &cfg, &errs);
+	}
+	if (r < 0) {
+		print_errors(&errs, source[0] ? source : NULL, 1);
+		return EX_CONFIG;
+	}
+	fs_config_source_name(&cfg, source, sizeof source);
+	printf("fnshield: policy ok: %s, mode %s, sha256 %s\n", source,
+	       cfg.mode == FS_MODE_BLOCK ? "block" : "alert", cfg.digest);
+	fs_config_free(&cfg);
+	return 0;
+}
+
+/* libfnshield.so next to this binary (build/), or in ../lib (the layer's /opt/fnshield). */
+static int find_library(char *out, size_t cap)
+{
+	const char *env = getenv("FNSHIELD_LIB");
+	if (env)
+		return snprintf(out, cap, "%s", env) < (int)cap && access(out, R_OK) == 0;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	*slash = 0;
+	static const char *const rel[] = {"/libfnshield.so", "/../lib/libfnshield.so"};
+	for (size_t i = 0; i < 2; i++) {
+		char p[PATH_MAX + 32];
+		snprintf(p, sizeof p, "%s%s", exe, rel[i]);
+		if (realpath(p, out) && access(out, R_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	int i = 1;
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else if (!strcmp(argv[i], "--policy") && i + 1 < argc) {
+			char abs[PATH_MAX];
+			const char *p = argv[++i];
+			setenv("FNSHIELD_POLICY_FILE", realpath(p, abs) ? abs : p, 1);
+			unsetenv("FNSHIELD_POLICY");
+		} else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
+			setenv("FNSHIELD_MODE", argv[++i], 1);
+		} else if (argv[i][0] == '-') {
+			return usage();
+		} else {
+			break;
+		}
+	}
+	if (i >= argc)
+		return usage();
+
+	/* Refuse here what the library would refuse at load, with the same one line. */
+	struct fs_config cfg;
+	struct fs_errors errs;
+	const char *file = getenv("FNSHIELD_POLICY_FILE");
+	char source[PATH_MAX + 8] = "";
+	if (file)
+		snprintf(source, sizeof source, "file:%s", file);
+	if (fs_config_load(getenv("FNSHIELD_POLICY"), file, getenv("FNSHIELD_MODE"), NULL, &cfg,
+			   &errs) < 0) {
+		print_errors(&errs, source[0] ? source : NULL, 0);
+		return EX_CONFIG;
+	}
+	fs_config_free(&cfg);
+
+	char lib[PATH_MAX];
+	if (!find_library(lib, sizeof lib)) {
+		fputs("fnshield: cannot find libfnshield.so (set FNSHIELD_LIB)\n", stderr);
+		return EX_CONFIG;
+	}
+	const char *cur = getenv("LD_PRELOAD");
+	char *preload;
+	if (asprintf(&preload, "%s%s%s", lib, cur && *cur ? ":" : "", cur && *cur ? cur : "") < 0)
+		return 71;
+	setenv("LD_PRELOAD", preload, 1);
+	/* A new protected tree: no inherited log descriptor or digest from an outer one. */
+	unsetenv("_FNSHIELD_LOG_FD");
+	unsetenv("_FNSHIELD_POLICY_SHA256");
+
+	execvp(argv[i], argv + i);
+	int e = errno;
+	fprintf(stderr, "fnshield: cannot run %s: %s\n", argv[i], strerror(e));
+	return e == ENOENT ? 127 : 126;
+}
+
+int main(int argc, char **argv)
+{
+	ssize_t n = readlink("/proc/self/exe", g_shim.exe, sizeof g_shim.exe - 1);
+	g_shim.exe[n > 0 ? n : 0] = 0;
+	if (argc < 2)
+		return usage();
+	if (!strcmp(argv[1], "check"))
+		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		puts("fnshield 0.1.0");
+		return 0;
+	}
+	return usage();
+}

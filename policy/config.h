@@ -1,0 +1,48 @@
+/*
+ * config.h — where the policy comes from: FNSHIELD_POLICY, FNSHIELD_POLICY_FILE, FNSHIELD_MODE.
+ *
+ * Shared by the preload library (at load) and the CLI (`fnshield check`), so both accept and
+ * refuse exactly the same configurations with the same messages.
+ */
+#ifndef FNSHIELD_CONFIG_H
+#define FNSHIELD_CONFIG_H
+
+#include "policy.h"
+
+enum fs_source { FS_SOURCE_DEFAULT, FS_SOURCE_ENV, FS_SOURCE_FILE };
+
+struct fs_config {
+	struct fs_policy *policy;
+	enum fs_source source;
+	char *file_path;      /* FS_SOURCE_FILE: the path as given (heap) */
+	char digest[65];      /* SHA-256 of the policy text, hex */
+	enum fs_mode mode;    /* in force, after FNSHIELD_MODE */
+	int mode_overridden;  /* FNSHIELD_MODE was set */
+};
+
+/* The environment's values (NULL when unset). expected_digest: when a parent process passed
+ * the digest of the policy file it loaded, a child refuses a file whose content differs.
+ * Returns 0 and fills cfg, or -1 with errs filled (nothing to free). */
+int fs_config_load(const char *policy_env, const char *policy_file_env, const char *mode_env,
+		   const char *expected_digest, struct fs_config *cfg, struct fs_errors *errs);
+
+/* Compile a policy file as `fnshield check FILE` does. */
+int fs_config_load_file(const char *path, const char *mode_env, struct fs_config *cfg,
+			struct fs_errors *errs);
+
+void fs_config_free(struct fs_config *cfg);
+
+/* "env", "file:/path", "default" — for the start and error lines. */
+void fs_config_source_name(const struct fs_config *cfg, char *buf, size_t cap);
+
+/* Add an error without position (configuration rather than policy text). */
+void fs_errors_add(struct fs_errors *errs, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Read a whole file with raw system calls (the preload library must not go through its own
+ * hooks). Returns a NUL-terminated heap buffer, or NULL with *err set to an errno value. */
+char *fs_read_file(const char *path, size_t max, size_t *len, int *err);
+
+#define FS_POLICY_FILE_MAX (16u << 20)
+
+#endif

@@ -1,0 +1,543 @@
+/*
+ * dfa.c — one deterministic automaton for all the patterns of a category.
+ *
+ * Matching must cost the same for 10 rules as for 1,000: one table lookup per input byte, no
+ * loop over patterns. So all patterns go into one NFA (nfa.c) and this file turns it into a
+ * DFA once, at compile time, by subset construction:
+ *
+ *  1. Byte equivalence classes. Two bytes that every byte set of the NFA treats alike can share
+ *     a column, so the transition table is [state][class] with typically 10-60 classes instead
+ *     of 256 columns.
+ *  2. Subset construction. A DFA state is (the set of NFA CONSUME states reachable without
+ *     consuming, the best rank among the ACCEPT states reached). The best rank is the
+ *     annotation SPEC's "strictest list wins" needs: the highest list, and in it the lowest
+ *     index (see fs_rank in internal.h). State 0 is the empty set: nothing can match any more.
+ *  3. Settled states. A state is settled when every state reachable from it (itself included)
+ *     carries the same rank: whatever the rest of the input, the result is known, so the
+ *     matching loop stops there ("/tmp/" with only "/tmp/**", or any state of the empty set).
+ *     Computed over strongly connected components (iterative Tarjan: successors' components
+ *     finish first). States are renumbered so that settled ones come last; the loop's stop
+ *     test is one compare (s >= nlive).
+ *  4. Compaction: 16-bit transitions while there are at most 65,536 states.
+ *
+ * The construction is capped (FS_DFA_MAX_STATES, FS_DFA_MAX_BYTES): a pathological policy
+ * becomes a "too complex" configuration error rather than exhausting memory at start-up.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct builder {
+	const struct fs_nfa *a;
+	uint32_t ncls;
+	uint8_t cls[256];
+	/* for every NFA byte set, the classes it contains (CSR) */
+	uint32_t *setcls_off, *setcls;
+
+	/* DFA states under construction */
+	uint32_t n, cap;
+	uint32_t *set_off, *set_len, *acc;
+	uint32_t *next;               /* n * ncls */
+	size_t next_cap;              /* in entries */
+	uint32_t *pool;               /* NFA state sets, concatenated */
+	size_t pool_n, pool_cap;
+	uint32_t *hash;               /* open addressing over state ids + 1 */
+	size_t hcap;
+
+	/* scratch */
+	uint32_t *stamp, gen;         /* per NFA state: visited in this closure */
+	uint32_t *stack, *out;        /* closure DFS stack and result, NFA-sized */
+	uint32_t *bcount;             /* per class: bucket sizes, then offsets */
+	uint32_t *bucket;             /* successors grouped by class */
+	size_t bucket_cap;
+
+	size_t bytes;                 /* memory in use, against FS_DFA_MAX_BYTES */
+	bool too_complex, oom;
+};
+
+static bool budget(struct builder *b, size_t more)
+{
+	b->bytes += more;
+	if (b->bytes > FS_DFA_MAX_BYTES || b->n > FS_DFA_MAX_STATES) {
+		b->too_complex = true;
+		return false;
+	}
+	return true;
+}
+
+static bool grow_bytes(struct builder *b, void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	size_t ncap = *cap ? *cap : 256;
+	while (ncap < need)
+		ncap *= 2;
+	if (!budget(b, (ncap - *cap) * elem))
+		return false;
+	void *np = realloc(*p, ncap * elem);
+	if (!np) {
+		b->oom = true;
+		return false;
+	}
+	*p = np;
+	*cap = ncap;
+	return true;
+}
+
+/* ---- 1. byte classes ------------------------------------------------------------------------ */
+
+static bool make_classes(struct builder *b)
+{
+	const struct fs_nfa *a = b->a;
+	/* Refine the partition of the 256 bytes by each set in turn: a class splits in two where
+	 * the set cuts it. O(sets × 256). */
+	uint8_t cls[256] = { 0 };
+	unsigned ncls = 1;
+	for (uint32_t s = 0; s < a->nsets && ncls < 256; s++) {
+		int16_t map[256][2];
+		memset(map, -1, sizeof map);
+		unsigned n = 0;
+		for (unsigned c = 0; c < 256; c++) {
+			int in = fs_bits_has(a->sets[s], c);
+			if (map[cls[c]][in] < 0)
+				map[cls[c]][in] = (int16_t)n++;
+		}
+		for (unsigned c = 0; c < 256; c++)
+			cls[c] = (uint8_t)map[cls[c]][fs_bits_has(a->sets[s], c)];
+		ncls = n;
+	}
+	memcpy(b->cls, cls, 256);
+	b->ncls = ncls;
+
+	/* A representative byte of every class, then every set's classes. */
+	int16_t rep[256];
+	memset(rep, -1, sizeof rep);
+	for (unsigned c = 0; c < 256; c++)
+		if (rep[cls[c]] < 0)
+			rep[cls[c]] = (int16_t)c;
+	b->setcls_off = malloc(((size_t)a->nsets + 1) * sizeof *b->setcls_off);
+	size_t total = 0;
+	for (uint32_t s = 0; s < a->nsets; s++)
+		for (unsigned k = 0; k < ncls; k++)
+			total += (size_t)fs_bits_has(a->sets[s], (unsigned)rep[k]);
+	b->setcls = malloc((total ? total : 1) * sizeof *b->setcls);
+	if (!b->setcls_off || !b->setcls) {
+		b->oom = true;
+		return false;
+	}
+	size_t o = 0;
+	for (uint32_t s = 0; s < a->nsets; s++) {
+		b->setcls_off[s] = (uint32_t)o;
+		for (unsigned k = 0; k < ncls; k++)
+			if (fs_bits_has(a->sets[s], (unsigned)rep[k]))
+				b->setcls[o++] = k;
+	}
+	b->setcls_off[a->nsets] = (uint32_t)o;
+	return budget(b, total * 4 + (size_t)a->nsets * 4);
+}
+
+/* ---- 2. subset construction ----------------------------------------------------------------- */
+
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Epsilon closure of in[0..n): the CONSUME states (sorted, into b->out) and the best rank. */
+static uint32_t closure(struct builder *b, const uint32_t *in, uint32_t n, uint32_t *rank)
+{
+	const struct fs_nstate *st = b->a->st;
+	uint32_t sp = 0, no = 0, best = FS_RANK_NONE;
+	if (++b->gen == 0) { /* wrapped: clear the stamps */
+		memset(b->stamp, 0, (size_t)b->a->n * sizeof *b->stamp);
+		b->gen = 1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (b->stamp[in[i]] != b->gen) {
+			b->stamp[in[i]] = b->gen;
+			b->stack[sp++] = in[i];
+		}
+	}
+	while (sp) {
+		uint32_t s = b->stack[--sp];
+		switch (st[s].kind) {
+		case FS_NS_CONSUME:
+			b->out[no++] = s;
+			break;
+		case FS_NS_ACCEPT:
+			if (st[s].arg > best)
+				best = st[s].arg;
+			break;
+		default: /* SPLIT */
+			for (int k = 0; k < 2; k++) {
+				uint32_t t = k ? st[s].out2 : st[s].out;
+				if (t != FS_NFA_NONE && b->stamp[t] != b->gen) {
+					b->stamp[t] = b->gen;
+					b->stack[sp++] = t;
+				}
+			}
+			break;
+		}
+	}
+	qsort(b->out, no, sizeof *b->out, cmp_u32);
+	*rank = best;
+	return no;
+}
+
+static uint32_t hash_set(const uint32_t *s, uint32_t n, uint32_t rank)
+{
+	uint32_t h = 2166136261u ^ rank;
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+static bool rehash(struct builder *b, size_t hcap)
+{
+	if (!budget(b, hcap * sizeof(uint32_t)))
+		return false;
+	uint32_t *h = calloc(hcap, sizeof *h);
+	if (!h) {
+		b->oom = true;
+		return false;
+	}
+	for (uint32_t id = 0; id < b->n; id++) {
+		size_t i = hash_set(b->pool + b->set_off[id], b->set_len[id], b->acc[id]) & (hcap - 1);
+		while (h[i])
+			i = (i + 1) & (hcap - 1);
+		h[i] = id + 1;
+	}
+	free(b->hash);
+	b->hash = h;
+	b->hcap = hcap;
+	return true;
+}
+
+/* The DFA state for (set, rank): found, or added. UINT32_MAX on failure. */
+static uint32_t intern(struct builder *b, const uint32_t *set, uint32_t n, uint32_t rank)
+{
+	if ((size_t)(b->n + 1) * 2 > b->hcap && !rehash(b, b->hcap ? b->hcap * 2 : 1024))
+		return UINT32_MAX;
+	size_t i = hash_set(set, n, rank) & (b->hcap - 1);
+	for (; b->hash[i]; i = (i + 1) & (b->hcap - 1)) {
+		uint32_t id = b->hash[i] - 1;
+		if (b->acc[id] == rank && b->set_len[id] == n &&
+		    memcmp(b->pool + b->set_off[id], set, (size_t)n * sizeof *set) == 0)
+			return id;
+	}
+	/* new state */
+	if (b->n >= FS_DFA_MAX_STATES) {
+		b->too_complex = true;
+		return UINT32_MAX;
+	}
+	if (b->n == b->cap) {
+		size_t cap = b->cap;
+		uint32_t ncap = b->cap ? b->cap * 2 : 256;
+		if (!budget(b, (size_t)(ncap - cap) * 3 * sizeof(uint32_t)))
+			return UINT32_MAX;
+		uint32_t *o = realloc(b->set_off, ncap * sizeof *o);
+		if (o)
+			b->set_off = o;
+		uint32_t *l = realloc(b->set_len, ncap * sizeof *l);
+		if (l)
+			b->set_len = l;
+		uint32_t *r = realloc(b->acc, ncap * sizeof *r);
+		if (r)
+			b->acc = r;
+		if (!o || !l || !r) {
+			b->oom = true;
+			return UINT32_MAX;
+		}
+		b->cap = ncap;
+	}
+	if (!grow_bytes(b, (void **)&b->pool, &b->pool_cap, b->pool_n + n, sizeof *b->pool))
+		return UINT32_MAX;
+	if (b->pool_n + n > UINT32_MAX) {
+		b->too_complex = true;
+		return UINT32_MAX;
+	}
+	uint32_t id = b->n++;
+	memcpy(b->pool + b->pool_n, set, (size_t)n * sizeof *set);
+	b->set_off[id] = (uint32_t)b->pool_n;
+	b->set_len[id] = n;
+	b->acc[id] = rank;
+	b->pool_n += n;
+	b->hash[i] = id + 1;
+	return id;
+}
+
+/* Fill the transitions of DFA state d. */
+static bool expand(struct builder *b, uint32_t d)
+{
+	const struct fs_nstate *st = b->a->st;
+	const uint32_t ncls = b->ncls;
+	uint32_t off = b->set_off[d], len = b->set_len[d];
+
+	if (!grow_bytes(b, (void **)&b->next, &b->next_cap, (size_t)(d + 1) * ncls, sizeof *b->next))
+		return false;
+
+	/* Group the successors of d's CONSUME states by class (a counting sort). */
+	memset(b->bcount, 0, ((size_t)ncls + 1) * sizeof *b->bcount);
+	size_t total = 0;
+	for (uint32_t i = 0; i < len; i++) {
+		uint32_t set = st[b->pool[off + i]].arg;
+		for (uint32_t k = b->setcls_off[set]; k < b->setcls_off[set + 1]; k++)
+			b->bcount[b->setcls[k] + 1]++;
+		total += b->setcls_off[set + 1] - b->setcls_off[set];
+	}
+	if (total > b->bucket_cap) {
+		/* scratch, not kept: outside the budget */
+		uint32_t *nb = realloc(b->bucket, total * sizeof *nb);
+		if (!nb) {
+			b->oom = true;
+			return false;
+		}
+		b->bucket = nb;
+		b->bucket_cap = total;
+	}
+	for (uint32_t c = 0; c < ncls; c++)
+		b->bcount[c + 1] += b->bcount[c];
+	for (uint32_t i = 0; i < len; i++) {
+		uint32_t s = b->pool[off + i];
+		uint32_t set = st[s].arg;
+		for (uint32_t k = b->setcls_off[set]; k < b->setcls_off[set + 1]; k++)
+			b->bucket[b->bcount[b->setcls[k]]++] = st[s].out;
+	}
+	/* bcount[c] is now the end of class c's group; its start is bcount[c-1] (0 for c == 0). */
+	for (uint32_t c = 0; c < ncls; c++) {
+		uint32_t start = c ? b->bcount[c - 1] : 0, end = b->bcount[c];
+		uint32_t target = 0; /* the empty set */
+		if (end > start) {
+			uint32_t rank;
+			uint32_t n = closure(b, b->bucket + start, end - start, &rank);
+			/* intern() may move b->pool; b->bucket and b->out are separate buffers */
+			target = intern(b, b->out, n, rank);
+			if (target == UINT32_MAX)
+				return false;
+		}
+		b->next[(size_t)d * ncls + c] = target;
+	}
+	return true;
+}
+
+/* ---- 3. settled states ---------------------------------------------------------------------- */
+
+/* settled[s] = 1 when every state reachable from s has the rank of s. */
+static bool settle(struct builder *b, uint8_t *settled)
+{
+	const uint32_t n = b->n, ncls = b->ncls;
+	uint32_t *index = malloc((size_t)n * sizeof *index);
+	uint32_t *low = malloc((size_t)n * sizeof *low);
+	uint32_t *comp = malloc((size_t)n * sizeof *comp);
+	uint32_t *stk = malloc((size_t)n * sizeof *stk);
+	uint32_t *fs = malloc((size_t)n * sizeof *fs);   /* DFS frames: state */
+	uint32_t *fk = malloc((size_t)n * sizeof *fk);   /* DFS frames: next class to visit */
+	bool ok = index && low && comp && stk && fs && fk;
+	if (!ok) {
+		b->oom = true;
+		goto out;
+	}
+	const uint32_t UNSET = UINT32_MAX;
+	for (uint32_t i = 0; i < n; i++)
+		index[i] = comp[i] = UNSET;
+	uint32_t counter = 0, sp = 0, ncomp = 0;
+
+	for (uint32_t root = 0; root < n; root++) {
+		if (index[root] != UNSET)
+			continue;
+		uint32_t fp = 0;
+		index[root] = low[root] = counter++;
+		stk[sp++] = root;
+		fs[fp] = root;
+		fk[fp++] = 0;
+		while (fp) {
+			uint32_t v = fs[fp - 1];
+			if (fk[fp - 1] < ncls) {
+				uint32_t w = b->next[(size_t)v * ncls + fk[fp - 1]++];
+				if (index[w] == UNSET) {
+					index[w] = low[w] = counter++;
+					stk[sp++] = w;
+					fs[fp] = w;
+					fk[fp++] = 0;
+				} else if (comp[w] == UNSET && index[w] < low[v]) {
+					low[v] = index[w]; /* w is on the stack */
+				}
+				continue;
+			}
+			fp--;
+			if (fp && low[v] < low[fs[fp - 1]])
+				low[fs[fp - 1]] = low[v];
+			if (low[v] != index[v])
+				continue;
+			/* v roots a component: the stack above it. Its successors outside it are done. */
+			uint32_t base = sp;
+			do
+				base--;
+			while (stk[base] != v);
+			uint32_t id = ncomp++, rank = b->acc[v];
+			bool same = true;
+			for (uint32_t i = base; i < sp; i++)
+				comp[stk[i]] = id;
+			for (uint32_t i = base; i < sp && same; i++) {
+				uint32_t s = stk[i];
+				if (b->acc[s] != rank)
+					same = false;
+				for (uint32_t c = 0; c < ncls && same; c++) {
+					uint32_t t = b->next[(size_t)s * ncls + c];
+					if (comp[t] != id && (!settled[t] || b->acc[t] != rank))
+						same = false;
+				}
+			}
+			for (uint32_t i = base; i < sp; i++)
+				settled[stk[i]] = same;
+			sp = base;
+		}
+	}
+out:
+	free(index);
+	free(low);
+	free(comp);
+	free(stk);
+	free(fs);
+	free(fk);
+	return ok;
+}
+
+/* ---- 4. the final tables -------------------------------------------------------------------- */
+
+static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
+{
+	const uint32_t n = b->n, ncls = b->ncls;
+	struct fs_dfa *d = calloc(1, sizeof *d);
+	uint32_t *map = malloc((size_t)n * sizeof *map);
+	if (!d || !map)
+		goto fail;
+	/* live states first, settled ones after: the matching loop stops at s >= nlive */
+	uint32_t k = 0;
+	for (uint32_t s = 0; s < n; s++)
+		if (!settled[s])
+			map[s] = k++;
+	d->nlive = k;
+	for (uint32_t s = 0; s < n; s++)
+		if (settled[s])
+			map[s] = k++;
+	d->nstates = n;
+	d->ncls = ncls;
+	d->start = map[1];
+	memcpy(d->cls, b->cls, 256);
+	d->wide = n > 65536;
+	d->acc = malloc((size_t)n * sizeof *d->acc);
+	if (d->wide)
+		d->next32 = malloc((size_t)n * ncls * sizeof *d->next32);
+	else
+		d->next16 = malloc((size_t)n * ncls * sizeof *d->next16);
+	if (!d->acc || (!d->next16 && !d->next32))
+		goto fail;
+	for (uint32_t s = 0; s < n; s++) {
+		uint32_t ns = map[s];
+		d->acc[ns] = b->acc[s];
+		for (uint32_t c = 0; c < ncls; c++) {
+			uint32_t t = map[b->next[(size_t)s * ncls + c]];
+			if (d->wide)
+				d->next32[(size_t)ns * ncls + c] = t;
+			else
+				d->next16[(size_t)ns * ncls + c] = (uint16_t)t;
+		}
+	}
+	free(map);
+	return d;
+fail:
+	free(map);
+	fs_dfa_free(d);
+	b->oom = true;
+	return NULL;
+}
+
+static void builder_free(struct builder *b)
+{
+	free(b->setcls_off);
+	free(b->setcls);
+	free(b->set_off);
+	free(b->set_len);
+	free(b->acc);
+	free(b->next);
+	free(b->pool);
+	free(b->hash);
+	free(b->stamp);
+	free(b->stack);
+	free(b->out);
+	free(b->bcount);
+	free(b->bucket);
+}
+
+struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex)
+{
+	struct builder b = { .a = a };
+	struct fs_dfa *d = NULL;
+	uint8_t *settled = NULL;
+	*too_complex = false;
+	if (a->oom || a->nstarts == 0)
+		return NULL;
+	if (a->too_big) {
+		*too_complex = true;
+		return NULL;
+	}
+	if (!make_classes(&b))
+		goto out;
+	b.stamp = calloc(a->n, sizeof *b.stamp);
+	b.stack = malloc((size_t)a->n * sizeof *b.stack);
+	b.out = malloc((size_t)a->n * sizeof *b.out);
+	b.bcount = malloc(((size_t)b.ncls + 1) * sizeof *b.bcount);
+	if (!b.stamp || !b.stack || !b.out || !b.bcount || !budget(&b, (size_t)a->n * 12)) {
+		b.oom = !b.too_complex;
+		goto out;
+	}
+	/* state 0: the empty set (dead); state 1: the start */
+	uint32_t rank;
+	if (intern(&b, NULL, 0, FS_RANK_NONE) != 0)
+		goto out;
+	uint32_t n = closure(&b, a->starts, a->nstarts, &rank);
+	if (intern(&b, b.out, n, rank) != 1) {
+		/* the start is the empty set (no pattern can match anything): keep two states */
+		if (b.oom || b.too_complex)
+			goto out;
+		b.n = 2;
+		b.set_off[1] = 0;
+		b.set_len[1] = 0;
+		b.acc[1] = rank;
+	}
+	for (uint32_t s = 0; s < b.n; s++)
+		if (!expand(&b, s))
+			goto out;
+	settled = calloc(b.n, 1);
+	if (!settled) {
+		b.oom = true;
+		goto out;
+	}
+	if (settle(&b, settled))
+		d = finish(&b, settled);
+out:
+	*too_complex = b.too_complex;
+	free(settled);
+	builder_free(&b);
+	return d;
+}
+
+void fs_dfa_free(struct fs_dfa *d)
+{
+	if (!d)
+		return;
+	free(d->next16);
+	free(d->next32);
+	free(d->acc);
+	free(d);
+}
+
+size_t fs_dfa_bytes(const struct fs_dfa *d)
+{
+	if (!d)
+		return 0;
+	return sizeof *d + (size_t)d->nstates * (d->ncls * (d->wide ? 4u : 2u) + 4u);
+}

@@ -1,0 +1,265 @@
+/*
+ * internal.h — what the files of policy/ share with each other and nothing else.
+ *
+ * The pipeline, one file per step:
+ *
+ *   json.c      text → cJSON tree + the position of every value (cJSON keeps none)
+ *   parse.c     cJSON tree → struct fs_raw_policy (strict validation, every error collected)
+ *   glob.c      path pattern → tokens → NFA fragment           (exec, read, write)
+ *   host.c      HOST[:PORT] pattern → name NFA fragment or address rule  (connect, listen)
+ *   aliases.c   path pattern → its symlink-resolved spelling (resolve_aliases)
+ *   nfa.c       the NFA all patterns of a category are added to, with its byte sets
+ *   dfa.c       NFA → one DFA (subset construction), dead/settled states, the matching loop
+ *   iptrie.c    address rules → binary trie over 128 bits
+ *   rules.c     one category: patterns → DFA + trie; fs_match_*
+ *   policy.c    fs_policy_compile and the accessors
+ *   names.c     rule, category and action names
+ *   path.c      fs_path_normalise
+ */
+#ifndef FNSHIELD_POLICY_INTERNAL_H
+#define FNSHIELD_POLICY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+#define FS_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- ranks ---------------------------------------------------------------------------------
+ * A matching rule is summarised as one 32-bit rank so that "strictest list wins, lowest index
+ * within the list on a tie" is a plain max(): the list (+1) in the top 4 bits, the index
+ * inverted in the low 28. 0 means "no rule matched".
+ */
+#define FS_RANK_NONE 0u
+#define FS_MAX_LIST_LEN (1u << 24) /* far above what a 1 MB policy can hold */
+
+static inline uint32_t fs_rank(int list, uint32_t index)
+{
+	return ((uint32_t)(list + 1) << 28) | (0x0FFFFFFFu - index);
+}
+static inline int fs_rank_list(uint32_t r) { return (int)(r >> 28) - 1; }
+static inline int32_t fs_rank_index(uint32_t r) { return (int32_t)(0x0FFFFFFFu - (r & 0x0FFFFFFFu)); }
+
+/* ---- errors --------------------------------------------------------------------------------- */
+
+/* Position of every JSON value, in document order == cJSON pre-order. */
+struct fs_jpos {
+	uint32_t val;   /* byte offset where the value starts */
+	uint32_t key;   /* byte offset of its member name, UINT32_MAX when not an object member */
+	uint32_t size;  /* number of values in its subtree, itself included */
+	uint8_t flags;  /* FS_JP_* */
+};
+#define FS_JP_VAL_NUL  1u /* the string value contains \u0000 */
+#define FS_JP_VAL_CTRL 2u /* the string value contains a raw control character */
+#define FS_JP_KEY_NUL  4u
+#define FS_JP_KEY_CTRL 8u
+#define FS_JP_NONE UINT32_MAX
+
+struct fs_ctx {
+	const char *text;
+	size_t len;
+	struct fs_errors *errs;
+	const struct fs_jpos *pos; /* NULL when positions are unknown */
+	uint32_t npos;
+};
+
+#define FS_NOPOS SIZE_MAX
+
+/* Record an error at a byte offset of the text (FS_NOPOS: unknown). path is the JSON path. */
+FS_HIDDEN void fs_err_at(struct fs_ctx *cx, size_t offset, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Record an error about JSON value number `node` (pre-order); at_key: point at its name. */
+FS_HIDDEN void fs_err_node(struct fs_ctx *cx, uint32_t node, int at_key, const char *path,
+			   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* 1-based line and column (in characters) of a byte offset. */
+FS_HIDDEN void fs_line_col(const char *text, size_t len, size_t off, int *line, int *col);
+/* Quote a string for a message: "abc", escaped, cut to about `max` characters. */
+FS_HIDDEN const char *fs_quote(const char *s, size_t len, char *buf, size_t cap);
+
+/* ---- json.c --------------------------------------------------------------------------------- */
+
+struct cJSON;
+struct fs_json {
+	struct cJSON *root;
+	char *copy;             /* NUL-terminated copy of the text cJSON parsed */
+	struct fs_jpos *pos;    /* npos entries, or NULL */
+	uint32_t npos;
+};
+/* Parse; on a syntax error reports it in cx and returns -1. Fills cx->pos on success. */
+FS_HIDDEN int fs_json_load(struct fs_ctx *cx, struct fs_json *j);
+FS_HIDDEN void fs_json_free(struct fs_json *j);
+
+/* ---- parse.c: the validated policy, before compilation --------------------------------------- */
+
+struct fs_raw_pattern {
+	const char *text;       /* owned by the cJSON tree */
+	uint32_t node;          /* JSON value, for error positions */
+};
+
+struct fs_raw_cat {
+	bool present;
+	int8_t dflt;            /* enum fs_action */
+	uint32_t node;
+	uint32_t n[3];
+	struct fs_raw_pattern *list[3]; /* indexed by enum fs_list */
+};
+
+struct fs_raw_policy {
+	int mode;               /* enum fs_mode */
+	bool backtrace;
+	bool has_init;
+	char metrics_namespace[256];
+	struct fs_raw_cat cat[FS_NCATEGORIES];
+	struct fs_raw_cat init[FS_NCATEGORIES];
+};
+
+FS_HIDDEN void fs_parse(struct fs_ctx *cx, const struct fs_json *j, struct fs_raw_policy *out);
+FS_HIDDEN void fs_raw_free(struct fs_raw_policy *r);
+
+/* ---- nfa.c ---------------------------------------------------------------------------------- */
+
+enum { FS_NS_CONSUME, FS_NS_SPLIT, FS_NS_ACCEPT };
+
+struct fs_nstate {
+	uint8_t kind;           /* FS_NS_* */
+	uint32_t arg;           /* CONSUME: byte-set id; ACCEPT: rank */
+	uint32_t out, out2;     /* successors (out2 for SPLIT only; FS_NFA_NONE when absent) */
+};
+#define FS_NFA_NONE UINT32_MAX
+
+struct fs_nfa {
+	struct fs_nstate *st;
+	uint32_t n, cap;
+	uint32_t *starts;       /* first state of every pattern */
+	uint32_t nstarts, capstarts;
+	uint8_t (*sets)[32];    /* byte sets (256-bit), deduplicated */
+	uint32_t nsets, capsets;
+	uint32_t *set_hash;     /* open addressing over set ids + 1 */
+	uint32_t set_hcap;
+	bool oom;               /* an allocation failed; the NFA is unusable */
+	bool too_big;           /* over FS_NFA_MAX_STATES */
+};
+#define FS_NFA_MAX_STATES (8u << 20)
+
+FS_HIDDEN void fs_nfa_init(struct fs_nfa *a);
+FS_HIDDEN void fs_nfa_free(struct fs_nfa *a);
+FS_HIDDEN uint32_t fs_nfa_set(struct fs_nfa *a, const uint8_t bits[32]);
+FS_HIDDEN uint32_t fs_nfa_byte(struct fs_nfa *a, uint8_t b);
+FS_HIDDEN uint32_t fs_nfa_new(struct fs_nfa *a, int kind, uint32_t arg, uint32_t out, uint32_t out2);
+FS_HIDDEN void fs_nfa_start(struct fs_nfa *a, uint32_t s);
+
+static inline void fs_bits_set(uint8_t bits[32], unsigned b) { bits[b >> 3] |= (uint8_t)(1u << (b & 7)); }
+static inline void fs_bits_clr(uint8_t bits[32], unsigned b) { bits[b >> 3] &= (uint8_t)~(1u << (b & 7)); }
+static inline int fs_bits_has(const uint8_t bits[32], unsigned b) { return (bits[b >> 3] >> (b & 7)) & 1; }
+
+/* ---- dfa.c ---------------------------------------------------------------------------------- */
+
+struct fs_dfa {
+	uint32_t nstates;
+	uint32_t nlive;         /* states >= nlive are settled: the result can no longer change */
+	uint32_t start;
+	uint32_t ncls;
+	uint8_t cls[256];       /* byte → equivalence class */
+	int wide;               /* 0: next16, 1: next32 */
+	uint16_t *next16;       /* [state * ncls + class] */
+	uint32_t *next32;
+	uint32_t *acc;          /* rank of every state (FS_RANK_NONE: not accepting) */
+};
+
+/* Caps on construction: past them the policy is "too complex" (an error, not an OOM). */
+#define FS_DFA_MAX_STATES (1u << 20)
+#define FS_DFA_MAX_BYTES ((size_t)64 << 20)
+
+/* Build; returns NULL with *too_complex set (or not, for an allocation failure). */
+FS_HIDDEN struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex);
+FS_HIDDEN void fs_dfa_free(struct fs_dfa *d);
+FS_HIDDEN size_t fs_dfa_bytes(const struct fs_dfa *d);
+
+/* Run from state s over p[0..len); stops as soon as the state is settled. *steps (optional)
+ * counts transitions taken. Returns the state reached. */
+static inline uint32_t fs_dfa_feed(const struct fs_dfa *d, uint32_t s, const uint8_t *p, size_t len,
+				   size_t *steps)
+{
+	size_t i = 0;
+	const uint32_t ncls = d->ncls, nlive = d->nlive;
+	if (d->wide) {
+		for (; i < len && s < nlive; i++)
+			s = d->next32[(size_t)s * ncls + d->cls[p[i]]];
+	} else {
+		for (; i < len && s < nlive; i++)
+			s = d->next16[(size_t)s * ncls + d->cls[p[i]]];
+	}
+	if (steps)
+		*steps += i;
+	return s;
+}
+
+/* ---- glob.c --------------------------------------------------------------------------------- */
+
+/* Check a path pattern; on error writes a message (for a person) and returns -1. */
+FS_HIDDEN int fs_glob_check(const char *pat, char *err, size_t errcap);
+/* Add a (checked) path pattern to the NFA, accepting with `rank`. -1 on allocation failure. */
+FS_HIDDEN int fs_glob_add(struct fs_nfa *a, const char *pat, uint32_t rank);
+
+/* ---- aliases.c ------------------------------------------------------------------------------ */
+
+/* The symlink-resolved spelling of a (checked) path pattern, malloc'ed; NULL when it resolves
+ * to itself or cannot be resolved. Makes system calls (realpath). */
+FS_HIDDEN char *fs_glob_alias(const char *pat);
+
+/* ---- host.c --------------------------------------------------------------------------------- */
+
+enum { FS_HOST_NAME, FS_HOST_ADDR };
+
+struct fs_hostpat {
+	int kind;
+	uint32_t port;          /* 0: any port */
+	char name[256];         /* FS_HOST_NAME: lower-case, no trailing dot */
+	uint8_t ip[16];         /* FS_HOST_ADDR: network order, IPv4 mapped */
+	unsigned plen;          /* FS_HOST_ADDR: prefix length 0..128 */
+};
+
+FS_HIDDEN int fs_host_parse(const char *pat, struct fs_hostpat *out, char *err, size_t errcap);
+/* Add a name pattern to the NFA over "name:port". -1 on allocation failure. */
+FS_HIDDEN int fs_host_add_name(struct fs_nfa *a, const struct fs_hostpat *h, uint32_t rank);
+
+/* ---- iptrie.c ------------------------------------------------------------------------------- */
+
+struct fs_iptrie;
+struct fs_iptrie_builder;
+
+FS_HIDDEN struct fs_iptrie_builder *fs_iptrie_builder_new(void);
+/* -1 on allocation failure or when past the node cap. */
+FS_HIDDEN int fs_iptrie_add(struct fs_iptrie_builder *b, const uint8_t ip[16], unsigned plen,
+			    uint32_t port, uint32_t rank);
+FS_HIDDEN struct fs_iptrie *fs_iptrie_finish(struct fs_iptrie_builder *b); /* frees b */
+FS_HIDDEN void fs_iptrie_builder_free(struct fs_iptrie_builder *b);
+FS_HIDDEN void fs_iptrie_free(struct fs_iptrie *t);
+FS_HIDDEN uint32_t fs_iptrie_match(const struct fs_iptrie *t, const uint8_t ip[16], uint16_t port,
+				   size_t *steps);
+FS_HIDDEN size_t fs_iptrie_bytes(const struct fs_iptrie *t);
+#define FS_IPTRIE_MAX_NODES (4u << 20)
+
+/* ---- rules.c -------------------------------------------------------------------------------- */
+
+struct fs_rules {
+	int8_t category;        /* enum fs_category */
+	int8_t init;            /* from the "init" overrides */
+	int8_t dflt;            /* enum fs_action */
+	int8_t constant;        /* fs_rules_constant() */
+	struct fs_dfa *dfa;     /* paths, or "name:port" for connect/listen; NULL when none */
+	struct fs_iptrie *trie; /* connect/listen address rules; NULL when none */
+	uint32_t n[3];
+	char **text[3];         /* the patterns as written, for fs_rule_pattern */
+};
+
+FS_HIDDEN struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw_cat *rc,
+					  enum fs_category c, int init, int resolve_aliases,
+					  const char *path);
+FS_HIDDEN void fs_rules_free(struct fs_rules *r);
+/* The text of the rule a verdict names, or NULL. */
+FS_HIDDEN const char *fs_rules_pattern(const struct fs_rules *r, struct fs_verdict v);
+
+#endif

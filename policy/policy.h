@@ -1,0 +1,151 @@
+/*
+ * policy.h — the fnshield policy: parse (cJSON), compile into immutable match tables, match.
+ *
+ * The language is fixed by SPEC.md ("Policy language"). This header is the only thing the shim
+ * and the CLI know about policies.
+ *
+ * Life cycle:
+ *   fs_policy_compile()  once, at load: may allocate, may make system calls (realpath of
+ *                        pattern prefixes), reports every error with its JSON path and line:col.
+ *   fs_match_*()         on every checked call, from any thread, inside vfork children and
+ *                        signal handlers: no allocation, no locks, no system calls, no errno
+ *                        change, cost independent of the number of rules (DFA / bit trie).
+ *   fs_policy_free()     never on the hot path (tests and the CLI).
+ */
+#ifndef FNSHIELD_POLICY_H
+#define FNSHIELD_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Actions, ordered by strictness so that "strictest wins" is a max(). */
+enum fs_action { FS_ALLOW = 0, FS_ALERT = 1, FS_BLOCK = 2 };
+
+enum fs_mode { FS_MODE_ALERT = 0, FS_MODE_BLOCK = 1 };
+
+enum fs_category { FS_EXEC = 0, FS_CONNECT, FS_LISTEN, FS_READ, FS_WRITE, FS_NCATEGORIES };
+
+/* Which list of a category a rule sits in; FS_LIST_DEFAULT means "no pattern matched". */
+enum fs_list { FS_LIST_DEFAULT = -1, FS_LIST_ALLOW = 0, FS_LIST_ALERT = 1, FS_LIST_BLOCK = 2 };
+
+/* The outcome of matching one candidate (a path, or an address with its names). */
+struct fs_verdict {
+	int8_t action;   /* enum fs_action, before the mode is applied */
+	int8_t list;     /* enum fs_list */
+	int8_t init;     /* 1 when the rule came from the policy's "init" overrides */
+	int8_t unused;
+	int32_t index;   /* index in that list (-1 for the default) */
+};
+
+/* The stricter of two verdicts; on a tie the first one (so the caller's order decides). */
+static inline struct fs_verdict fs_verdict_stricter(struct fs_verdict a, struct fs_verdict b)
+{
+	return b.action > a.action ? b : a;
+}
+
+/* Rules of one category, compiled. Opaque; immutable after compile. */
+struct fs_rules;
+
+/* A compiled policy. Opaque; immutable after compile. */
+struct fs_policy;
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+#define FS_MAX_ERRORS 16
+
+struct fs_error {
+	char message[256]; /* for a person: what is wrong and what is expected */
+	char path[160];    /* JSON path of the offending value: "exec.allow[2]", "" for the root */
+	int line, column;  /* 1-based position in the text; 0 when unknown */
+};
+
+struct fs_errors {
+	int count;         /* errors found (may exceed FS_MAX_ERRORS; only the first are kept) */
+	struct fs_error e[FS_MAX_ERRORS];
+};
+
+/* ---- compiling --------------------------------------------------------------------------- */
+
+struct fs_compile_options {
+	/* -1: keep the policy's "mode"; otherwise an enum fs_mode that overrides it
+	 * (FNSHIELD_MODE). */
+	int mode_override;
+	/* Non-zero: for every path pattern whose literal directory prefix (or whole literal
+	 * pattern) resolves through symbolic links on this machine, also add the resolved
+	 * spelling as an alias with the same rule index ("/bin/sh" also matches "/usr/bin/dash").
+	 * The shim sets this; unit tests leave it 0 to stay independent of the machine. */
+	int resolve_aliases;
+};
+
+/*
+ * Parse and compile a policy from JSON text (need not be NUL-terminated). On success returns
+ * the policy and leaves errs->count == 0. On failure returns NULL and fills errs (every error
+ * found, not only the first). Never crashes on any input, including empty text and 1 MB
+ * documents.
+ */
+struct fs_policy *fs_policy_compile(const char *text, size_t len,
+				    const struct fs_compile_options *opts, struct fs_errors *errs);
+
+void fs_policy_free(struct fs_policy *p);
+
+/* The built-in default policy (SPEC: used when neither variable is set), as JSON text. */
+extern const char fs_default_policy_json[];
+
+/* ---- querying ---------------------------------------------------------------------------- */
+
+enum fs_mode fs_policy_mode(const struct fs_policy *p);
+
+/* The rules in force for a category. in_init != 0 selects the "init" override when the policy
+ * has one for that category (and sets verdict.init on its results). Never NULL. */
+const struct fs_rules *fs_policy_rules(const struct fs_policy *p, enum fs_category c, int in_init);
+
+/* Whether the policy has any "init" override at all. */
+int fs_policy_has_init(const struct fs_policy *p);
+
+/* If every call of this category gets the same action whatever its target (no lists, or all
+ * lists with the default's action), that action; otherwise -1. This is the hot-path shortcut:
+ * a category the policy leaves unrestricted costs one load and one compare. */
+int fs_rules_constant(const struct fs_rules *r);
+
+/* "log" section. */
+int fs_policy_backtrace(const struct fs_policy *p);
+const char *fs_policy_metrics_namespace(const struct fs_policy *p);
+
+/* ---- matching (hot path) ----------------------------------------------------------------- */
+
+/*
+ * exec / read / write. `path` must be absolute and normalised (fs_path_normalise). Returns
+ * the strictest list whose pattern matches, else the default.
+ */
+struct fs_verdict fs_match_path(const struct fs_rules *r, const char *path, size_t len);
+
+/*
+ * connect / listen. `ip` is 16 bytes, IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d). `names`
+ * are the lower-case DNS names this process resolved to that address (may be empty). Of all
+ * patterns that match the address or any of the names, the strictest list wins; else default.
+ * A pattern whose host is exactly "*" matches any address.
+ */
+struct fs_verdict fs_match_addr(const struct fs_rules *r, const uint8_t ip[16], uint16_t port,
+				const char *const *names, int nnames);
+
+/* "exec.default", "read.block[3]", "init.read.allow[0]" — for the log line's "rule". */
+int fs_rule_name(enum fs_category c, struct fs_verdict v, char *buf, size_t cap);
+
+/* The text of a rule, for explanations (e.g. "/var/task/" followed by "**"); NULL for the default. */
+const char *fs_rule_pattern(const struct fs_policy *p, enum fs_category c, struct fs_verdict v);
+
+const char *fs_category_name(enum fs_category c);  /* "exec", "connect", … */
+const char *fs_action_name(int action);             /* "allow", "alert", "block" */
+
+/* ---- paths ------------------------------------------------------------------------------- */
+
+/*
+ * Lexical normalisation: join `path` to `base` when it is relative (base must then be an
+ * absolute path; NULL base and relative path is an error), then remove "." components, resolve
+ * ".." (never above "/"), collapse "//" and drop a trailing "/". Writes a NUL-terminated
+ * result to out and returns its length, or -1 when it does not fit in cap or is invalid.
+ * Pure: no system calls, no allocation; async-signal-safe.
+ */
+long fs_path_normalise(const char *base, const char *path, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * rules.c — one category, compiled; and the hot-path matchers.
+ *
+ * exec/read/write: every pattern of the three lists (and its symlink alias) goes into one
+ * NFA, accepting with its rank, and becomes one DFA. connect/listen: name patterns go into one
+ * DFA over "name:port", address patterns into one trie.
+ *
+ * fs_match_path / fs_match_addr run in other people's processes, from any thread, in vfork
+ * children and signal handlers: they only read immutable tables — no allocation, no lock, no
+ * system call, errno untouched — and their cost depends on the input's length, not on the
+ * number of rules.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static bool is_path_category(enum fs_category c)
+{
+	return c == FS_EXEC || c == FS_READ || c == FS_WRITE;
+}
+
+void fs_rules_free(struct fs_rules *r)
+{
+	if (!r)
+		return;
+	fs_dfa_free(r->dfa);
+	fs_iptrie_free(r->trie);
+	for (int l = 0; l < 3; l++) {
+		for (uint32_t i = 0; i < r->n[l]; i++)
+			free(r->text[l][i]);
+		free(r->text[l]);
+	}
+	free(r);
+}
+
+/* SPEC: "a category the policy leaves unrestricted costs one load and one compare". Only
+ * when the outcome can never differ — nor the rule that a log line would name: lists whose
+ * action equals the default still decide the "rule" of an alert or block, so only allow
+ * lists (never logged) may be folded into an allow default. */
+static int8_t constant_of(const struct fs_rules *r)
+{
+	uint32_t total = r->n[0] + r->n[1] + r->n[2];
+	if (total == 0)
+		return r->dflt;
+	if (r->dflt == FS_ALLOW && r->n[FS_LIST_ALERT] == 0 && r->n[FS_LIST_BLOCK] == 0)
+		return FS_ALLOW;
+	return -1;
+}
+
+struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw_cat *rc, enum fs_category c, int init,
+				int resolve_aliases, const char *path)
+{
+	struct fs_rules *r = calloc(1, sizeof *r);
+	struct fs_nfa nfa;
+	struct fs_iptrie_builder *tb = NULL;
+	bool names = false;
+	fs_nfa_init(&nfa);
+	if (!r)
+		goto oom;
+	r->category = (int8_t)c;
+	r->init = (int8_t)(init != 0);
+	r->dflt = rc && rc->present ? rc->dflt : FS_ALLOW;
+	if (!rc || !rc->present) {
+		r->constant = FS_ALLOW;
+		return r;
+	}
+	if (!is_path_category(c) && !(tb = fs_iptrie_builder_new()))
+		goto oom;
+
+	for (int l = 0; l < 3; l++) {
+		uint32_t n = rc->n[l];
+		if (!n)
+			continue;
+		r->text[l] = calloc(n, sizeof *r->text[l]);
+		if (!r->text[l])
+			goto oom;
+		r->n[l] = n;
+		for (uint32_t i = 0; i < n; i++) {
+			const char *pat = rc->list[l][i].text;
+			uint32_t rank = fs_rank(l, i);
+			if (!(r->text[l][i] = strdup(pat)))
+				goto oom;
+			if (is_path_category(c)) {
+				if (fs_glob_add(&nfa, pat, rank) < 0)
+					goto fail;
+				if (resolve_aliases) {
+					char *alias = fs_glob_alias(pat);
+					int rc2 = alias ? fs_glob_add(&nfa, alias, rank) : 0;
+					free(alias);
+					if (rc2 < 0)
+						goto fail;
+				}
+			} else {
+				struct fs_hostpat h;
+				char err[200];
+				if (fs_host_parse(pat, &h, err, sizeof err) < 0)
+					goto oom; /* checked by parse.c: cannot happen */
+				if (h.kind == FS_HOST_NAME) {
+					names = true;
+					if (fs_host_add_name(&nfa, &h, rank) < 0)
+						goto fail;
+				} else if (fs_iptrie_add(tb, h.ip, h.plen, h.port, rank) < 0) {
+					fs_err_node(cx, rc->node, 0, path, "policy too complex: too many address rules "
+						    "in \"%s\"", path);
+					goto out_err;
+				}
+			}
+		}
+	}
+	if (is_path_category(c) || names) {
+		bool too_complex;
+		if (nfa.too_big)
+			goto fail;
+		r->dfa = fs_dfa_build(&nfa, &too_complex);
+		if (!r->dfa) {
+			if (too_complex)
+				goto fail;
+			goto oom;
+		}
+	}
+	if (tb) {
+		r->trie = fs_iptrie_finish(tb);
+		tb = NULL;
+		if (!r->trie)
+			goto oom;
+	}
+	fs_nfa_free(&nfa);
+	r->constant = constant_of(r);
+	return r;
+
+fail:
+	if (nfa.oom)
+		goto oom;
+	fs_err_node(cx, rc->node, 0, path, "policy too complex: the patterns of \"%s\" need more than %zu MB "
+		    "of match tables; use fewer patterns or fewer '*' and '**' in the middle of them", path,
+		    FS_DFA_MAX_BYTES >> 20);
+	goto out_err;
+oom:
+	fs_err_node(cx, rc ? rc->node : 0, 0, path, "out of memory compiling \"%s\"", path);
+out_err:
+	fs_nfa_free(&nfa);
+	fs_iptrie_builder_free(tb);
+	fs_rules_free(r);
+	return NULL;
+}
+
+/* ---- matching ------------------------------------------------------------------------------- */
+
+static struct fs_verdict verdict_of(const struct fs_rules *r, uint32_t rank)
+{
+	struct fs_verdict v = { .action = r->dflt, .list = FS_LIST_DEFAULT, .init = r->init, .index = -1 };
+	if (rank != FS_RANK_NONE) {
+		v.list = (int8_t)fs_rank_list(rank);
+		v.action = v.list; /* the allow/alert/block lists have those actions */
+		v.index = fs_rank_index(rank);
+	}
+	return v;
+}
+
+static uint32_t path_rank(const struct fs_rules *r, const char *path, size_t len, size_t *steps)
+{
+	if (!r->dfa || !path || !is_path_category((enum fs_category)r->category))
+		return FS_RANK_NONE;
+	uint32_t s = fs_dfa_feed(r->dfa, r->dfa->start, (const uint8_t *)path, len, steps);
+	return r->dfa->acc[s];
+}
+
+struct fs_verdict fs_match_path(const struct fs_rules *r, const char *path, size_t len)
+{
+	return verdict_of(r, path_rank(r, path, len, NULL));
+}
+
+/* "name:port" through the names DFA, without building the string. */
+static uint32_t name_rank(const struct fs_dfa *d, const char *name, uint16_t port, size_t *steps)
+{
+	size_t n = strlen(name);
+	if (n && name[n - 1] == '.') /* fully qualified form */
+		n--;
+	char digits[6];
+	size_t nd = 0;
+	unsigned p = port;
+	do
+		digits[5 - nd++] = (char)('0' + p % 10);
+	while ((p /= 10) && nd < 6);
+	uint32_t s = fs_dfa_feed(d, d->start, (const uint8_t *)name, n, steps);
+	s = fs_dfa_feed(d, s, (const uint8_t *)":", 1, steps);
+	s = fs_dfa_feed(d, s, (const uint8_t *)digits + 6 - nd, nd, steps);
+	return d->acc[s];
+}
+
+static uint32_t addr_rank(const struct fs_rules *r, const uint8_t ip[16], uint16_t port, const char *const *names,
+			  int nnames, size_t *steps)
+{
+	uint32_t best = FS_RANK_NONE;
+	if (is_path_category((enum fs_category)r->category))
+		return best;
+	if (r->trie && ip)
+		best = fs_iptrie_match(r->trie, ip, port, steps);
+	if (r->dfa && names)
+		for (int i = 0; i < nnames; i++) {
+			if (!names[i])
+				continue;
+			uint32_t k = name_rank(r->dfa, names[i], port, steps);
+			if (k > best)
+				best = k;
+		}
+	return best;
+}
+
+struct fs_verdict fs_match_addr(const struct fs_rules *r, const uint8_t ip[16], uint16_t port,
+				const char *const *names, int nnames)
+{
+	return verdict_of(r, addr_rank(r, ip, port, names, nnames, NULL));
+}
+
+int fs_rules_constant(const struct fs_rules *r)
+{
+	return r->constant;
+}
+
+/* ---- introspection (tests, `fnshield check`) ------------------------------------------------ */
+
+void fs_rules_stats(const struct fs_rules *r, struct fs_rules_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	if (r->dfa) {
+		st->dfa_states = r->dfa->nstates;
+		st->dfa_live_states = r->dfa->nlive;
+		st->dfa_classes = r->dfa->ncls;
+	}
+	st->bytes = sizeof *r + fs_dfa_bytes(r->dfa) + fs_iptrie_bytes(r->trie);
+	st->patterns = r->n[0] + r->n[1] + r->n[2];
+}
+
+struct fs_verdict fs_match_path_steps(const struct fs_rules *r, const char *path, size_t len, size_t *steps)
+{
+	*steps = 0;
+	return verdict_of(r, path_rank(r, path, len, steps));
+}
+
+struct fs_verdict fs_match_addr_steps(const struct fs_rules *r, const uint8_t ip[16], uint16_t port,
+				      const char *const *names, int nnames, size_t *steps)
+{
+	*steps = 0;
+	return verdict_of(r, addr_rank(r, ip, port, names, nnames, steps));
+}
+
+const char *fs_rules_pattern(const struct fs_rules *r, struct fs_verdict v)
+{
+	if (v.list < 0 || v.list > 2 || v.index < 0 || (uint32_t)v.index >= r->n[v.list])
+		return NULL;
+	return r->text[v.list][v.index];
+}

@@ -1,0 +1,354 @@
+/*
+ * check.c — the decision for one call (see check.h).
+ */
+#include "check.h"
+#include "dnstable.h"
+#include "logline.h"
+#include "resolve.h"
+#include "state.h"
+#include "sys.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#ifndef O_PATH
+#define O_PATH 010000000
+#endif
+#ifndef O_TMPFILE
+#define O_TMPFILE (020000000 | O_DIRECTORY)
+#endif
+
+/* What the mode makes of a verdict: in alert mode every block acts as alert (SPEC). */
+static int effective(struct fs_verdict v)
+{
+	if (v.action == FS_BLOCK && g_shim.mode == FS_MODE_ALERT)
+		return FS_ALERT;
+	return v.action;
+}
+
+int check_unrestricted(enum fs_category c)
+{
+	return fs_rules_constant(shim_rules(c)) == FS_ALLOW;
+}
+
+static struct fs_verdict match_path(enum fs_category c, const char *p, long len)
+{
+	return fs_match_path(shim_rules(c), p, (size_t)len);
+}
+
+/* The verdict for a path in both spellings: the stricter wins, so that a symlink neither
+ * escapes a block rule on its target nor borrows an allow rule of its own name. */
+static struct fs_verdict match_both(enum fs_category c, const char *lex, long llen,
+				    const char *canon, long clen)
+{
+	struct fs_verdict v = match_path(c, lex, llen);
+	if (clen > 0 && (clen != llen || memcmp(lex, canon, (size_t)llen)))
+		v = fs_verdict_stricter(v, match_path(c, canon, clen));
+	return v;
+}
+
+static int report(struct violation *ev)
+{
+	ev->action = effective(ev->verdict);
+	if (ev->action == FS_ALLOW)
+		return CHECK_PASS;
+	log_violation(ev);
+	return ev->action == FS_BLOCK ? CHECK_DENY : CHECK_PASS;
+}
+
+/* ---- exec -------------------------------------------------------------------------------- */
+
+/* CPython's subprocess and the JDK try execve on every PATH entry in turn and go on after
+ * EACCES; on Debian and Amazon Linux /bin is /usr/bin, so one blocked spawn would log twice.
+ * The last blocked exec of this thread is remembered with the pid that made it; a repeat from
+ * the same process (the same vfork child) is blocked silently. The record is per thread and
+ * holds no pointer, so a vfork child writing it (it shares its parent's memory) is harmless:
+ * the parent's pid never matches it. */
+static __thread __attribute__((tls_model("initial-exec"))) struct {
+	int pid;
+	uint64_t key;
+} last_exec_block;
+
+static uint64_t exec_key(const char *target, char *const argv[])
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *p = target; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (size_t i = 0; argv && argv[i] && i < 64; i++) {
+		h = (h ^ 0xff) * 1099511628211ULL;
+		for (const char *p = argv[i]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static int decide_exec(struct violation *ev, const char *canon)
+{
+	ev->action = effective(ev->verdict);
+	if (ev->action == FS_ALLOW)
+		return CHECK_PASS;
+	if (ev->action == FS_BLOCK) {
+		int pid = sys_getpid();
+		uint64_t key = exec_key(canon, ev->argv);
+		if (last_exec_block.pid == pid && last_exec_block.key == key)
+			return CHECK_DENY;
+		last_exec_block.pid = pid;
+		last_exec_block.key = key;
+	}
+	log_violation(ev);
+	return ev->action == FS_BLOCK ? CHECK_DENY : CHECK_PASS;
+}
+
+int check_exec(const char *call, int dirfd, const char *path, int follow, char *const argv[])
+{
+	if (!path || check_unrestricted(FS_EXEC))
+		return CHECK_PASS;
+	char lex[FS_PATH_MAX], canon[FS_PATH_MAX];
+	long clen = path_canonical(dirfd, path, follow, canon, sizeof canon);
+	if (clen < 0)
+		return CHECK_PASS; /* no such program: the exec fails on its own */
+	if (g_shim.jspawnhelper[0] && !strcmp(canon, g_shim.jspawnhelper))
+		return CHECK_PASS;
+	long llen = path_lexical(dirfd, path, lex, sizeof lex);
+	if (llen < 0) {
+		memcpy(lex, canon, (size_t)clen + 1);
+		llen = clen;
+	}
+	struct violation ev = {
+		.category = FS_EXEC,
+		.call = call,
+		.target = lex,
+		.resolved = (clen != llen || memcmp(lex, canon, (size_t)llen)) ? canon : NULL,
+		.argv = argv,
+		.verdict = match_both(FS_EXEC, lex, llen, canon, clen),
+	};
+	return decide_exec(&ev, canon);
+}
+
+int check_exec_fd(const char *call, int fd, char *const argv[])
+{
+	if (check_unrestricted(FS_EXEC))
+		return CHECK_PASS;
+	char target[FS_PATH_MAX];
+	long n = path_of_fd(fd, target, sizeof target);
+	if (n < 0 && !target[0])
+		return CHECK_PASS; /* not an open descriptor: the call fails on its own */
+	/* A memfd or deleted file has no path: "/memfd:x (deleted)" matches no path rule, so the
+	 * category's default decides — an allow list never lets an anonymous program run. */
+	struct violation ev = {
+		.category = FS_EXEC,
+		.call = call,
+		.target = target,
+		.argv = argv,
+		.verdict = match_path(FS_EXEC, target, (long)strlen(target)),
+	};
+	return decide_exec(&ev, target);
+}
+
+/* ---- files ------------------------------------------------------------------------------- */
+
+enum fs_category open_category(int flags)
+{
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND)) ||
+	    (flags & O_TMPFILE) == O_TMPFILE)
+		return FS_WRITE;
+	return FS_READ;
+}
+
+int check_file(const char *call, enum fs_category c, int dirfd, const char *path, int follow)
+{
+	if (!path || check_unrestricted(c))
+		return CHECK_PASS;
+	char lex[FS_PATH_MAX], canon[FS_PATH_MAX];
+	long llen = path_lexical(dirfd, path, lex, sizeof lex);
+	long clen = path_canonical(dirfd, path, follow, canon, sizeof canon);
+	if (llen < 0 && clen < 0)
+		return CHECK_PASS; /* nothing the kernel could open either */
+	if (llen < 0) {
+		memcpy(lex, canon, (size_t)clen + 1);
+		llen = clen;
+	}
+	struct violation ev = {
+		.category = c,
+		.call = call,
+		.target = lex,
+		.resolved = (clen > 0 && (clen != llen || memcmp(lex, canon, (size_t)llen))) ? canon : NULL,
+		.verdict = match_both(c, lex, llen, canon, clen),
+	};
+	return report(&ev);
+}
+
+/* openat2(RESOLVE_NO_SYMLINKS) opens the file only if no symbolic link lies on the way, in
+ * the same system call an open would cost: then the lexical path IS the file, and the common
+ * case needs no extra system call to rule out a symlink. 0 once the kernel lacks it. */
+static atomic_int openat2_usable = 1;
+
+#define OPENAT2_FLAGS                                                                            \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |    \
+	 O_ASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |    \
+	 O_SYNC | O_PATH | O_TMPFILE)
+
+static int finish_open(int r, int saved_errno)
+{
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	errno = saved_errno;
+	return r;
+}
+
+int checked_open(const char *call, int dirfd, const char *path, int flags, mode_t mode)
+{
+	int saved_errno = errno;
+	enum fs_category c = open_category(flags);
+	if (!path)
+		return finish_open(sys_openat(dirfd, path, flags, mode), saved_errno);
+
+	char lex[FS_PATH_MAX];
+	long llen = path_lexical(dirfd, path, lex, sizeof lex);
+	struct violation ev = {.category = c, .call = call, .target = lex};
+	if (llen >= 0) {
+		ev.verdict = match_path(c, lex, llen);
+		if (effective(ev.verdict) == FS_BLOCK) {
+			report(&ev);
+			errno = EACCES;
+			return -1;
+		}
+		int needs_mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+		if (atomic_load_explicit(&openat2_usable, memory_order_relaxed) &&
+		    !(flags & ~OPENAT2_FLAGS)) {
+			struct sys_open_how how = {
+				.flags = (uint64_t)(unsigned)flags,
+				.mode = needs_mode ? (mode & 07777) : 0,
+				.resolve = SYS_RESOLVE_NO_SYMLINKS,
+			};
+			int fd = sys_openat2(dirfd, path, &how);
+			if (fd == -ENOSYS || fd == -EPERM)
+				atomic_store(&openat2_usable, 0);
+			else if (fd != -ELOOP && fd != -EINVAL && fd != -EXDEV && fd != -E2BIG &&
+				 fd != -EAGAIN) {
+				/* No symlink on the way (or an error a plain open would give too). */
+				report(&ev);
+				return finish_open(fd, saved_errno);
+			}
+		}
+	}
+
+	/* A symbolic link on the way, or no openat2: decide on the real path as well. */
+	char canon[FS_PATH_MAX];
+	long clen = path_canonical(dirfd, path, !(flags & O_NOFOLLOW), canon, sizeof canon);
+	if (llen < 0) {
+		if (clen < 0)
+			return finish_open(sys_openat(dirfd, path, flags, mode), saved_errno);
+		memcpy(lex, canon, (size_t)clen + 1);
+		llen = clen;
+	}
+	ev.verdict = match_both(c, lex, llen, canon, clen);
+	if (clen > 0 && (clen != llen || memcmp(lex, canon, (size_t)llen)))
+		ev.resolved = canon;
+	if (report(&ev) == CHECK_DENY) {
+		errno = EACCES;
+		return -1;
+	}
+	return finish_open(sys_openat(dirfd, path, flags, mode), saved_errno);
+}
+
+/* ---- network ----------------------------------------------------------------------------- */
+
+/* The address as 16 bytes (IPv4 as IPv4-mapped IPv6) and a port; 0 if not inet. */
+static int inet_of(const struct sockaddr *sa, socklen_t len, uint8_t ip[16], uint16_t *port)
+{
+	if (!sa || len < (socklen_t)sizeof(sa_family_t))
+		return 0;
+	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const void *)sa;
+		memset(ip, 0, 10);
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, &in->sin_addr, 4);
+		*port = ntohs(in->sin_port);
+		return 1;
+	}
+	if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		memcpy(ip, &in6->sin6_addr, 16);
+		*port = ntohs(in6->sin6_port);
+		return 1;
+	}
+	return 0;
+}
+
+static int is_v4_mapped(const uint8_t ip[16])
+{
+	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	return !memcmp(ip, prefix, 12);
+}
+
+/* "1.2.3.4" or "::1" (IPv4-mapped shown as IPv4, SPEC) */
+static void ip_text(const uint8_t ip[16], char *out, size_t cap)
+{
+	if (is_v4_mapped(ip))
+		inet_ntop(AF_INET, ip + 12, out, (socklen_t)cap);
+	else
+		inet_ntop(AF_INET6, ip, out, (socklen_t)cap);
+}
+
+static void append_port(char *out, size_t cap, const char *host, int bracket, unsigned port)
+{
+	size_t n = 0, hl = strlen(host);
+	if (hl + 10 > cap)
+		hl = cap - 10;
+	if (bracket)
+		out[n++] = '[';
+	memcpy(out + n, host, hl);
+	n += hl;
+	if (bracket)
+		out[n++] = ']';
+	out[n++] = ':';
+	char d[6];
+	int k = 0;
+	do {
+		d[k++] = (char)('0' + port % 10);
+		port /= 10;
+	} while (port);
+	while (k)
+		out[n++] = d[--k];
+	out[n] = 0;
+}
+
+int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,
+		   socklen_t len)
+{
+	uint8_t ip[16];
+	uint16_t port;
+	if (check_unrestricted(c) || !inet_of(sa, len, ip, &port))
+		return CHECK_PASS;
+	if (c == FS_CONNECT && g_shim.have_runtime_api && port == g_shim.runtime_api_port &&
+	    !memcmp(ip, g_shim.runtime_api_ip, 16))
+		return CHECK_PASS;
+
+	char names[DNS_LOOKUP_MAX][DNS_NAME_MAX];
+	const char *name_ptrs[DNS_LOOKUP_MAX];
+	int nnames = c == FS_CONNECT ? dns_lookup(ip, names) : 0;
+	for (int i = 0; i < nnames; i++)
+		name_ptrs[i] = names[i];
+
+	struct violation ev = {.category = c, .call = call, .port = port};
+	ev.verdict = fs_match_addr(shim_rules(c), ip, port, name_ptrs, nnames);
+	if (effective(ev.verdict) == FS_ALLOW)
+		return CHECK_PASS;
+
+	char iptext[INET6_ADDRSTRLEN], target[DNS_NAME_MAX + 16];
+	ip_text(ip, iptext, sizeof iptext);
+	if (nnames) {
+		ev.host = names[0];
+		append_port(target, sizeof target, names[0], 0, port);
+	} else {
+		append_port(target, sizeof target, iptext, !is_v4_mapped(ip), port);
+	}
+	ev.ip = iptext;
+	ev.target = target;
+	return report(&ev);
+}

@@ -1,0 +1,50 @@
+/*
+ * check.h — decide a call against the policy, report it, say whether it may proceed.
+ *
+ * The hooks (hook_*.c) know the calls; this file knows the policy, the two spellings of a path
+ * (resolve.h), the mode, and what a violation line holds. Every function here runs on the
+ * check path: no allocation, no locks, no stdio, errno preserved, safe in vfork children and
+ * signal handlers.
+ */
+#ifndef FNSHIELD_CHECK_H
+#define FNSHIELD_CHECK_H
+
+#include "policy.h"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+enum check_result { CHECK_PASS = 0, CHECK_DENY = 1 };
+
+/* Is the category left unrestricted right now (the one-compare fast path)? */
+int check_unrestricted(enum fs_category c);
+
+/* exec of the program at path (absolute, or relative to dirfd). A program that does not exist
+ * passes: the call fails by itself, and CPython and the JDK try every PATH entry in turn. */
+int check_exec(const char *call, int dirfd, const char *path, int follow, char *const argv[]);
+
+/* exec of an open descriptor (fexecve, execveat with AT_EMPTY_PATH). */
+int check_exec_fd(const char *call, int fd, char *const argv[]);
+
+/* read/write of a path that libc itself will open (fopen, mkstemp): both spellings checked. */
+int check_file(const char *call, enum fs_category c, int dirfd, const char *path, int follow);
+
+/* The open family: check and perform the open. Returns the descriptor, or -1 with errno
+ * (EACCES when blocked). */
+int checked_open(const char *call, int dirfd, const char *path, int flags, mode_t mode);
+
+/* Which category an open with these flags falls in (SPEC: writing, creating, truncating or
+ * appending is write; anything else read). */
+enum fs_category open_category(int flags);
+
+/* connect / sendto / listen / bind to an inet address. Other families pass. */
+int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,
+		   socklen_t len);
+
+/* errno a blocked call reports (SPEC "What a blocked call does"). */
+static inline int check_errno(enum fs_category c)
+{
+	return c == FS_CONNECT || c == FS_LISTEN ? 1 /* EPERM */ : 13 /* EACCES */;
+}
+
+#endif

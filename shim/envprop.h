@@ -1,0 +1,47 @@
+/*
+ * envprop.h — the protected process tree: what every exec passes on.
+ *
+ * SPEC: "A process started by a protected process is protected by the same policy, whatever
+ * environment the parent hands it." Each exec hook rewrites the environment the new program
+ * gets: LD_PRELOAD keeps (or regains) libfnshield.so, the policy variables are the parent's
+ * (an attacker's FNSHIELD_POLICY or FNSHIELD_MODE in a child's environment is replaced, not
+ * obeyed), and _FNSHIELD_LOG_FD names the inherited log descriptor. The new array lives on the
+ * caller's stack (the hook's): no allocation, so it works in vfork children.
+ */
+#ifndef FNSHIELD_ENVPROP_H
+#define FNSHIELD_ENVPROP_H
+
+#include <stddef.h>
+
+/* Entries we add, at most. */
+#define ENVPROP_EXTRA 8
+
+/* Prepare the entries from the configuration in force (at load). lib_path: this library.
+ * policy_entry: "FNSHIELD_POLICY=…" or "FNSHIELD_POLICY_FILE=…" (NULL for the default
+ * policy); digest_entry: "_FNSHIELD_POLICY_SHA256=…" or NULL; mode: "alert"/"block". */
+int envprop_init(const char *lib_path, const char *policy_entry, const char *digest_entry,
+		 const char *mode);
+
+/* Number of entries in envp (NULL counts as empty). */
+size_t envprop_count(char *const envp[]);
+
+/* Size of the buffer envprop_build needs for a merged LD_PRELOAD value. */
+size_t envprop_ldbuf_size(char *const envp[]);
+
+/*
+ * Write the child's environment into out (room for envprop_count(envp) + ENVPROP_EXTRA + 1
+ * pointers): envp without our variables, then ours. ldbuf (envprop_ldbuf_size bytes) holds an
+ * LD_PRELOAD that merges the caller's libraries with ours. Returns out.
+ */
+char **envprop_build(char *const envp[], char **out, char *ldbuf);
+
+/* This library's path (for the CLI and tests). */
+const char *envprop_lib_path(void);
+
+
+
+/* Before system() and popen(), which hand glibc's internal spawn the process's own `environ`:
+ * put our variables back into environ if the application removed or changed them (Python's
+ * `del os.environ["LD_PRELOAD"]` reaches the C environment). Not for vfork children. */
+void envprop_repair_environ(void);
+#endif

@@ -1,0 +1,82 @@
+/*
+ * hook_fd.c — keep the log descriptor alive (logfd.h).
+ *
+ * CPython's subprocess (close_fds=True, the default) and the JDK's process launcher close every
+ * descriptor above 2 in the child before exec; the log descriptor must survive that, or a
+ * child's violation lines would go nowhere. close() of it reports success without closing;
+ * close_range and closefrom close around it; dup2/dup3 onto its number move it out of the way
+ * first, so the application gets exactly the descriptor number it asked for.
+ */
+#include "logfd.h"
+#include "real.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+EXPORT int close(int fd)
+{
+	if (logfd_is(fd))
+		return 0;
+	return REAL(close)(fd);
+}
+
+static int close_range_raw(unsigned first, unsigned last, int flags)
+{
+	if (REAL(close_range))
+		return REAL(close_range)(first, last, flags);
+	return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	int lfd = logfd_get();
+	if (lfd < 0 || (unsigned)lfd < first || (unsigned)lfd > last)
+		return close_range_raw(first, last, flags);
+	int r = 0;
+	if ((unsigned)lfd > first)
+		r = close_range_raw(first, (unsigned)lfd - 1, flags);
+	if (r == 0 && (unsigned)lfd < last)
+		r = close_range_raw((unsigned)lfd + 1, last, flags);
+	return r;
+}
+
+EXPORT void closefrom(int lowfd)
+{
+	int saved = errno;
+	if (lowfd < 0)
+		lowfd = 0;
+	if (close_range((unsigned)lowfd, UINT_MAX, 0) < 0 && REAL(closefrom)) {
+		/* No close_range in this kernel: libc's own loop, then restore our descriptor
+		 * is impossible — so only hand it the range below ours. */
+		int lfd = logfd_get();
+		if (lfd < lowfd)
+			REAL(closefrom)(lowfd);
+		else
+			for (int fd = lowfd; fd < lfd; fd++)
+				REAL(close)(fd);
+	}
+	errno = saved;
+}
+
+EXPORT int dup2(int oldfd, int newfd)
+{
+	if (oldfd != newfd && logfd_is(newfd))
+		logfd_evacuate();
+	return REAL(dup2)(oldfd, newfd);
+}
+
+EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	if (oldfd != newfd && logfd_is(newfd))
+		logfd_evacuate();
+	return REAL(dup3)(oldfd, newfd, flags);
+}

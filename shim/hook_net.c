@@ -1,0 +1,107 @@
+/*
+ * hook_net.c — connect and listen.
+ *
+ * connect: TCP connects and UDP datagrams to inet addresses, including datagrams that name
+ * their destination without a connect (sendto/sendmsg/sendmmsg on an unconnected socket) and
+ * TCP Fast Open (sendto with MSG_FASTOPEN connects and sends in one call).
+ * listen: a stream socket is checked when it starts listening (its bound address from
+ * getsockname); a datagram socket when it binds to a port, since from then on it receives.
+ * A stream socket's bind alone accepts nothing, so clients that bind before connecting are
+ * not flagged.
+ */
+#include "check.h"
+#include "real.h"
+#include "state.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+static int denied(const char *call, enum fs_category c, const struct sockaddr *sa, socklen_t len)
+{
+	if (!sa || shim_ready() < 0)
+		return 0;
+	int saved = errno;
+	int r = check_sockaddr(call, c, sa, len);
+	errno = r == CHECK_DENY ? EPERM : saved;
+	return r == CHECK_DENY;
+}
+
+EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (denied("connect", FS_CONNECT, addr, len))
+		return -1;
+	return REAL(connect)(fd, addr, len);
+}
+
+EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
+		      socklen_t len)
+{
+	if (denied("sendto", FS_CONNECT, addr, len))
+		return -1;
+	return REAL(sendto)(fd, buf, n, flags, addr, len);
+}
+
+EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (msg && denied("sendmsg", FS_CONNECT, msg->msg_name, msg->msg_namelen))
+		return -1;
+	return REAL(sendmsg)(fd, msg, flags);
+}
+
+/* Messages go out in order up to the first one that is blocked; as with any partial
+ * sendmmsg, the return value says how many were sent. */
+EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	unsigned int ok = 0;
+	while (vec && ok < vlen &&
+	       !denied("sendmmsg", FS_CONNECT, vec[ok].msg_hdr.msg_name, vec[ok].msg_hdr.msg_namelen))
+		ok++;
+	if (vec && ok == 0 && vlen > 0)
+		return -1;
+	return REAL(sendmmsg)(fd, vec, ok, flags);
+}
+
+static int socket_type(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -1;
+	return type;
+}
+
+static int port_of(const struct sockaddr *sa, socklen_t len)
+{
+	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in))
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6))
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	return 0;
+}
+
+EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (addr && shim_ready() == 0 && !check_unrestricted(FS_LISTEN) && port_of(addr, len) &&
+	    socket_type(fd) == SOCK_DGRAM && denied("bind", FS_LISTEN, addr, len))
+		return -1;
+	return REAL(bind)(fd, addr, len);
+}
+
+EXPORT int listen(int fd, int backlog)
+{
+	if (shim_ready() == 0 && !check_unrestricted(FS_LISTEN)) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		int saved = errno;
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+			errno = saved;
+			if (denied("listen", FS_LISTEN, (struct sockaddr *)&ss, len))
+				return -1;
+		}
+		errno = saved;
+	}
+	return REAL(listen)(fd, backlog);
+}

@@ -1,0 +1,182 @@
+/*
+ * init.c — load time: read the configuration, compile the policy, set up logging and the
+ * environment children will get, then let the hooks check.
+ *
+ * A configuration error stops the process here (SPEC: one "fnshield":"error" line, exit 78):
+ * a function must never run silently unprotected because its policy had a typo.
+ */
+#include "config.h"
+#include "envprop.h"
+#include "logfd.h"
+#include "logline.h"
+#include "real.h"
+#include "resolve.h"
+#include "state.h"
+#include "sys.h"
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <unistd.h>
+
+struct shim_state g_shim;
+atomic_int g_phase = PHASE_NONE;
+atomic_int g_ready;
+
+static atomic_int init_state; /* 0 not started, 1 running, 2 done */
+static atomic_int init_tid;
+
+/* "127.0.0.1:9001" → the Runtime API endpoint that is always allowed. */
+static void parse_runtime_api(const char *v)
+{
+	char host[64];
+	const char *colon = v ? strrchr(v, ':') : NULL;
+	if (!colon || (size_t)(colon - v) >= sizeof host)
+		return;
+	memcpy(host, v, (size_t)(colon - v));
+	host[colon - v] = 0;
+	char *h = host;
+	if (h[0] == '[') { /* [::1]:9001 */
+		h++;
+		h[strcspn(h, "]")] = 0;
+	}
+	struct in_addr a4;
+	if (inet_pton(AF_INET, h, &a4) == 1) {
+		memset(g_shim.runtime_api_ip, 0, 10);
+		g_shim.runtime_api_ip[10] = g_shim.runtime_api_ip[11] = 0xff;
+		memcpy(g_shim.runtime_api_ip + 12, &a4, 4);
+	} else if (inet_pton(AF_INET6, h, g_shim.runtime_api_ip) != 1) {
+		return;
+	}
+	g_shim.runtime_api_port = (uint16_t)atoi(colon + 1);
+	g_shim.have_runtime_api = 1;
+}
+
+/* A JVM's <java.home>/lib/jspawnhelper, when this process is a JVM launcher. */
+static void find_jspawnhelper(void)
+{
+	char home[PATH_MAX];
+	snprintf(home, sizeof home, "%s", g_shim.exe);
+	char *slash = strrchr(home, '/');
+	if (!slash || strcmp(slash, "/java"))
+		return;
+	*slash = 0;
+	slash = strrchr(home, '/');
+	if (!slash || strcmp(slash, "/bin"))
+		return;
+	strcpy(slash, "/lib/jspawnhelper");
+	if (path_canonical(AT_FDCWD, home, 1, g_shim.jspawnhelper, sizeof g_shim.jspawnhelper) < 0)
+		g_shim.jspawnhelper[0] = 0;
+}
+
+static const char *this_library(void)
+{
+	static char path[PATH_MAX];
+	Dl_info info;
+	if (!dladdr((void *)&shim_ensure_ready, &info) || !info.dli_fname)
+		return "libfnshield.so";
+	if (!realpath(info.dli_fname, path))
+		snprintf(path, sizeof path, "%s", info.dli_fname);
+	return path;
+}
+
+static __attribute__((noreturn)) void config_error(const struct fs_errors *errs,
+						   const char *source)
+{
+	const struct fs_error *e = &errs->e[0];
+	char msg[512];
+	if (errs->count > 1)
+		snprintf(msg, sizeof msg, "invalid fnshield configuration: %s (and %d more; run "
+					  "`fnshield check` to list them)", e->message, errs->count - 1);
+	else
+		snprintf(msg, sizeof msg, "invalid fnshield configuration: %s", e->message);
+	log_error(msg, e->path[0] ? e->path : NULL, e->line, e->column, source);
+	_exit(78); /* EX_CONFIG */
+}
+
+static void do_init(void)
+{
+	real_resolve_all();
+
+	ssize_t n = sys_readlinkat(AT_FDCWD, "/proc/self/exe", g_shim.exe, sizeof g_shim.exe - 1);
+	g_shim.exe[n > 0 ? n : 0] = 0;
+	const char *fn = getenv("AWS_LAMBDA_FUNCTION_NAME");
+	if (fn)
+		snprintf(g_shim.function_name, sizeof g_shim.function_name, "%s", fn);
+
+	const char *policy_env = getenv("FNSHIELD_POLICY");
+	const char *file_env = getenv("FNSHIELD_POLICY_FILE");
+	const char *mode_env = getenv("FNSHIELD_MODE");
+	const char *digest_env = getenv("_FNSHIELD_POLICY_SHA256");
+
+	int inherited = logfd_setup(getenv(LOGFD_ENV));
+
+	struct fs_config cfg;
+	static struct fs_errors errs; /* large: not on the stack of whoever loads us */
+	char source[PATH_MAX + 8];
+	if (fs_config_load(policy_env, file_env, mode_env, digest_env, &cfg, &errs) < 0) {
+		snprintf(source, sizeof source, "%s%s", file_env ? "file:" : policy_env ? "env:FNSHIELD_POLICY" : "",
+			 file_env ? file_env : "");
+		config_error(&errs, source[0] ? source : NULL);
+	}
+	fs_config_source_name(&cfg, source, sizeof source);
+
+	g_shim.policy = cfg.policy;
+	g_shim.mode = cfg.mode;
+	for (int c = 0; c < FS_NCATEGORIES; c++) {
+		g_shim.rules[0][c] = fs_policy_rules(cfg.policy, c, 0);
+		g_shim.rules[1][c] = fs_policy_rules(cfg.policy, c, 1);
+	}
+	parse_runtime_api(getenv("AWS_LAMBDA_RUNTIME_API"));
+	find_jspawnhelper();
+
+	/* What children get: the same policy, by the same route. A file is passed by absolute
+	 * path with its digest, so a child neither misses it after a chdir nor accepts a
+	 * rewritten one. */
+	char *policy_entry = NULL, digest_entry[128];
+	if (cfg.source == FS_SOURCE_ENV && asprintf(&policy_entry, "FNSHIELD_POLICY=%s", policy_env) < 0)
+		policy_entry = NULL;
+	if (cfg.source == FS_SOURCE_FILE) {
+		char abs[PATH_MAX];
+		if (!realpath(cfg.file_path, abs))
+			snprintf(abs, sizeof abs, "%s", cfg.file_path);
+		if (asprintf(&policy_entry, "FNSHIELD_POLICY_FILE=%s", abs) < 0)
+			policy_entry = NULL;
+	}
+	snprintf(digest_entry, sizeof digest_entry, "_FNSHIELD_POLICY_SHA256=%s", cfg.digest);
+	envprop_init(this_library(), policy_entry, cfg.source == FS_SOURCE_FILE ? digest_entry : NULL,
+		     cfg.mode == FS_MODE_BLOCK ? "block" : "alert");
+	free(policy_entry);
+
+	if (!inherited)
+		log_start(source, cfg.digest, cfg.mode, 0);
+}
+
+int shim_ensure_ready(void)
+{
+	int expected = 0;
+	if (atomic_compare_exchange_strong(&init_state, &expected, 1)) {
+		atomic_store(&init_tid, (int)syscall(SYS_gettid));
+		do_init();
+		atomic_store(&init_state, 2);
+		atomic_store_explicit(&g_ready, 1, memory_order_release);
+		return 0;
+	}
+	if (expected == 2)
+		return 0;
+	/* Running: on this thread (a hook called from inside initialisation — pass through), or
+	 * on another (wait; this happens only at start-up). */
+	if (atomic_load(&init_tid) == (int)syscall(SYS_gettid))
+		return -1;
+	while (atomic_load(&init_state) != 2)
+		sched_yield();
+	return 0;
+}
+
+__attribute__((constructor)) static void fnshield_constructor(void)
+{
+	shim_ensure_ready();
+}

@@ -1,0 +1,201 @@
+/*
+ * logline.c — format and write fnshield's JSON lines (see logline.h).
+ */
+#include "logline.h"
+#include "jsonw.h"
+#include "logfd.h"
+#include "state.h"
+#include "sys.h"
+
+#include <string.h>
+#include <time.h>
+
+#define FNSHIELD_VERSION "0.1.0"
+
+/* Civil date from days since 1970-01-01 (Howard Hinnant's algorithm): gmtime_r is not on the
+ * async-signal-safe list, and this runs in signal handlers and vfork children. */
+static void civil_from_days(long z, int *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	long era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long yy = (long)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yy + (*m <= 2));
+}
+
+static void put_digits(char *p, unsigned v, int n)
+{
+	while (n--) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+void logline_timestamp(char out[32])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	long days = ts.tv_sec / 86400, secs = ts.tv_sec % 86400;
+	int y;
+	unsigned mo, d;
+	civil_from_days(days, &y, &mo, &d);
+	memcpy(out, "0000-00-00T00:00:00.000Z", 25);
+	put_digits(out, (unsigned)y, 4);
+	put_digits(out + 5, mo, 2);
+	put_digits(out + 8, d, 2);
+	put_digits(out + 11, (unsigned)(secs / 3600), 2);
+	put_digits(out + 14, (unsigned)(secs / 60 % 60), 2);
+	put_digits(out + 17, (unsigned)(secs % 60), 2);
+	put_digits(out + 20, (unsigned)(ts.tv_nsec / 1000000), 3);
+}
+
+static void head(struct jsonw *w, const char *kind, const char *level)
+{
+	char ts[32];
+	logline_timestamp(ts);
+	jw_object_open(w);
+	jw_str(w, "fnshield", kind, 16);
+	jw_str(w, "timestamp", ts, 32);
+	jw_str(w, "level", level, 8);
+}
+
+/* Fields every line ends with: who logged, and (under Lambda) for which function. Bounded:
+ * at most TAIL_MAX bytes. */
+#define TAIL_MAX 700
+static void tail(struct jsonw *w)
+{
+	jw_int(w, "pid", sys_getpid());
+	jw_str(w, "exe", g_shim.exe, 256);
+	if (g_shim.function_name[0])
+		jw_str(w, "function", g_shim.function_name, 170);
+	if (w->truncated)
+		jw_bool(w, "truncated", 1);
+	jw_object_close(w);
+}
+
+static size_t finish(struct jsonw *w)
+{
+	/* jw never exceeds cap, and cap leaves one byte for the newline. */
+	w->buf[w->len++] = '\n';
+	return w->len;
+}
+
+size_t logline_format_violation(const struct violation *v, char *buf, size_t cap)
+{
+	struct jsonw w;
+	jw_init(&w, buf, cap - 1);
+	int block = v->action == FS_BLOCK;
+	head(&w, "violation", block ? "ERROR" : "WARN");
+	jw_str(&w, "action", fs_action_name(v->action), 8);
+	jw_str(&w, "category", fs_category_name(v->category), 8);
+	jw_str(&w, "call", v->call, 32);
+	/* Variable parts get what is left after the tail and the rule are reserved. */
+	const size_t reserve = TAIL_MAX + 128;
+	jw_str(&w, "target", v->target, jw_room(&w, reserve) / 2);
+	if (v->resolved)
+		jw_str(&w, "resolved", v->resolved, jw_room(&w, reserve) / 3);
+	if (v->ip) {
+		jw_str(&w, "ip", v->ip, 48);
+		jw_int(&w, "port", v->port);
+		if (v->host)
+			jw_str(&w, "host", v->host, 300);
+	}
+	if (v->argv) {
+		jw_array_open(&w, "argv");
+		size_t i;
+		for (i = 0; v->argv[i]; i++) {
+			/* Each element needs room for itself, a separator, and a possible final
+			 * "...[N more]" element. */
+			size_t room = jw_room(&w, reserve + 40);
+			if (room < 24)
+				break;
+			jw_str(&w, NULL, v->argv[i], room > 1024 ? 1024 : room);
+		}
+		if (v->argv[i]) {
+			size_t more = 0;
+			while (v->argv[i + more])
+				more++;
+			char note[40] = "...[";
+			char *p = note + 4;
+			char digits[24];
+			int nd = 0;
+			do {
+				digits[nd++] = (char)('0' + more % 10);
+				more /= 10;
+			} while (more);
+			while (nd)
+				*p++ = digits[--nd];
+			memcpy(p, " more, truncated]", 18);
+			jw_str(&w, NULL, note, 40);
+			w.truncated = 1;
+		}
+		jw_array_close(&w);
+	}
+	char rule[96];
+	fs_rule_name(v->category, v->verdict, rule, sizeof rule);
+	jw_str(&w, "rule", rule, 96);
+	tail(&w);
+	return finish(&w);
+}
+
+void log_violation(const struct violation *v)
+{
+	char buf[LOGLINE_MAX];
+	size_t n = logline_format_violation(v, buf, sizeof buf);
+	logfd_write(buf, n);
+}
+
+void log_start(const char *source, const char *digest, int mode, int inherited_tree)
+{
+	(void)inherited_tree;
+	char buf[LOGLINE_MAX];
+	struct jsonw w;
+	jw_init(&w, buf, sizeof buf - 1);
+	head(&w, "start", "INFO");
+	jw_str(&w, "version", FNSHIELD_VERSION, 16);
+	jw_str(&w, "mode", mode == FS_MODE_BLOCK ? "block" : "alert", 8);
+	jw_str(&w, "policy", source, 1024);
+	jw_str(&w, "digest", digest, 80);
+	/* What is in force: categories the policy restricts, and the interposition itself. */
+	jw_array_open(&w, "protections");
+	for (int c = 0; c < FS_NCATEGORIES; c++)
+		if (fs_rules_constant(g_shim.rules[0][c]) != FS_ALLOW ||
+		    fs_rules_constant(g_shim.rules[1][c]) != FS_ALLOW)
+			jw_str(&w, NULL, fs_category_name(c), 16);
+	jw_array_close(&w);
+	jw_str(&w, "interposition", "preload", 16);
+	jw_str(&w, "seccomp", "off", 16);
+	tail(&w);
+	size_t n = finish(&w);
+	logfd_write(buf, n);
+}
+
+void log_error(const char *message, const char *json_path, int line, int column,
+	       const char *source)
+{
+	char buf[LOGLINE_MAX];
+	struct jsonw w;
+	jw_init(&w, buf, sizeof buf - 1);
+	head(&w, "error", "ERROR");
+	jw_str(&w, "message", message, 1500);
+	if (json_path)
+		jw_str(&w, "path", json_path, 400);
+	if (line > 0) {
+		jw_int(&w, "line", line);
+		jw_int(&w, "column", column);
+	}
+	if (source)
+		jw_str(&w, "source", source, 1024);
+	tail(&w);
+	size_t n = finish(&w);
+	/* Before the log descriptor exists (a configuration error at load), fd 2 it is. */
+	if (logfd_get() >= 0)
+		logfd_write(buf, n);
+	else
+		sys_write(2, buf, n);
+}

@@ -1,0 +1,30 @@
+/*
+ * real.h — pointers to the libc functions that fnshield's hooks stand in front of.
+ *
+ * real_open, real_execve, …: one per line of hooks.def, resolved at load with
+ * dlsym(RTLD_NEXT). A hook calls its real function through these, never by name (by name it
+ * would call itself).
+ */
+#ifndef FNSHIELD_REAL_H
+#define FNSHIELD_REAL_H
+
+#include <dirent.h>
+#include <netdb.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#define HOOK(ret, name, params) extern ret(*real_##name) params;
+#include "hooks.def"
+#undef HOOK
+
+/* The real function, resolving the table first if a hook runs before the constructor (another
+ * library's constructor may call close() or open() before ours has run). */
+#define REAL(name) (__builtin_expect(real_##name != NULL, 1) ? real_##name : (real_resolve_all(), real_##name))
+
+/* Resolve every real_* pointer. Idempotent; called from the library's constructor and, should
+ * a hook run before it, from that hook. */
+void real_resolve_all(void);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * state.h — what the library knows about the process it protects.
+ *
+ * Written once by the constructor (init.c) before any check can run, then only read: the check
+ * path needs no lock. The few fields that change later (the Lambda phase) are atomics.
+ */
+#ifndef FNSHIELD_STATE_H
+#define FNSHIELD_STATE_H
+
+#include "policy.h"
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+enum shim_phase { PHASE_NONE = 0, PHASE_INIT = 1, PHASE_INVOKE = 2 };
+
+struct shim_state {
+	const struct fs_policy *policy;
+	enum fs_mode mode;
+	/* Rules in force per category: [0] outside Lambda's init phase, [1] during it. */
+	const struct fs_rules *rules[2][FS_NCATEGORIES];
+
+	char exe[PATH_MAX];           /* /proc/self/exe at load */
+	char function_name[256];      /* AWS_LAMBDA_FUNCTION_NAME, "" outside Lambda */
+
+	/* AWS_LAMBDA_RUNTIME_API: always reachable whatever the policy (SPEC). */
+	int have_runtime_api;
+	uint8_t runtime_api_ip[16];
+	uint16_t runtime_api_port;
+
+	/* The JDK's launcher helper (<java.home>/lib/jspawnhelper): a trampoline the JVM
+	 * posix_spawns for every ProcessBuilder; the program it then runs is checked inside it. */
+	char jspawnhelper[PATH_MAX];
+};
+
+extern struct shim_state g_shim;
+extern atomic_int g_phase;          /* enum shim_phase */
+extern atomic_int g_ready;          /* 1 once g_shim is complete */
+
+/* Make sure the library is initialised (a hook can run before our constructor, from another
+ * library's). Returns 0 when checks may run, -1 when the caller should just pass through
+ * (initialisation in progress on this very thread). */
+int shim_ensure_ready(void);
+
+static inline int shim_ready(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&g_ready, memory_order_acquire), 1))
+		return 0;
+	return shim_ensure_ready();
+}
+
+static inline const struct fs_rules *shim_rules(enum fs_category c)
+{
+	int in_init = atomic_load_explicit(&g_phase, memory_order_relaxed) == PHASE_INIT;
+	return g_shim.rules[in_init][c];
+}
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * sys.h — system calls for fnshield's own use.
+ *
+ * The shim's own I/O must not go through its own hooks (recursion), nor through anybody
+ * else's (another preload library), and must leave the caller's errno alone. These wrappers
+ * make the raw system call, return the result or -errno, and restore errno.
+ * All are async-signal-safe and safe in a vfork child.
+ */
+#ifndef FNSHIELD_SYS_H
+#define FNSHIELD_SYS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static inline long sys_call6(long nr, long a, long b, long c, long d, long e, long f)
+{
+	int saved = errno;
+	long r = syscall(nr, a, b, c, d, e, f);
+	if (r == -1)
+		r = -errno;
+	errno = saved;
+	return r;
+}
+
+#define SYS6(nr, a, b, c, d, e, f) \
+	sys_call6((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+static inline int sys_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	return (int)SYS6(SYS_openat, dirfd, path, flags, mode, 0, 0);
+}
+
+static inline int sys_close(int fd) { return (int)SYS6(SYS_close, fd, 0, 0, 0, 0, 0); }
+
+static inline ssize_t sys_read(int fd, void *buf, size_t n)
+{
+	return SYS6(SYS_read, fd, buf, n, 0, 0, 0);
+}
+
+static inline ssize_t sys_write(int fd, const void *buf, size_t n)
+{
+	return SYS6(SYS_write, fd, buf, n, 0, 0, 0);
+}
+
+static inline ssize_t sys_readlinkat(int dirfd, const char *path, char *buf, size_t n)
+{
+	return SYS6(SYS_readlinkat, dirfd, path, buf, n, 0, 0);
+}
+
+static inline long sys_getcwd(char *buf, size_t n) { return SYS6(SYS_getcwd, buf, n, 0, 0, 0, 0); }
+
+static inline int sys_getpid(void) { return (int)SYS6(SYS_getpid, 0, 0, 0, 0, 0, 0); }
+
+static inline int sys_fstat(int fd, struct stat *st)
+{
+	return (int)SYS6(SYS_fstat, fd, st, 0, 0, 0, 0);
+}
+
+static inline int sys_fcntl(int fd, int cmd, long arg)
+{
+	return (int)SYS6(SYS_fcntl, fd, cmd, arg, 0, 0, 0);
+}
+
+static inline int sys_faccessat(int dirfd, const char *path, int mode)
+{
+	return (int)SYS6(SYS_faccessat, dirfd, path, mode, 0, 0, 0);
+}
+
+static inline int sys_newfstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+#ifdef SYS_newfstatat
+	return (int)SYS6(SYS_newfstatat, dirfd, path, st, flags, 0, 0);
+#else
+	return (int)SYS6(SYS_fstatat64, dirfd, path, st, flags, 0, 0);
+#endif
+}
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+struct sys_open_how {
+	uint64_t flags;
+	uint64_t mode;
+	uint64_t resolve;
+};
+#define SYS_RESOLVE_NO_SYMLINKS 0x04
+
+static inline int sys_openat2(int dirfd, const char *path, const struct sys_open_how *how)
+{
+	return (int)SYS6(SYS_openat2, dirfd, path, how, sizeof *how, 0, 0);
+}
+
+
+#endif

@@ -1,0 +1,375 @@
+"""fnshield integration probe for CPython.
+
+Usage: python3 probe.py CASE [ARGS...]
+
+Performs exactly one action (the case), then prints one JSON result line to stdout
+({"ok": true, ...} or {"ok": false, "error": CLASS, "errno": N, ...}) and then {"after": true}
+to prove that the process carries on after a blocked call. Exit status is 0 whatever happened
+to the action (a non-zero status means the probe itself broke).
+
+Argument conventions (set by the tests):
+  exec cases:            none (the program run is `id`, /usr/bin/id)
+  read/write cases:      DIR NAME  (the file is DIR/NAME)
+  connect/listen cases:  PORT      (the host is 127.0.0.1 unless the case says otherwise)
+Nested cases (a child process does the action) relay the child's result line as their own.
+"""
+import errno
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+HERE = os.path.abspath(__file__)
+CASES = {}
+
+
+def case(f):
+    CASES[f.__name__] = f
+    return f
+
+
+def out(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def err_result(e):
+    if isinstance(e, urllib.error.URLError) and isinstance(getattr(e, "reason", None), BaseException):
+        e = e.reason
+    d = {"ok": False, "error": type(e).__name__, "message": str(e)}
+    if isinstance(e, OSError) and e.errno is not None:
+        d["errno"] = e.errno
+        d["code"] = errno.errorcode.get(e.errno, "")
+    return d
+
+
+def rc_result(rc, **kw):
+    d = {"ok": rc == 0, "rc": rc}
+    d.update(kw)
+    return d
+
+
+def child_result(stdout_bytes, rc):
+    """The first result line a nested probe printed, or a description of what went wrong."""
+    for line in stdout_bytes.decode("utf-8", "replace").splitlines():
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and "ok" in obj:
+            obj["child_rc"] = rc
+            return obj
+    return {"ok": False, "error": "NoChildResult", "child_rc": rc,
+            "child_stdout": stdout_bytes.decode("utf-8", "replace")}
+
+
+def fork_exec(fn):
+    """Run fn() (an exec) in a forked child; map the child's exec failure back to an errno."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fd = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(fd, 1)
+            fn()
+        except OSError as e:
+            os._exit(200 + (e.errno or 0))
+        except BaseException:
+            os._exit(199)
+        os._exit(198)
+    _, st = os.waitpid(pid, 0)
+    rc = os.waitstatus_to_exitcode(st)
+    if rc >= 200:
+        return err_result(OSError(rc - 200, os.strerror(rc - 200)))
+    return rc_result(rc)
+
+
+# ---------------------------------------------------------------- exec (program: id) ----
+@case
+def subprocess_run_list():
+    return rc_result(subprocess.run(["id"], stdout=subprocess.DEVNULL).returncode)
+
+
+@case
+def subprocess_run_shell():
+    return rc_result(subprocess.run("id", shell=True, stdout=subprocess.DEVNULL).returncode)
+
+
+@case
+def subprocess_popen():
+    p = subprocess.Popen(["id"], stdout=subprocess.DEVNULL)
+    return rc_result(p.wait())
+
+
+@case
+def subprocess_capture():
+    """stdout and stderr of the child are pipes; report what the child wrote to its stderr."""
+    p = subprocess.run(["/bin/sh", "-c", "id"], capture_output=True)
+    return rc_result(p.returncode, child_stderr=p.stderr.decode("utf-8", "replace"))
+
+
+@case
+def subprocess_envclear_sh():
+    """Clean environment (no LD_PRELOAD, no FNSHIELD_*): the shell's exec must still be seen."""
+    p = subprocess.run(["/bin/sh", "-c", "/usr/bin/id"], env={}, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    return rc_result(p.returncode, child_stderr=p.stderr.decode("utf-8", "replace"))
+
+
+@case
+def os_system():
+    return rc_result(os.waitstatus_to_exitcode(os.system("id >/dev/null")))
+
+
+@case
+def os_popen():
+    f = os.popen("id")
+    f.read()
+    st = f.close()
+    return rc_result(0 if st is None else os.waitstatus_to_exitcode(st))
+
+
+@case
+def os_posix_spawn():
+    pid = os.posix_spawn("/usr/bin/id", ["id"], dict(os.environ),
+                         file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+    _, st = os.waitpid(pid, 0)
+    return rc_result(os.waitstatus_to_exitcode(st))
+
+
+@case
+def os_posix_spawnp():
+    pid = os.posix_spawnp("id", ["id"], dict(os.environ),
+                          file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+    _, st = os.waitpid(pid, 0)
+    return rc_result(os.waitstatus_to_exitcode(st))
+
+
+@case
+def os_execv_fork():
+    return fork_exec(lambda: os.execv("/usr/bin/id", ["id"]))
+
+
+@case
+def os_execvp_fork():
+    return fork_exec(lambda: os.execvp("id", ["id"]))
+
+
+# ---------------------------------------------------------------- read (DIR NAME) ------
+@case
+def open_read(d, name):
+    with open(os.path.join(d, name)) as f:
+        f.read()
+    return {"ok": True}
+
+
+@case
+def os_open_dirfd(d, name):
+    dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fd = os.open(name, os.O_RDONLY, dir_fd=dfd)
+        os.read(fd, 64)
+        os.close(fd)
+    finally:
+        os.close(dfd)
+    return {"ok": True}
+
+
+@case
+def pathlib_read_text(d, name):
+    pathlib.Path(d, name).read_text()
+    return {"ok": True}
+
+
+@case
+def chdir_relative(d, name):
+    os.chdir(d)
+    with open(name) as f:
+        f.read()
+    return {"ok": True}
+
+
+@case
+def dotdot_path(d, name):
+    # DIR/sub exists (the test makes it); the path is not normalised on purpose.
+    with open(d + "//sub/.././" + name) as f:
+        f.read()
+    return {"ok": True}
+
+
+@case
+def symlink_read(d, name):
+    # DIR/alias-link -> DIR/NAME (the test makes it): a link is no way around a rule.
+    with open(os.path.join(d, "alias-link")) as f:
+        f.read()
+    return {"ok": True}
+
+
+@case
+def subprocess_envclear_child_read(d, name):
+    """A python child with a clean environment reads the file."""
+    p = subprocess.run([sys.executable, HERE, "open_read", d, name], env={},
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    r = child_result(p.stdout, p.returncode)
+    r["child_stderr"] = p.stderr.decode("utf-8", "replace")
+    return r
+
+
+# ---------------------------------------------------------------- write (DIR NAME) -----
+@case
+def open_write(d, name):
+    with open(os.path.join(d, name), "w") as f:
+        f.write("x")
+    return {"ok": True}
+
+
+@case
+def open_append(d, name):
+    with open(os.path.join(d, name), "a") as f:
+        f.write("x")
+    return {"ok": True}
+
+
+@case
+def open_create(d, name):
+    with open(os.path.join(d, name), "x") as f:
+        f.write("x")
+    return {"ok": True}
+
+
+@case
+def pathlib_write_text(d, name):
+    pathlib.Path(d, name).write_text("x")
+    return {"ok": True}
+
+
+@case
+def os_open_dirfd_write(d, name):
+    dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=dfd)
+        os.write(fd, b"x")
+        os.close(fd)
+    finally:
+        os.close(dfd)
+    return {"ok": True}
+
+
+# ---------------------------------------------------------------- connect (PORT) -------
+@case
+def socket_create_connection(port):
+    with socket.create_connection(("127.0.0.1", int(port)), timeout=10) as s:
+        s.sendall(b"ping")
+        s.recv(16)
+    return {"ok": True}
+
+
+@case
+def connect_v4mapped(port):
+    """An AF_INET6 socket connecting to ::ffff:127.0.0.1 (what Java does): shown as IPv4."""
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(("::ffff:127.0.0.1", int(port)))
+        s.sendall(b"ping")
+        s.recv(16)
+    return {"ok": True}
+
+
+@case
+def connect_name(port):
+    """Connect to an address the process resolved from the name 'localhost'."""
+    ai = socket.getaddrinfo("localhost", int(port), socket.AF_INET, socket.SOCK_STREAM)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(ai[0][4])
+        s.sendall(b"ping")
+        s.recv(16)
+    return {"ok": True}
+
+
+@case
+def urllib_urlopen(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/" % int(port), timeout=10) as r:
+        r.read()
+    return {"ok": True}
+
+
+@case
+def udp_sendto(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(b"ping", ("127.0.0.1", int(port)))
+    return {"ok": True}
+
+
+# ---------------------------------------------------------------- listen (PORT) --------
+@case
+def socket_listen(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", int(port)))
+        s.listen(5)
+    return {"ok": True}
+
+
+@case
+def udp_bind(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", int(port)))
+    return {"ok": True}
+
+
+# ---------------------------------------------------------------- logging helpers ------
+@case
+def redirect_stderr_then_read(d, name):
+    """The process points its own fd 2 at /dev/null, then reads: the line must still come out."""
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 2)
+    return open_read(d, name)
+
+
+@case
+def close_stderr_then_read(d, name):
+    os.close(2)
+    return open_read(d, name)
+
+
+@case
+def redirect_stderr_then_child_read(d, name):
+    """fd 2 -> /dev/null in the parent; the child (clean environment) inherits that fd 2."""
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 2)
+    p = subprocess.run([sys.executable, HERE, "open_read", d, name], env={},
+                       stdout=subprocess.PIPE)
+    return child_result(p.stdout, p.returncode)
+
+
+@case
+def redirect_stderr_then_sh_exec():
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 2)
+    p = subprocess.run(["/bin/sh", "-c", "/usr/bin/id"], stdout=subprocess.DEVNULL)
+    return rc_result(p.returncode)
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in CASES:
+        out({"ok": False, "error": "UnknownCase", "case": sys.argv[1:2]})
+        out({"after": True})
+        return 2
+    try:
+        r = CASES[sys.argv[1]](*sys.argv[2:])
+    except Exception as e:  # the blocked call's exception, reported, not raised
+        r = err_result(e)
+    r.setdefault("pid", os.getpid())
+    out(r)
+    out({"after": True})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+/*
+ * shim_stubs.c — the process state that init.c owns in the real library, for unit tests of
+ * the shim's pieces (logline, envprop, resolve, …) outside a preloaded process.
+ */
+#include "state.h"
+
+struct shim_state g_shim = {.exe = "/usr/bin/unit-tests"};
+atomic_int g_phase;
+atomic_int g_ready = 1;
+
+int shim_ensure_ready(void) { return 0; }
