@@ -13,8 +13,10 @@
 CC       ?= gcc
 BUILD    ?= build
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -D_GNU_SOURCE \
-            -fno-strict-aliasing -Ipolicy -Ishim -I$(CJSON_DIR)
+WERROR   ?= -Werror
+# What the code needs, whatever CFLAGS the caller passes.
+ALL_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra $(WERROR) -fPIC -fvisibility=hidden \
+             -D_GNU_SOURCE -fno-strict-aliasing -Ipolicy -Ishim -I$(CJSON_DIR)
 LDFLAGS  ?=
 
 CJSON_DIR := $(BUILD)/third_party/cjson
@@ -49,7 +51,8 @@ $(CJSON_DIR)/cJSON.c: $(BUILD)/.deps-ok
 # ---- objects -----------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c $(wildcard policy/*.h shim/*.h shim/*.def) | $(BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # cJSON: Debian's source, hidden, no warnings of ours imposed on it.
 $(BUILD)/obj/cJSON.o: $(CJSON_DIR)/cJSON.c
@@ -82,7 +85,7 @@ $(BUILD)/fnshield: $(CLI_OBJ) $(CLI_SHIM_OBJ) $(BUILD)/libpolicy.a
 UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o resolve.o dnstable.o envprop.o)
 
 $(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_SHIM_OBJ) $(BUILD)/libpolicy.a
-	$(CC) $(CFLAGS) -fvisibility=default -o $@ $(UNIT_SRC) $(UNIT_SHIM_OBJ) \
+	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $(UNIT_SRC) $(UNIT_SHIM_OBJ) \
 	  $(BUILD)/libpolicy.a -lcriterion -ldl
 
 unit: all $(BUILD)/unit-tests

@@ -1,17 +1,15 @@
-/*
- * aliases.c — the spelling of a path pattern after symbolic links (resolve_aliases).
- *
- * The shim matches the path the kernel would really open or run, symlinks resolved, so that a
- * symlink is no way around a rule (SPEC). A rule written as "/bin/sh" must then also catch
- * "/usr/bin/dash" on a merged-/usr Debian, and "/bin/*" must catch "/usr/bin/x". So for each
- * pattern its literal directory prefix — the components before the first one with a wildcard
- * — is resolved with realpath(3), or the whole pattern when it has no wildcard; when the
- * result differs, the resolved spelling is added as an extra pattern with the same rank.
- *
- * A literal pattern whose file does not exist (yet: a write rule for a file to be created)
- * falls back to resolving its directory. A prefix that does not resolve is skipped silently:
- * there is then nothing on this machine for a symlink to lead to.
- */
+// aliases.c — the spelling of a path pattern after symbolic links (resolve_aliases).
+//
+// The shim matches the path the kernel would really open or run, symlinks resolved, so that a
+// symlink is no way around a rule (SPEC). A rule written as "/bin/sh" must then also catch
+// "/usr/bin/dash" on a merged-/usr Debian, and "/bin/*" must catch "/usr/bin/x". So for each
+// pattern its literal directory prefix — the components before the first one with a wildcard
+// — is resolved with realpath(3), or the whole pattern when it has no wildcard; when the
+// result differs, the resolved spelling is added as an extra pattern with the same rank.
+//
+// Components that do not exist (yet: a write rule for a file still to be created) are kept as
+// written after their longest existing ancestor, resolved. When nothing resolves, or the
+// result is the pattern itself, there is no alias.
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +40,7 @@ char *fs_glob_alias(const char *pat)
 	if (!lit)
 		return NULL;
 	size_t o = 0, i = 0, rest = len;
-	bool whole = true;
+	bool whole = true;          /* no wildcard at all */
 	while (i < len) {
 		while (i < len && pat[i] == '/')
 			i++;
@@ -69,28 +67,37 @@ char *fs_glob_alias(const char *pat)
 		}
 	}
 	lit[o] = 0;
-	if (o == 0) { /* "/" or "/**": nothing to resolve */
+	if (o == 0) { // "/" or "/**": nothing to resolve
 		free(lit);
 		return NULL;
 	}
 
-	/* What the literal part really is on this machine. */
-	char *real = realpath(lit, NULL);
-	if (!real && whole) {
-		/* the file itself may not exist (yet): resolve its directory, keep its name */
-		char *slash = strrchr(lit, '/');
-		*slash = 0;
-		char *dir = realpath(*lit ? lit : "/", NULL);
-		*slash = '/';
-		if (dir) {
-			size_t dl = strcmp(dir, "/") == 0 ? 0 : strlen(dir);
-			real = malloc(dl + strlen(slash) + 1);
+	/* What the literal part really is on this machine: its longest existing ancestor
+	 * resolved, the components that do not exist (yet) kept as written. */
+	char *real = NULL;
+	size_t cut = o; /* lit[0..cut) is being resolved */
+	while (cut > 0 && !real) {
+		char save = lit[cut];
+		lit[cut] = 0;
+		char *r = realpath(lit, NULL);
+		lit[cut] = save;
+		if (r) {
+			size_t rl = strcmp(r, "/") == 0 ? 0 : strlen(r);
+			real = malloc(rl + (o - cut) + 2);
 			if (real) {
-				memcpy(real, dir, dl);
-				strcpy(real + dl, slash);
+				memcpy(real, r, rl);
+				memcpy(real + rl, lit + cut, o - cut);
+				real[rl + o - cut] = 0;
+				if (!real[0]) /* a link to "/" itself */
+					strcpy(real, "/");
 			}
-			free(dir);
+			free(r);
+			break;
 		}
+		while (cut > 0 && lit[cut - 1] != '/')
+			cut--;
+		if (cut > 0)
+			cut--; /* drop the '/' too */
 	}
 	char *alias = NULL;
 	if (real && strcmp(real, lit) != 0) {

@@ -29,7 +29,8 @@ void fs_errors_add(struct fs_errors *errs, const char *path, const char *fmt, ..
 
 char *fs_read_file(const char *path, size_t max, size_t *len, int *err)
 {
-	/* syscall(), not open(): inside the preload library, open() is our own hook. */
+	/* syscall(), not open(): inside the preload library this runs at load, while the hooks
+	 * (open and syscall included) still pass every call straight through. */
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		*err = errno;

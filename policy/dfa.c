@@ -1,28 +1,32 @@
-/*
- * dfa.c — one deterministic automaton for all the patterns of a category.
- *
- * Matching must cost the same for 10 rules as for 1,000: one table lookup per input byte, no
- * loop over patterns. So all patterns go into one NFA (nfa.c) and this file turns it into a
- * DFA once, at compile time, by subset construction:
- *
- *  1. Byte equivalence classes. Two bytes that every byte set of the NFA treats alike can share
- *     a column, so the transition table is [state][class] with typically 10-60 classes instead
- *     of 256 columns.
- *  2. Subset construction. A DFA state is (the set of NFA CONSUME states reachable without
- *     consuming, the best rank among the ACCEPT states reached). The best rank is the
- *     annotation SPEC's "strictest list wins" needs: the highest list, and in it the lowest
- *     index (see fs_rank in internal.h). State 0 is the empty set: nothing can match any more.
- *  3. Settled states. A state is settled when every state reachable from it (itself included)
- *     carries the same rank: whatever the rest of the input, the result is known, so the
- *     matching loop stops there ("/tmp/" with only "/tmp/**", or any state of the empty set).
- *     Computed over strongly connected components (iterative Tarjan: successors' components
- *     finish first). States are renumbered so that settled ones come last; the loop's stop
- *     test is one compare (s >= nlive).
- *  4. Compaction: 16-bit transitions while there are at most 65,536 states.
- *
- * The construction is capped (FS_DFA_MAX_STATES, FS_DFA_MAX_BYTES): a pathological policy
- * becomes a "too complex" configuration error rather than exhausting memory at start-up.
- */
+// dfa.c — one deterministic automaton for all the patterns of a category.
+//
+// Matching must cost the same for 10 rules as for 1,000: one table lookup per input byte, no
+// loop over patterns. So all patterns go into one NFA (nfa.c) and this file turns it into a
+// DFA once, at compile time, by subset construction:
+//
+//  1. Byte equivalence classes. Two bytes that every byte set of the NFA treats alike can share
+//     a column, so the transition table is [state][class] with typically 10-60 classes instead
+//     of 256 columns.
+//  2. Subset construction. A DFA state is (the set of NFA CONSUME states reachable without
+//     consuming, the best rank among the ACCEPT states reached). The best rank is the
+//     annotation SPEC's "strictest list wins" needs: the highest list, and in it the lowest
+//     index (see fs_rank in internal.h). State 0 is the empty set: nothing can match any more.
+//  3. Settled states. A state is settled when every state reachable from it (itself included)
+//     carries the same rank: whatever the rest of the input, the result is known, so the
+//     matching loop stops there ("/tmp/" with only "/tmp/**", or any state of the empty set).
+//     Computed over strongly connected components (iterative Tarjan: successors' components
+//     finish first). States are renumbered so that settled ones come last; the loop's stop
+//     test is one compare (s >= nlive).
+//  4. Compaction. Most rows of such a DFA have one or two interesting transitions and send
+//     every other class to the same state (the dead state, or a '*' loop to itself). So a row
+//     is kept as a default target plus its exceptions, from the moment it is built, and the
+//     final table is a "comb" (row displacement, as in Tarjan & Yao's and lex's tables): the
+//     exceptions of all rows interleaved in one array, entry base[s] + class checked against
+//     its owner. A lookup stays O(1) — two loads and a compare — and a 20,000-rule policy
+//     takes a few MB instead of tens.
+//
+// The construction is capped (FS_DFA_MAX_STATES, FS_DFA_MAX_BYTES): a pathological policy
+// becomes a "too complex" configuration error rather than exhausting memory at start-up.
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,8 +42,12 @@ struct builder {
 	/* DFA states under construction */
 	uint32_t n, cap;
 	uint32_t *set_off, *set_len, *acc;
-	uint32_t *next;               /* n * ncls */
-	size_t next_cap;              /* in entries */
+	/* rows, once built: a default target and the exceptions (class, target) */
+	uint32_t *dflt, *row_off;     /* row_off[s] .. row_off[s + 1] index exc_* */
+	uint8_t *exc_cls;
+	uint32_t *exc_to;
+	size_t nexc, exc_cap;
+	uint32_t *row;                /* scratch: one dense row */
 	uint32_t *pool;               /* NFA state sets, concatenated */
 	size_t pool_n, pool_cap;
 	uint32_t *hash;               /* open addressing over state ids + 1 */
@@ -235,7 +243,7 @@ static uint32_t intern(struct builder *b, const uint32_t *set, uint32_t n, uint3
 	if (b->n == b->cap) {
 		size_t cap = b->cap;
 		uint32_t ncap = b->cap ? b->cap * 2 : 256;
-		if (!budget(b, (size_t)(ncap - cap) * 3 * sizeof(uint32_t)))
+		if (!budget(b, (size_t)(ncap - cap) * 5 * sizeof(uint32_t)))
 			return UINT32_MAX;
 		uint32_t *o = realloc(b->set_off, ncap * sizeof *o);
 		if (o)
@@ -246,7 +254,13 @@ static uint32_t intern(struct builder *b, const uint32_t *set, uint32_t n, uint3
 		uint32_t *r = realloc(b->acc, ncap * sizeof *r);
 		if (r)
 			b->acc = r;
-		if (!o || !l || !r) {
+		uint32_t *df = realloc(b->dflt, ncap * sizeof *df);
+		if (df)
+			b->dflt = df;
+		uint32_t *ro = realloc(b->row_off, ((size_t)ncap + 1) * sizeof *ro);
+		if (ro)
+			b->row_off = ro;
+		if (!o || !l || !r || !df || !ro) {
 			b->oom = true;
 			return UINT32_MAX;
 		}
@@ -268,15 +282,61 @@ static uint32_t intern(struct builder *b, const uint32_t *set, uint32_t n, uint3
 	return id;
 }
 
+/* Keep row d (in b->row) as its most frequent target plus the exceptions. */
+static bool sparsify(struct builder *b, uint32_t d)
+{
+	const uint32_t ncls = b->ncls;
+	/* the most frequent target: sort a copy (ncls <= 256) and take the longest run */
+	uint32_t sorted[256];
+	memcpy(sorted, b->row, ncls * sizeof *sorted);
+	qsort(sorted, ncls, sizeof *sorted, cmp_u32);
+	uint32_t best = sorted[0], bestn = 0;
+	for (uint32_t i = 0; i < ncls;) {
+		uint32_t j = i;
+		while (j < ncls && sorted[j] == sorted[i])
+			j++;
+		if (j - i > bestn) {
+			bestn = j - i;
+			best = sorted[i];
+		}
+		i = j;
+	}
+	size_t need = b->nexc + (ncls - bestn);
+	if (need > b->exc_cap) {
+		size_t ncap = b->exc_cap ? b->exc_cap : 1024;
+		while (ncap < need)
+			ncap += ncap / 2;
+		if (!budget(b, (ncap - b->exc_cap) * 5))
+			return false;
+		uint8_t *nc = realloc(b->exc_cls, ncap);
+		if (nc)
+			b->exc_cls = nc;
+		uint32_t *nt = realloc(b->exc_to, ncap * sizeof *nt);
+		if (nt)
+			b->exc_to = nt;
+		if (!nc || !nt) {
+			b->oom = true;
+			return false;
+		}
+		b->exc_cap = ncap;
+	}
+	b->dflt[d] = best;
+	b->row_off[d] = (uint32_t)b->nexc;
+	for (uint32_t c = 0; c < ncls; c++)
+		if (b->row[c] != best) {
+			b->exc_cls[b->nexc] = (uint8_t)c;
+			b->exc_to[b->nexc++] = b->row[c];
+		}
+	b->row_off[d + 1] = (uint32_t)b->nexc;
+	return true;
+}
+
 /* Fill the transitions of DFA state d. */
 static bool expand(struct builder *b, uint32_t d)
 {
 	const struct fs_nstate *st = b->a->st;
 	const uint32_t ncls = b->ncls;
 	uint32_t off = b->set_off[d], len = b->set_len[d];
-
-	if (!grow_bytes(b, (void **)&b->next, &b->next_cap, (size_t)(d + 1) * ncls, sizeof *b->next))
-		return false;
 
 	/* Group the successors of d's CONSUME states by class (a counting sort). */
 	memset(b->bcount, 0, ((size_t)ncls + 1) * sizeof *b->bcount);
@@ -317,23 +377,33 @@ static bool expand(struct builder *b, uint32_t d)
 			if (target == UINT32_MAX)
 				return false;
 		}
-		b->next[(size_t)d * ncls + c] = target;
+		b->row[c] = target;
 	}
-	return true;
+	return sparsify(b, d);
 }
 
 /* ---- 3. settled states ---------------------------------------------------------------------- */
 
+/* Successors of s: its default, then its exceptions (repeats do no harm). */
+static inline uint32_t nsucc(const struct builder *b, uint32_t s)
+{
+	return 1 + b->row_off[s + 1] - b->row_off[s];
+}
+static inline uint32_t succ(const struct builder *b, uint32_t s, uint32_t k)
+{
+	return k == 0 ? b->dflt[s] : b->exc_to[b->row_off[s] + k - 1];
+}
+
 /* settled[s] = 1 when every state reachable from s has the rank of s. */
 static bool settle(struct builder *b, uint8_t *settled)
 {
-	const uint32_t n = b->n, ncls = b->ncls;
+	const uint32_t n = b->n;
 	uint32_t *index = malloc((size_t)n * sizeof *index);
 	uint32_t *low = malloc((size_t)n * sizeof *low);
 	uint32_t *comp = malloc((size_t)n * sizeof *comp);
 	uint32_t *stk = malloc((size_t)n * sizeof *stk);
 	uint32_t *fs = malloc((size_t)n * sizeof *fs);   /* DFS frames: state */
-	uint32_t *fk = malloc((size_t)n * sizeof *fk);   /* DFS frames: next class to visit */
+	uint32_t *fk = malloc((size_t)n * sizeof *fk);   /* DFS frames: next successor to visit */
 	bool ok = index && low && comp && stk && fs && fk;
 	if (!ok) {
 		b->oom = true;
@@ -354,8 +424,8 @@ static bool settle(struct builder *b, uint8_t *settled)
 		fk[fp++] = 0;
 		while (fp) {
 			uint32_t v = fs[fp - 1];
-			if (fk[fp - 1] < ncls) {
-				uint32_t w = b->next[(size_t)v * ncls + fk[fp - 1]++];
+			if (fk[fp - 1] < nsucc(b, v)) {
+				uint32_t w = succ(b, v, fk[fp - 1]++);
 				if (index[w] == UNSET) {
 					index[w] = low[w] = counter++;
 					stk[sp++] = w;
@@ -384,8 +454,8 @@ static bool settle(struct builder *b, uint8_t *settled)
 				uint32_t s = stk[i];
 				if (b->acc[s] != rank)
 					same = false;
-				for (uint32_t c = 0; c < ncls && same; c++) {
-					uint32_t t = b->next[(size_t)s * ncls + c];
+				for (uint32_t k = 0; k < nsucc(b, s) && same; k++) {
+					uint32_t t = succ(b, s, k);
 					if (comp[t] != id && (!settled[t] || b->acc[t] != rank))
 						same = false;
 				}
@@ -407,13 +477,21 @@ out:
 
 /* ---- 4. the final tables -------------------------------------------------------------------- */
 
+/* Place every row's exceptions in the comb: the lowest base where all its slots are free.
+ * Rows with the most exceptions go first, while the array is empty; the many rows with one
+ * exception then fill the holes. */
 static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 {
 	const uint32_t n = b->n, ncls = b->ncls;
 	struct fs_dfa *d = calloc(1, sizeof *d);
 	uint32_t *map = malloc((size_t)n * sizeof *map);
-	if (!d || !map)
+	uint32_t *order = malloc((size_t)n * sizeof *order);
+	uint32_t *cnt = calloc((size_t)ncls + 2, sizeof *cnt);
+	uint8_t *used = NULL;
+	size_t cap = 0, lowest_free = 0, top = ncls;
+	if (!d || !map || !order || !cnt)
 		goto fail;
+
 	/* live states first, settled ones after: the matching loop stops at s >= nlive */
 	uint32_t k = 0;
 	for (uint32_t s = 0; s < n; s++)
@@ -427,29 +505,93 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 	d->ncls = ncls;
 	d->start = map[1];
 	memcpy(d->cls, b->cls, 256);
-	d->wide = n > 65536;
+	d->st = malloc((size_t)n * sizeof *d->st);
 	d->acc = malloc((size_t)n * sizeof *d->acc);
-	if (d->wide)
-		d->next32 = malloc((size_t)n * ncls * sizeof *d->next32);
-	else
-		d->next16 = malloc((size_t)n * ncls * sizeof *d->next16);
-	if (!d->acc || (!d->next16 && !d->next32))
+	if (!d->st || !d->acc)
 		goto fail;
-	for (uint32_t s = 0; s < n; s++) {
-		uint32_t ns = map[s];
+
+	/* rows by decreasing number of exceptions (a counting sort) */
+	for (uint32_t s = 0; s < n; s++)
+		cnt[ncls - (b->row_off[s + 1] - b->row_off[s])]++;
+	for (uint32_t i = 1; i <= ncls; i++)
+		cnt[i] += cnt[i - 1];
+	for (uint32_t s = n; s-- > 0;)
+		order[--cnt[ncls - (b->row_off[s + 1] - b->row_off[s])]] = s;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t s = order[i], ns = map[s];
+		uint32_t lo = b->row_off[s], hi = b->row_off[s + 1];
 		d->acc[ns] = b->acc[s];
-		for (uint32_t c = 0; c < ncls; c++) {
-			uint32_t t = map[b->next[(size_t)s * ncls + c]];
-			if (d->wide)
-				d->next32[(size_t)ns * ncls + c] = t;
-			else
-				d->next16[(size_t)ns * ncls + c] = (uint16_t)t;
+		d->st[ns].dflt = map[b->dflt[s]];
+		d->st[ns].base = 0;
+		if (lo == hi)
+			continue; /* no exception: no entry can name this state as its owner */
+		size_t base;
+		for (size_t f = lowest_free;; f++) {
+			/* f: a candidate slot for the first exception */
+			if (f < b->exc_cls[lo] || (f < cap && used[f]))
+				continue;
+			base = f - b->exc_cls[lo];
+			bool fits = true;
+			for (uint32_t e = lo + 1; e < hi && fits; e++) {
+				size_t slot = base + b->exc_cls[e];
+				fits = slot >= cap || !used[slot];
+			}
+			if (fits)
+				break;
 		}
+		if (base + ncls > cap) {
+			size_t ncap = cap ? cap : 1024;
+			while (ncap < base + ncls)
+				ncap += ncap / 2;
+			uint8_t *nu = realloc(used, ncap);
+			struct fs_dent *ne = realloc(d->ent, ncap * sizeof *ne);
+			if (nu)
+				used = nu;
+			if (ne)
+				d->ent = ne;
+			if (!nu || !ne)
+				goto fail;
+			memset(used + cap, 0, ncap - cap);
+			for (size_t j = cap; j < ncap; j++)
+				d->ent[j] = (struct fs_dent){ .chk = UINT32_MAX, .nxt = 0 };
+			cap = ncap;
+		}
+		d->st[ns].base = (uint32_t)base;
+		for (uint32_t e = lo; e < hi; e++) {
+			size_t slot = base + b->exc_cls[e];
+			used[slot] = 1;
+			d->ent[slot] = (struct fs_dent){ .chk = ns, .nxt = map[b->exc_to[e]] };
+		}
+		if (base + ncls > top)
+			top = base + ncls;
+		while (lowest_free < cap && used[lowest_free])
+			lowest_free++;
 	}
+	/* every base + class must be inside the array, also for rows without exceptions */
+	if (top > cap) {
+		struct fs_dent *ne = realloc(d->ent, top * sizeof *ne);
+		if (!ne)
+			goto fail;
+		d->ent = ne;
+		for (size_t j = cap; j < top; j++)
+			d->ent[j] = (struct fs_dent){ .chk = UINT32_MAX, .nxt = 0 };
+	} else if (top < cap) {
+		struct fs_dent *ne = realloc(d->ent, top * sizeof *ne); /* give back the slack */
+		if (ne)
+			d->ent = ne;
+	}
+	d->nent = (uint32_t)top;
+	free(used);
 	free(map);
+	free(order);
+	free(cnt);
 	return d;
 fail:
+	free(used);
 	free(map);
+	free(order);
+	free(cnt);
 	fs_dfa_free(d);
 	b->oom = true;
 	return NULL;
@@ -462,7 +604,11 @@ static void builder_free(struct builder *b)
 	free(b->set_off);
 	free(b->set_len);
 	free(b->acc);
-	free(b->next);
+	free(b->dflt);
+	free(b->row_off);
+	free(b->exc_cls);
+	free(b->exc_to);
+	free(b->row);
 	free(b->pool);
 	free(b->hash);
 	free(b->stamp);
@@ -490,7 +636,8 @@ struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex)
 	b.stack = malloc((size_t)a->n * sizeof *b.stack);
 	b.out = malloc((size_t)a->n * sizeof *b.out);
 	b.bcount = malloc(((size_t)b.ncls + 1) * sizeof *b.bcount);
-	if (!b.stamp || !b.stack || !b.out || !b.bcount || !budget(&b, (size_t)a->n * 12)) {
+	b.row = malloc((size_t)b.ncls * sizeof *b.row);
+	if (!b.stamp || !b.stack || !b.out || !b.bcount || !b.row || !budget(&b, (size_t)a->n * 12)) {
 		b.oom = !b.too_complex;
 		goto out;
 	}
@@ -529,8 +676,8 @@ void fs_dfa_free(struct fs_dfa *d)
 {
 	if (!d)
 		return;
-	free(d->next16);
-	free(d->next32);
+	free(d->st);
+	free(d->ent);
 	free(d->acc);
 	free(d);
 }
@@ -539,5 +686,5 @@ size_t fs_dfa_bytes(const struct fs_dfa *d)
 {
 	if (!d)
 		return 0;
-	return sizeof *d + (size_t)d->nstates * (d->ncls * (d->wide ? 4u : 2u) + 4u);
+	return sizeof *d + (size_t)d->nstates * (sizeof *d->st + sizeof *d->acc) + (size_t)d->nent * sizeof *d->ent;
 }

@@ -1,25 +1,23 @@
-/*
- * glob.c — path patterns (exec, read, write): syntax, normalisation, NFA fragments.
- *
- * Syntax (SPEC: "absolute path globs: * and ? stay within one path component, ** spans
- * components"):
- *
- *   *        any run of bytes except '/'
- *   ?        one byte except '/'
- *   [...]    one byte of a class: ranges (a-z), negation with ! or ^ as first character, ']'
- *            first is literal, \x escapes x; never matches '/'
- *   \x       the byte x itself
- *   **       a whole component only: zero or more whole path components
- *
- * As regular expressions: "/a/**" + "/b" is "/a(/.*)?/b", a trailing "/a/**" is "/a(/.*)?"
- * (so it matches the directory itself too), and "/**" matches every path. Paths are matched
- * after normalisation, so patterns are normalised the same way ("//" collapsed, trailing '/'
- * dropped) and may not contain "." or ".." components, which could never match.
- *
- * Everything is on bytes, case-sensitive, like the kernel's view of paths. Non-ASCII bytes
- * are not accepted inside [...]: a class matches one byte, and a multi-byte UTF-8 character in
- * one would silently match parts of other characters.
- */
+// glob.c — path patterns (exec, read, write): syntax, normalisation, NFA fragments.
+//
+// Syntax (SPEC: "absolute path globs: * and ? stay within one path component, ** spans
+// components"):
+//
+//   *        any run of bytes except '/'
+//   ?        one byte except '/'
+//   [...]    one byte of a class: ranges (a-z), negation with ! or ^ as first character, ']'
+//            first is literal, \x escapes x; never matches '/'
+//   \x       the byte x itself
+//   **       a whole component only: zero or more whole path components
+//
+// As regular expressions: "/a/**" + "/b" is "/a(/.*)?/b", a trailing "/a/**" is "/a(/.*)?"
+// (so it matches the directory itself too), and "/**" matches every path. Paths are matched
+// after normalisation, so patterns are normalised the same way ("//" collapsed, trailing '/'
+// dropped) and may not contain "." or ".." components, which could never match.
+//
+// Everything is on bytes, case-sensitive, like the kernel's view of paths. Non-ASCII bytes
+// are not accepted inside [...]: a class matches one byte, and a multi-byte UTF-8 character in
+// one would silently match parts of other characters.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,8 +124,8 @@ static int parse_class(const char *p, size_t len, size_t *i, uint8_t bits[32], c
 }
 
 /*
- * Pattern → tokens, normalised. toks must have room for strlen(pat) + 2 entries (each byte
- * of the pattern yields at most one token, plus the '/' of a component).
+ * Pattern → tokens, normalised. toks must have room for 2 * strlen(pat) + 2 entries (a byte
+ * of the pattern yields at most two tokens).
  */
 static int parse(const char *p, struct gtok *t, size_t *ntok, char *err, size_t cap)
 {
@@ -197,7 +195,7 @@ static int parse(const char *p, struct gtok *t, size_t *ntok, char *err, size_t 
 		size_t clen = i - cstart;
 		ncomp++;
 		if (clen == 2 && p[cstart] == '*' && p[cstart + 1] == '*') {
-			if (!prev_globstar) /* "/**" + "/**" is the same as one */
+			if (!prev_globstar) // "/**" + "/**" is the same as one
 				t[n++] = (struct gtok){ .kind = G_GLOBSTAR };
 			prev_globstar = true;
 			continue;
@@ -213,6 +211,13 @@ static int parse(const char *p, struct gtok *t, size_t *ntok, char *err, size_t 
 				 "before matching, so they never match");
 			return -1;
 		}
+		if (m == 1 && t[tfirst].kind == G_STAR) {
+			// A component is never empty in a normalised path, except the root's: without
+			// this, "/*" would match "/" itself (unlike "/a/*", which never matches "/a").
+			t[tfirst] = (struct gtok){ .kind = G_SET };
+			not_slash(t[tfirst].bits);
+			t[k++] = (struct gtok){ .kind = G_STAR };
+		}
 		t[n] = (struct gtok){ .kind = G_BYTE, .byte = '/' };
 		n = k;
 		prev_globstar = false;
@@ -226,7 +231,7 @@ static int parse(const char *p, struct gtok *t, size_t *ntok, char *err, size_t 
 int fs_glob_check(const char *pat, char *err, size_t errcap)
 {
 	size_t len = strlen(pat), n;
-	struct gtok *t = malloc((len + 2) * sizeof *t);
+	struct gtok *t = malloc((2 * len + 2) * sizeof *t);
 	if (!t) {
 		snprintf(err, errcap, "out of memory");
 		return -1;
@@ -240,7 +245,7 @@ int fs_glob_add(struct fs_nfa *a, const char *pat, uint32_t rank)
 {
 	size_t len = strlen(pat), n;
 	char err[160];
-	struct gtok *t = malloc((len + 2) * sizeof *t);
+	struct gtok *t = malloc((2 * len + 2) * sizeof *t);
 	if (!t)
 		return -1;
 	if (parse(pat, t, &n, err, sizeof err) < 0) {

@@ -156,21 +156,32 @@ static inline int fs_bits_has(const uint8_t bits[32], unsigned b) { return (bits
 
 /* ---- dfa.c ---------------------------------------------------------------------------------- */
 
+struct fs_dstate {
+	uint32_t base;          /* this row's entries are ent[base + class], if owned by it */
+	uint32_t dflt;          /* the target of every other class */
+};
+struct fs_dent {
+	uint32_t chk;           /* owning state (UINT32_MAX: free) */
+	uint32_t nxt;
+};
+
 struct fs_dfa {
 	uint32_t nstates;
 	uint32_t nlive;         /* states >= nlive are settled: the result can no longer change */
 	uint32_t start;
 	uint32_t ncls;
 	uint8_t cls[256];       /* byte → equivalence class */
-	int wide;               /* 0: next16, 1: next32 */
-	uint16_t *next16;       /* [state * ncls + class] */
-	uint32_t *next32;
+	struct fs_dstate *st;   /* per state */
+	struct fs_dent *ent;    /* the comb: nent entries */
+	uint32_t nent;
 	uint32_t *acc;          /* rank of every state (FS_RANK_NONE: not accepting) */
 };
 
 /* Caps on construction: past them the policy is "too complex" (an error, not an OOM). */
 #define FS_DFA_MAX_STATES (1u << 20)
+#ifndef FS_DFA_MAX_BYTES
 #define FS_DFA_MAX_BYTES ((size_t)64 << 20)
+#endif
 
 /* Build; returns NULL with *too_complex set (or not, for an allocation failure). */
 FS_HIDDEN struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex);
@@ -183,13 +194,12 @@ static inline uint32_t fs_dfa_feed(const struct fs_dfa *d, uint32_t s, const uin
 				   size_t *steps)
 {
 	size_t i = 0;
-	const uint32_t ncls = d->ncls, nlive = d->nlive;
-	if (d->wide) {
-		for (; i < len && s < nlive; i++)
-			s = d->next32[(size_t)s * ncls + d->cls[p[i]]];
-	} else {
-		for (; i < len && s < nlive; i++)
-			s = d->next16[(size_t)s * ncls + d->cls[p[i]]];
+	const uint32_t nlive = d->nlive;
+	const struct fs_dstate *st = d->st;
+	const struct fs_dent *ent = d->ent;
+	for (; i < len && s < nlive; i++) {
+		const struct fs_dent *e = &ent[st[s].base + d->cls[p[i]]];
+		s = e->chk == s ? e->nxt : st[s].dflt;
 	}
 	if (steps)
 		*steps += i;

@@ -14,6 +14,7 @@
  * Both passes are linear. Nesting is bounded by cJSON (CJSON_NESTING_LIMIT, 1000), which
  * bounds the recursion in count_preorder() as well.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,26 +155,269 @@ static uint32_t count_preorder(const cJSON *node, uint32_t idx, struct fs_jpos *
 	return size;
 }
 
-/* What was found at a syntax error, for the message. */
-static void describe_at(const char *t, size_t n, size_t off, char *buf, size_t cap)
+/* ---- syntax errors ------------------------------------------------------------------------
+ * cJSON says only "failed near here", and its offset is sometimes one past the culprit. When it
+ * fails, this strict re-reading finds the first error itself and says what was found and what
+ * JSON expects there. If it finds nothing (a limit of cJSON's rather than a JSON error), cJSON's
+ * position is reported.
+ */
+
+#define JSON_MAX_DEPTH 1000 /* CJSON_NESTING_LIMIT */
+
+/* "'x'", "the end of the text", with hints for the classic mistakes. */
+static void found_at(const char *t, size_t n, size_t i, bool hints, char *buf, size_t cap)
 {
-	if (off >= n) {
-		snprintf(buf, cap, "the end of the text (an object, array or string is not closed)");
+	if (i >= n) {
+		snprintf(buf, cap, "the end of the text");
 		return;
 	}
-	unsigned char c = (unsigned char)t[off];
-	if (c >= 0x21 && c < 0x7f) {
-		/* Show a little of what follows, so the place can be recognised. */
-		size_t k = 0;
-		char word[24];
-		while (off + k < n && k < sizeof word - 1 && (unsigned char)t[off + k] > 0x20 &&
-		       (unsigned char)t[off + k] < 0x7f && (k == 0 || !strchr(",:[]{}\"", t[off + k])))
-			word[k] = t[off + k], k++;
-		word[k] = 0;
-		snprintf(buf, cap, "'%s'", word);
-	} else {
+	unsigned char c = (unsigned char)t[i];
+	if (c < 0x21 || c >= 0x7f) {
 		snprintf(buf, cap, "byte 0x%02x", c);
+		return;
 	}
+	char word[24];
+	size_t k = 0;
+	do
+		word[k] = t[i + k], k++;
+	while (i + k < n && k < sizeof word - 1 && isalnum((unsigned char)t[i + k]) && isalnum(c));
+	word[k] = 0;
+	const char *hint = "";
+	if (!hints)
+		hint = "";
+	else if (c == '\'')
+		hint = " (JSON strings use double quotes)";
+	else if (c == '/' || c == '#')
+		hint = " (JSON has no comments)";
+	else if (!strcmp(word, "True") || !strcmp(word, "False") || !strcmp(word, "None") || !strcmp(word, "Null") ||
+		 !strcmp(word, "TRUE") || !strcmp(word, "FALSE") || !strcmp(word, "NULL"))
+		hint = " (JSON writes true, false and null in lower case)";
+	else if (isalpha(c) || c == '_' || c == '*')
+		hint = " (strings, member names included, need double quotes)";
+	snprintf(buf, cap, "'%s'%s", word, hint);
+}
+
+/* A string at t[i] == '"': offset after it, or an error. */
+static bool check_string(const char *t, size_t n, size_t *i, size_t *eoff, char *msg, size_t cap)
+{
+	size_t start = *i;
+	for (size_t k = start + 1; k < n; k++) {
+		unsigned char c = (unsigned char)t[k];
+		if (c == '"') {
+			*i = k + 1;
+			return true;
+		}
+		if (c == '\\') {
+			char e = k + 1 < n ? t[k + 1] : 0;
+			if (e == 'u') {
+				for (int h = 0; h < 4; h++)
+					if (k + 2 + (size_t)h >= n || !isxdigit((unsigned char)t[k + 2 + h])) {
+						*eoff = k;
+						snprintf(msg, cap, "bad \\u escape in a string: expected 4 hex digits");
+						return false;
+					}
+				k += 5;
+			} else if (e && strchr("\"\\/bfnrt", e)) {
+				k++;
+			} else {
+				*eoff = k;
+				snprintf(msg, cap, "bad escape '\\%c' in a string; JSON knows \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
+					 "\\uXXXX (write \\\\ for a backslash)", e > 0x20 && e < 0x7f ? e : '?');
+				return false;
+			}
+		} else if (c < 0x20) {
+			*eoff = k;
+			snprintf(msg, cap, "raw control character 0x%02x in a string (a line break inside quotes?); "
+				 "escape it, e.g. \\n", c);
+			return false;
+		}
+	}
+	*eoff = start;
+	snprintf(msg, cap, "unterminated string: no closing '\"'");
+	return false;
+}
+
+/* A number at t[i], JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool check_number(const char *t, size_t n, size_t *i, size_t *eoff, char *msg, size_t cap)
+{
+	size_t k = *i;
+	bool ok = true;
+	if (k < n && t[k] == '-')
+		k++;
+	if (k < n && t[k] == '0') {
+		k++;
+		if (k < n && isdigit((unsigned char)t[k]))
+			ok = false; /* leading zero */
+	} else if (k < n && isdigit((unsigned char)t[k])) {
+		while (k < n && isdigit((unsigned char)t[k]))
+			k++;
+	} else {
+		ok = false;
+	}
+	if (ok && k < n && t[k] == '.') {
+		k++;
+		if (!(k < n && isdigit((unsigned char)t[k])))
+			ok = false;
+		while (k < n && isdigit((unsigned char)t[k]))
+			k++;
+	}
+	if (ok && k < n && (t[k] == 'e' || t[k] == 'E')) {
+		k++;
+		if (k < n && (t[k] == '+' || t[k] == '-'))
+			k++;
+		if (!(k < n && isdigit((unsigned char)t[k])))
+			ok = false;
+		while (k < n && isdigit((unsigned char)t[k]))
+			k++;
+	}
+	if (!ok) {
+		*eoff = *i;
+		snprintf(msg, cap, "bad number");
+		return false;
+	}
+	*i = k;
+	return true;
+}
+
+/* The first syntax error of t: its offset and a message; false if none is found. */
+static bool diagnose(const char *t, size_t n, size_t *eoff, char *msg, size_t cap)
+{
+	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, COLON, AFTER, DONE } st = VALUE;
+	static const char *const lits[] = { "true", "false", "null" };
+	struct frame {
+		size_t open;
+		char type; /* '{' or '[' */
+	} *stack = malloc(JSON_MAX_DEPTH * sizeof *stack);
+	int depth = 0;
+	size_t i = (n >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
+	char f[96];
+	bool err = true;
+	if (!stack) {
+		snprintf(msg, cap, "out of memory");
+		*eoff = 0;
+		goto out;
+	}
+	for (;;) {
+		while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+			i++;
+		*eoff = i;
+		if (i == n) {
+			if (st == DONE) {
+				err = false;
+			} else if (depth) {
+				int l, c;
+				fs_line_col(t, n, stack[depth - 1].open, &l, &c);
+				snprintf(msg, cap, "unexpected end of text: the %s opened at line %d, column %d is not "
+					 "closed", stack[depth - 1].type == '{' ? "object" : "array", l, c);
+			} else {
+				snprintf(msg, cap, "unexpected end of text: expected a value");
+			}
+			goto out;
+		}
+		char c = t[i];
+		found_at(t, n, i, st != DONE, f, sizeof f);
+		switch (st) {
+		case DONE:
+			snprintf(msg, cap, "unexpected %s after the end of the policy object (one JSON object "
+				 "expected)", f);
+			goto out;
+		case COLON:
+			if (c != ':') {
+				snprintf(msg, cap, "expected ':' after a member name; found %s", f);
+				goto out;
+			}
+			i++;
+			st = VALUE;
+			continue;
+		case KEY:
+		case KEY_OR_CLOSE:
+			if (c == '"') {
+				if (!check_string(t, n, &i, eoff, msg, cap))
+					goto out;
+				st = COLON;
+				continue;
+			}
+			if (c == '}' && st == KEY_OR_CLOSE)
+				break; /* closes below */
+			if (c == '}')
+				snprintf(msg, cap, "expected a member name after ','; found '}' (JSON allows no comma "
+					 "before '}')");
+			else
+				snprintf(msg, cap, "expected a member name in double quotes%s; found %s",
+					 st == KEY_OR_CLOSE ? " or '}'" : "", f);
+			goto out;
+		case AFTER:
+			if (c == ',') {
+				i++;
+				st = stack[depth - 1].type == '{' ? KEY : VALUE;
+				continue;
+			}
+			if (c == '}' || c == ']')
+				break; /* closes below */
+			snprintf(msg, cap, "expected ',' or '%c' after %s; found %s (a missing comma?)",
+				 stack[depth - 1].type == '{' ? '}' : ']',
+				 stack[depth - 1].type == '{' ? "a member" : "an element", f);
+			goto out;
+		case VALUE:
+		case VALUE_OR_CLOSE:
+			if (c == ']' && st == VALUE_OR_CLOSE)
+				break; /* closes below */
+			if (c == '{' || c == '[') {
+				if (depth == JSON_MAX_DEPTH) {
+					snprintf(msg, cap, "nested more than %d levels deep", JSON_MAX_DEPTH);
+					goto out;
+				}
+				stack[depth++] = (struct frame){ .open = i, .type = c };
+				st = c == '{' ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
+				i++;
+				continue;
+			}
+			if (c == '"') {
+				if (!check_string(t, n, &i, eoff, msg, cap))
+					goto out;
+			} else if (c == '-' || isdigit((unsigned char)c)) {
+				if (!check_number(t, n, &i, eoff, msg, cap))
+					goto out;
+			} else {
+				int k;
+				for (k = 0; k < 3; k++) {
+					size_t l = strlen(lits[k]);
+					if (n - i >= l && memcmp(t + i, lits[k], l) == 0 &&
+					    (i + l == n || !isalnum((unsigned char)t[i + l]))) {
+						i += l;
+						break;
+					}
+				}
+				if (k == 3) {
+					if (c == ']' || c == '}')
+						snprintf(msg, cap, "expected a value; found '%c'%s", c,
+							 depth && t[i] == (stack[depth - 1].type == '{' ? '}' : ']')
+								 ? " (JSON allows no comma before it)" : "");
+					else
+						snprintf(msg, cap, "expected a value (a string, number, object, array, true, "
+							 "false or null); found %s", f);
+					goto out;
+				}
+			}
+			st = depth ? AFTER : DONE;
+			continue;
+		}
+		/* a closing bracket, where one may come */
+		if (c != (stack[depth - 1].type == '{' ? '}' : ']')) {
+			int l, col;
+			fs_line_col(t, n, stack[depth - 1].open, &l, &col);
+			snprintf(msg, cap, "found '%c' but the %s opened at line %d, column %d is not closed (expected "
+				 "'%c')", c, stack[depth - 1].type == '{' ? "object" : "array", l, col,
+				 stack[depth - 1].type == '{' ? '}' : ']');
+			goto out;
+		}
+		depth--;
+		i++;
+		st = depth ? AFTER : DONE;
+	}
+out:
+	free(stack);
+	return err;
 }
 
 int fs_json_load(struct fs_ctx *cx, struct fs_json *j)
@@ -188,7 +432,7 @@ int fs_json_load(struct fs_ctx *cx, struct fs_json *j)
 	while (k < n && (t[k] == ' ' || t[k] == '\t' || t[k] == '\n' || t[k] == '\r'))
 		k++;
 	if (k == n) {
-		fs_err_at(cx, FS_NOPOS, "", "policy is empty: expected a JSON object such as "
+		fs_err_at(cx, n, "", "policy is empty: expected a JSON object such as "
 			  "{\"version\": 1, \"mode\": \"alert\"}");
 		return -1;
 	}
@@ -215,20 +459,24 @@ int fs_json_load(struct fs_ctx *cx, struct fs_json *j)
 	j->root = cJSON_ParseWithLengthOpts(j->copy, n + 1, &end, 0);
 	size_t off = end ? (size_t)(end - j->copy) : 0;
 	if (!j->root) {
-		char what[64];
-		/* cJSON reports the end of the buffer as its last byte (our NUL). */
-		describe_at(t, n, off, what, sizeof what);
-		fs_err_at(cx, off > n ? n : off, "", "JSON syntax error: unexpected %s", what);
+		char msg[200];
+		size_t eoff;
+		if (diagnose(t, n, &eoff, msg, sizeof msg)) {
+			fs_err_at(cx, eoff, "", "JSON syntax error: %s", msg);
+		} else {
+			/* cJSON reports the end of the buffer as its last byte (our NUL) */
+			fs_err_at(cx, off > n ? n : off, "", "JSON syntax error (the JSON reader gave up here)");
+		}
 		return -1;
 	}
-	/* Anything but whitespace after the value is an error (JSON allows one value). */
+	/* JSON allows one value: cJSON stopped after it; only whitespace may follow. */
 	while (off < n && (t[off] == ' ' || t[off] == '\t' || t[off] == '\n' || t[off] == '\r'))
 		off++;
 	if (off < n) {
-		char what[64];
-		describe_at(t, n, off, what, sizeof what);
-		fs_err_at(cx, off, "", "JSON syntax error: unexpected %s after the end of the policy "
-			  "object (one JSON object expected)", what);
+		char what[96];
+		found_at(t, n, off, false, what, sizeof what);
+		fs_err_at(cx, off, "", "JSON syntax error: unexpected %s after the end of the policy object "
+			  "(one JSON object expected)", what);
 		return -1;
 	}
 

@@ -25,6 +25,8 @@
 static const char *const CATEGORY_KEYS[FS_NCATEGORIES] = { "exec", "connect", "listen", "read", "write" };
 static const char *const ACTION_NAMES[3] = { "allow", "alert", "block" };
 
+#define PATHBUF 160 /* struct fs_error keeps 159 bytes of a path */
+
 struct vctx {
 	struct fs_ctx *cx;
 	const struct fs_json *j;
@@ -75,19 +77,32 @@ static bool plain_key(const char *k)
 	return true;
 }
 
+/* Build a child path: parent, then the pieces; cut to cap-1 bytes (errors keep 159). */
+static void path_join(char *buf, size_t cap, const char *parent, const char *a, const char *b, const char *c)
+{
+	const char *parts[4] = { parent, a, b, c };
+	size_t o = 0;
+	for (int k = 0; k < 4; k++)
+		for (const char *p = parts[k]; p && *p && o + 1 < cap; p++)
+			buf[o++] = *p;
+	buf[o] = 0;
+}
+
 static void path_key(char *buf, size_t cap, const char *parent, const char *key)
 {
 	if (plain_key(key)) {
-		snprintf(buf, cap, "%s%s%s", parent, *parent ? "." : "", key);
-	} else {
+		path_join(buf, cap, parent, *parent ? "." : "", key, "");
+	} else { /* exec["we.ird"] */
 		char q[96];
-		snprintf(buf, cap, "%s[%s]", parent, fs_quote(key, strlen(key), q, sizeof q));
+		path_join(buf, cap, parent, "[", fs_quote(key, strlen(key), q, sizeof q), "]");
 	}
 }
 
 static void path_index(char *buf, size_t cap, const char *parent, int i)
 {
-	snprintf(buf, cap, "%s[%d]", parent, i);
+	char num[16];
+	snprintf(num, sizeof num, "%d", i);
+	path_join(buf, cap, parent, "[", num, "]");
 }
 
 /* ---- suggestions ("did you mean") --------------------------------------------------------- */
@@ -119,7 +134,7 @@ static int edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
-/* Writes "; did you mean "x"?" into buf when a candidate is close, else "". */
+/* Writes " (did you mean "x"?)" into buf when a candidate is close, else "". */
 static const char *suggest(const char *s, const char *const *cands, int n, char *buf, size_t cap)
 {
 	const char *best = NULL;
@@ -132,7 +147,7 @@ static const char *suggest(const char *s, const char *const *cands, int n, char 
 		}
 	}
 	if (best && (bestd <= 1 || strlen(s) > 3))
-		snprintf(buf, cap, "; did you mean \"%s\"?", best);
+		snprintf(buf, cap, " (did you mean \"%s\"?)", best);
 	else
 		buf[0] = 0;
 	return buf;
@@ -247,7 +262,7 @@ static void check_pattern(struct vctx *v, enum fs_category c, const cJSON *x, ui
 static void parse_list(struct vctx *v, enum fs_category c, const cJSON *arr, uint32_t idx, const char *path,
 		       const char *listname, struct fs_raw_cat *out, int list)
 {
-	char epath[160];
+	char epath[PATHBUF];
 	if (!cJSON_IsArray(arr)) {
 		const char *hint = is_path_category(c) ? "[\"/tmp/**\"]" : "[\"*.amazonaws.com:443\"]";
 		fs_err_node(v->cx, idx, 0, path, "\"%s\" must be an array of pattern strings, e.g. %s; found %s",
@@ -287,11 +302,11 @@ static void parse_category(struct vctx *v, enum fs_category c, const cJSON *x, u
 			   struct fs_raw_cat *out)
 {
 	static const char *const KEYS[] = { "default", "allow", "alert", "block" };
-	char what[48], mpath[160];
+	char what[PATHBUF + 4], mpath[PATHBUF];
 	out->present = true;
 	out->node = idx;
 	out->dflt = FS_ALLOW; /* an object without "default" */
-	snprintf(what, sizeof what, "\"%s\"", path);
+	path_join(what, sizeof what, "\"", path, "\"", "");
 
 	if (cJSON_IsString(x)) {
 		int a = parse_action(v, x, idx, path, what, "");
@@ -310,8 +325,8 @@ static void parse_category(struct vctx *v, enum fs_category c, const cJSON *x, u
 		path_key(mpath, sizeof mpath, path, m->string ? m->string : "");
 		int k = member_key(v, m, midx, mpath, what, KEYS, 4, &seen);
 		if (k == 0) {
-			char dwhat[64];
-			snprintf(dwhat, sizeof dwhat, "\"%s\"", mpath);
+			char dwhat[PATHBUF + 4];
+			path_join(dwhat, sizeof dwhat, "\"", mpath, "\"", "");
 			int a = parse_action(v, m, midx, mpath, dwhat, "");
 			if (a >= 0)
 				out->dflt = (int8_t)a;
@@ -325,7 +340,7 @@ static void parse_category(struct vctx *v, enum fs_category c, const cJSON *x, u
 
 static void parse_init(struct vctx *v, const cJSON *x, uint32_t idx, struct fs_raw_policy *out)
 {
-	char mpath[160];
+	char mpath[PATHBUF];
 	if (!cJSON_IsObject(x)) {
 		fs_err_node(v->cx, idx, 0, "init", "\"init\" must be an object of category overrides, e.g. "
 			    "{\"read\": \"allow\"}; found %s", type_name(x));
@@ -352,7 +367,7 @@ static bool namespace_char(char c)
 static void parse_log(struct vctx *v, const cJSON *x, uint32_t idx, struct fs_raw_policy *out)
 {
 	static const char *const KEYS[] = { "backtrace", "metrics_namespace" };
-	char mpath[160], q[96];
+	char mpath[PATHBUF], q[96];
 	if (!cJSON_IsObject(x)) {
 		fs_err_node(v->cx, idx, 0, "log", "\"log\" must be an object such as {\"backtrace\": false, "
 			    "\"metrics_namespace\": \"fnshield\"}; found %s", type_name(x));
@@ -401,7 +416,7 @@ void fs_parse(struct fs_ctx *cx, const struct fs_json *j, struct fs_raw_policy *
 					    "read", "write", "init", "log" };
 	struct vctx v = { .cx = cx, .j = j };
 	const cJSON *root = j->root;
-	char mpath[160], q[96], s[64];
+	char mpath[PATHBUF], q[96], s[64];
 
 	memset(out, 0, sizeof *out);
 	out->mode = FS_MODE_ALERT;

@@ -137,6 +137,25 @@ const char *fs_rule_pattern(const struct fs_policy *p, enum fs_category c, struc
 const char *fs_category_name(enum fs_category c);  /* "exec", "connect", … */
 const char *fs_action_name(int action);             /* "allow", "alert", "block" */
 
+/* ---- introspection (tests, `fnshield check`) --------------------------------------------- */
+
+/* Size of a category's compiled rules. */
+struct fs_rules_stats {
+	uint32_t patterns;        /* patterns in the three lists (aliases not counted) */
+	uint32_t dfa_states;      /* states of the one automaton (0: none) */
+	uint32_t dfa_live_states; /* states where matching goes on; the others stop it early */
+	uint32_t dfa_classes;     /* byte equivalence classes (table columns) */
+	size_t bytes;             /* memory of the compiled tables */
+};
+void fs_rules_stats(const struct fs_rules *r, struct fs_rules_stats *st);
+
+/* fs_match_path / fs_match_addr that also count the work done: *steps is the number of DFA
+ * transitions taken (at most one per input byte) plus trie levels walked. Same results. */
+struct fs_verdict fs_match_path_steps(const struct fs_rules *r, const char *path, size_t len,
+				      size_t *steps);
+struct fs_verdict fs_match_addr_steps(const struct fs_rules *r, const uint8_t ip[16], uint16_t port,
+				      const char *const *names, int nnames, size_t *steps);
+
 /* ---- paths ------------------------------------------------------------------------------- */
 
 /*

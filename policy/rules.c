@@ -55,7 +55,6 @@ struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw_cat *rc, 
 	struct fs_rules *r = calloc(1, sizeof *r);
 	struct fs_nfa nfa;
 	struct fs_iptrie_builder *tb = NULL;
-	bool names = false;
 	fs_nfa_init(&nfa);
 	if (!r)
 		goto oom;
@@ -86,8 +85,10 @@ struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw_cat *rc, 
 				if (fs_glob_add(&nfa, pat, rank) < 0)
 					goto fail;
 				if (resolve_aliases) {
-					char *alias = fs_glob_alias(pat);
-					int rc2 = alias ? fs_glob_add(&nfa, alias, rank) : 0;
+					char *alias = fs_glob_alias(pat), err[200];
+					/* an alias is derived, so it is checked again rather than trusted */
+					int rc2 = alias && fs_glob_check(alias, err, sizeof err) == 0
+							  ? fs_glob_add(&nfa, alias, rank) : 0;
 					free(alias);
 					if (rc2 < 0)
 						goto fail;
@@ -98,7 +99,6 @@ struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw_cat *rc, 
 				if (fs_host_parse(pat, &h, err, sizeof err) < 0)
 					goto oom; /* checked by parse.c: cannot happen */
 				if (h.kind == FS_HOST_NAME) {
-					names = true;
 					if (fs_host_add_name(&nfa, &h, rank) < 0)
 						goto fail;
 				} else if (fs_iptrie_add(tb, h.ip, h.plen, h.port, rank) < 0) {
@@ -109,7 +109,7 @@ struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw_cat *rc, 
 			}
 		}
 	}
-	if (is_path_category(c) || names) {
+	if (nfa.nstarts > 0) { /* some path or name pattern */
 		bool too_complex;
 		if (nfa.too_big)
 			goto fail;

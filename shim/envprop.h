@@ -35,6 +35,13 @@ size_t envprop_ldbuf_size(char *const envp[]);
  */
 char **envprop_build(char *const envp[], char **out, char *ldbuf);
 
+/* The environment for the new program, in the calling function's stack frame (a vfork
+ * child may not allocate). Declares `char **newenv`. */
+#define CHILD_ENV(newenv, envp)                                                                 \
+	char *newenv##_v[envprop_count(envp) + ENVPROP_EXTRA + 1];                                \
+	char newenv##_ld[envprop_ldbuf_size(envp)];                                               \
+	char **newenv = envprop_build((envp), newenv##_v, newenv##_ld)
+
 /* This library's path (for the CLI and tests). */
 const char *envprop_lib_path(void);
 

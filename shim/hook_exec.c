@@ -27,12 +27,6 @@
 
 extern char **environ;
 
-/* The environment for the new program, on this stack frame. */
-#define CHILD_ENV(newenv, envp)                                                                 \
-	char *newenv##_v[envprop_count(envp) + ENVPROP_EXTRA + 1];                                \
-	char newenv##_ld[envprop_ldbuf_size(envp)];                                               \
-	char **newenv = envprop_build((envp), newenv##_v, newenv##_ld)
-
 /* The program execvp/posix_spawnp would run: `file` itself when it has a slash, else the first
  * PATH entry holding an executable regular file (execvp goes on past EACCES and ENOENT, so the
  * first one that can run is the one that runs). Both functions read PATH from the calling
@@ -182,7 +176,7 @@ EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const
 	CHILD_ENV(newenv, envp);
 	if (REAL(execveat)) /* glibc 2.34 and later */
 		return REAL(execveat)(dirfd, path, argv, newenv, flags);
-	return (int)syscall(SYS_execveat, dirfd, path, argv, newenv, flags);
+	return (int)sys_result(SYS6(SYS_execveat, dirfd, path, argv, newenv, flags, 0));
 }
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])

@@ -33,7 +33,7 @@ static int close_range_raw(unsigned first, unsigned last, int flags)
 {
 	if (REAL(close_range))
 		return REAL(close_range)(first, last, flags);
-	return (int)syscall(SYS_close_range, first, last, flags);
+	return (int)sys_result(SYS6(SYS_close_range, first, last, flags, 0, 0, 0));
 }
 
 EXPORT int close_range(unsigned int first, unsigned int last, int flags)

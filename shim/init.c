@@ -159,7 +159,7 @@ int shim_ensure_ready(void)
 {
 	int expected = 0;
 	if (atomic_compare_exchange_strong(&init_state, &expected, 1)) {
-		atomic_store(&init_tid, (int)syscall(SYS_gettid));
+		atomic_store(&init_tid, sys_gettid());
 		do_init();
 		atomic_store(&init_state, 2);
 		atomic_store_explicit(&g_ready, 1, memory_order_release);
@@ -169,7 +169,7 @@ int shim_ensure_ready(void)
 		return 0;
 	/* Running: on this thread (a hook called from inside initialisation — pass through), or
 	 * on another (wait; this happens only at start-up). */
-	if (atomic_load(&init_tid) == (int)syscall(SYS_gettid))
+	if (atomic_load(&init_tid) == sys_gettid())
 		return -1;
 	while (atomic_load(&init_state) != 2)
 		sched_yield();

@@ -3,7 +3,7 @@
  *
  * The shim's own I/O must not go through its own hooks (recursion), nor through anybody
  * else's (another preload library), and must leave the caller's errno alone. These wrappers
- * make the raw system call, return the result or -errno, and restore errno.
+ * make the raw system call and return the result or -errno.
  * All are async-signal-safe and safe in a vfork child.
  */
 #ifndef FNSHIELD_SYS_H
@@ -18,13 +18,53 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+/*
+ * The raw system call instruction, not libc's syscall(): the library interposes syscall()
+ * itself (hook_syscall.c), and its own system calls must never come back into a hook.
+ */
+static inline long sys_raw6(long nr, long a, long b, long c, long d, long e, long f)
+{
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+	register long x4 __asm__("x4") = e;
+	register long x5 __asm__("x5") = f;
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	return x0;
+#else
+#error "fnshield: add the system call instruction for this architecture"
+#endif
+}
+
+/* Result or -errno; errno itself is never touched. */
 static inline long sys_call6(long nr, long a, long b, long c, long d, long e, long f)
 {
-	int saved = errno;
-	long r = syscall(nr, a, b, c, d, e, f);
-	if (r == -1)
-		r = -errno;
-	errno = saved;
+	return sys_raw6(nr, a, b, c, d, e, f);
+}
+
+/* syscall()'s convention for a raw result: -1 with errno. */
+static inline long sys_result(long r)
+{
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return -1;
+	}
 	return r;
 }
 
@@ -56,6 +96,8 @@ static inline ssize_t sys_readlinkat(int dirfd, const char *path, char *buf, siz
 static inline long sys_getcwd(char *buf, size_t n) { return SYS6(SYS_getcwd, buf, n, 0, 0, 0, 0); }
 
 static inline int sys_getpid(void) { return (int)SYS6(SYS_getpid, 0, 0, 0, 0, 0, 0); }
+
+static inline int sys_gettid(void) { return (int)SYS6(SYS_gettid, 0, 0, 0, 0, 0, 0); }
 
 static inline int sys_fstat(int fd, struct stat *st)
 {

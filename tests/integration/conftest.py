@@ -102,7 +102,7 @@ def _udp_sink(sock, stop):
 
 @pytest.fixture(scope="session")
 def servers():
-    """TCP echo, HTTP and UDP receivers on 127.0.0.1, ports chosen by the kernel."""
+    """TCP echo (127.0.0.1 and ::1), HTTP and UDP receivers, ports chosen by the kernel."""
     stop = threading.Event()
     tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -110,18 +110,24 @@ def servers():
     tcp.listen(64)
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
+    tcp6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    tcp6.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp6.bind(("::1", 0))
+    tcp6.listen(64)
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     threads = [threading.Thread(target=_tcp_echo, args=(tcp, stop), daemon=True),
+               threading.Thread(target=_tcp_echo, args=(tcp6, stop), daemon=True),
                threading.Thread(target=_udp_sink, args=(udp, stop), daemon=True),
                threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)]
     for t in threads:
         t.start()
-    yield SimpleNamespace(tcp=tcp.getsockname()[1], udp=udp.getsockname()[1],
+    yield SimpleNamespace(tcp=tcp.getsockname()[1], tcp6=tcp6.getsockname()[1], udp=udp.getsockname()[1],
                           http=httpd.server_address[1])
     stop.set()
     httpd.shutdown()
     httpd.server_close()
     tcp.close()
+    tcp6.close()
     udp.close()
 
 

@@ -59,7 +59,9 @@ CALLS = {
     "connect": {"connect", "sendto", "sendmsg", "sendmmsg"},
     "listen": {"bind", "listen"},
 }
-CALLS["write"] = CALLS["read"] | {"creat", "creat64", "truncate", "truncate64"}
+CALLS["write"] = CALLS["read"] | {"creat", "creat64", "truncate", "truncate64", "mkstemp",
+                                  "mkstemp64", "mkostemp", "mkostemp64", "mkstemps", "mkstemps64",
+                                  "mkostemps", "mkostemps64"}
 
 BLOCK_ERRNO = {"exec": 13, "read": 13, "write": 13, "connect": 1, "listen": 1}
 BLOCK_CODE = {13: "EACCES", 1: "EPERM"}
@@ -279,7 +281,22 @@ def make_scenario(kind, tmp, servers):
                         pol(exec={"default": "allow", "block": ["/usr/bin/id"]}),
                         pol(exec={"default": "allow", "block": ["/usr/bin/fnshield-no-such-program"]}),
                         rule="exec.block[0]", target_re=EXEC_TARGET_RE)
-    if kind in ("read", "read_link"):
+    if kind == "exec_link":
+        # DIR/myid -> /usr/bin/id: a link to a blocked program is no way around the rule
+        link = Path(tmp, "myid")
+        if not link.is_symlink():
+            link.symlink_to("/usr/bin/id")
+        return Scenario(kind, "exec", [tmp],
+                        pol(exec={"default": "allow", "block": ["/usr/bin/id"]}),
+                        pol(exec={"default": "allow", "block": ["/usr/bin/fnshield-no-such-program"]}),
+                        rule="exec.block[0]",
+                        target_re="(%s|%s)" % (re.escape(tmp + "/myid"), EXEC_TARGET_RE))
+    if kind == "exec_default":
+        # every exec blocked by the default; the allowed variant allows the one program
+        return Scenario(kind, "exec", [], pol(exec="block"),
+                        pol(exec={"default": "block", "allow": ["/usr/bin/id"]}),
+                        rule="exec.default", target_re=EXEC_TARGET_RE)
+    if kind in ("read", "read_link", "read_dirlink"):
         Path(tmp, "secret.txt").write_text("s3cret\n")
         Path(tmp, "sub").mkdir(exist_ok=True)
         link = Path(tmp, "alias-link")
@@ -289,20 +306,48 @@ def make_scenario(kind, tmp, servers):
                       pol(read={"default": "allow", "block": [tmp + "/secret*"]}),
                       pol(read={"default": "allow", "block": [tmp + "/nomatch*"]}),
                       rule="read.block[0]", target=tmp + "/secret.txt")
+        dlink = Path(tmp, "dirlink")
+        if not dlink.is_symlink():
+            dlink.symlink_to(tmp, target_is_directory=True)
         if kind == "read_link":
             # The rule is on the file, the program names the link: the shim reports the path
             # it resolved; accept the link's own spelling too.
             sc.target = None
             sc.targets = (tmp + "/secret.txt", tmp + "/alias-link")
+        if kind == "read_dirlink":
+            sc.target = None
+            sc.targets = (tmp + "/secret.txt", tmp + "/dirlink/secret.txt")
         return sc
-    if kind in ("write", "create"):
-        name = "out.txt" if kind == "write" else "out-new.txt"
+    if kind in ("write", "create", "mkstemp"):
+        name = "out.txt" if kind != "create" else "out-new.txt"
         if kind == "write":
             Path(tmp, name).write_text("old\n")
-        return Scenario(kind, "write", [tmp, name],
-                        pol(write={"default": "allow", "block": [tmp + "/out*"]}),
-                        pol(write={"default": "allow", "block": [tmp + "/nomatch*"]}),
-                        rule="write.block[0]", target=tmp + "/" + name)
+        sc = Scenario(kind, "write", [tmp, name],
+                      pol(write={"default": "allow", "block": [tmp + "/out*"]}),
+                      pol(write={"default": "allow", "block": [tmp + "/nomatch*"]}),
+                      rule="write.block[0]", target=tmp + "/" + name)
+        if kind == "mkstemp":
+            sc.target, sc.target_re = None, re.escape(tmp + "/" + name) + "[A-Za-z0-9]{6}"
+        return sc
+    if kind == "connect_default":
+        port = servers.tcp
+        return Scenario(kind, "connect", [str(port)], pol(connect="block"),
+                        pol(connect={"default": "block", "allow": ["127.0.0.1:%d" % port]}),
+                        rule="connect.default", target="127.0.0.1:%d" % port,
+                        ip="127.0.0.1", port=port)
+    if kind == "connect_cidr":
+        port = servers.tcp
+        return Scenario(kind, "connect", [str(port)],
+                        pol(connect={"default": "allow", "block": ["10.0.0.0/8", "127.0.0.0/8:%d" % port]}),
+                        pol(connect={"default": "allow", "block": ["127.0.0.0/8:%d" % (port ^ 1)]}),
+                        rule="connect.block[1]", target="127.0.0.1:%d" % port,
+                        ip="127.0.0.1", port=port)
+    if kind == "connect6":
+        port = servers.tcp6
+        return Scenario(kind, "connect", [str(port)],
+                        pol(connect={"default": "allow", "block": ["[::1]:%d" % port]}),
+                        pol(connect={"default": "allow", "block": ["[::1]:%d" % (port ^ 1)]}),
+                        rule="connect.block[0]", target="[::1]:%d" % port, ip="::1", port=port)
     if kind in ("connect", "http", "udp", "connect_name"):
         port = {"connect": servers.tcp, "connect_name": servers.tcp,
                 "http": servers.http, "udp": servers.udp}[kind]
@@ -396,6 +441,7 @@ def check_violation(v, sc, action, res, case, runtime_exe, ctx):
 
 def check_block(res, sc, block, ctx):
     """block: ("errno",) Python OSError with the category's errno;
+              ("cerrno",) a C call failing with the category's errno;
               ("code",)  Node error.code EACCES/EPERM;
               ("rc", N)  a shell (or child) that exits N;
               ("java", CLASS_RE, MESSAGE_RE) an exception of a class matching CLASS_RE (and an
@@ -403,7 +449,10 @@ def check_block(res, sc, block, ctx):
     want_errno = BLOCK_ERRNO[sc.category]
     assert res.get("ok") is False, "the blocked call succeeded%s" % ctx
     how = block[0]
-    if how == "errno":
+    if how == "cerrno":
+        assert res.get("errno") == want_errno, \
+            "want errno %d, got %r%s" % (want_errno, res, ctx)
+    elif how == "errno":
         assert res.get("error") == "PermissionError" and res.get("errno") == want_errno, \
             "want PermissionError errno %d, got %r%s" % (want_errno, res, ctx)
     elif how == "code":

@@ -29,10 +29,16 @@ CASES = [
     Case("fis_read", "read", FILE_ERR),
     Case("nio_readAllBytes", "read", NIO_ERR),
     Case("nio_newBufferedReader", "read", NIO_ERR),
+    Case("raf_read", "read", FILE_ERR),
+    Case("raf_rw", "write", FILE_ERR),
     Case("fos_write", "write", FILE_ERR),
     Case("fos_append", "write", FILE_ERR),
     Case("nio_write", "write", NIO_ERR),
     Case("socket_connect", "connect", NET_ERR, call={"connect"}),
+    Case("socket_connect", "connect_default", NET_ERR, call={"connect"}),
+    Case("socket_connect6", "connect6", NET_ERR, call={"connect"}),
+    Case("socketchannel_connect", "connect", NET_ERR, call={"connect"}),
+    Case("httpclient_get", "http", IO_NET_ERR, call={"connect"}),
     Case("http_url", "http", NET_ERR, call={"connect"}),
     Case("datagram_send", "udp", IO_NET_ERR, call={"sendto", "sendmsg"}),
     Case("server_socket", "listen", NET_ERR),
@@ -40,7 +46,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("mode", ["alert", "block", "allowed"])
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name + ("-default" if c.kind == "connect_default" else ""))
 def test_java(case, mode, run, case_dir, servers, java_classes):
     sc = support.make_scenario(case.kind, case_dir, servers)
     variant, cli_mode = support.run_mode(mode)

@@ -1,5 +1,7 @@
 """CPython 3.11 (/usr/bin/python3) under the shim: every category through the common APIs,
 each in alert, block and allowed mode (see support.check_run for what each mode asserts)."""
+import os
+
 import pytest
 
 import support
@@ -24,23 +26,33 @@ CASES = [
     Case("os_execv_fork", "exec", ERRNO, same_process=False, exe=support.PYTHON_EXE,
          call={"execv", "execve"}),
     Case("os_execvp_fork", "exec", ERRNO, same_process=False, exe=support.PYTHON_EXE),
+    Case("execv_relative", "exec", ERRNO, same_process=False, exe=support.PYTHON_EXE),
+    Case("execv_via_bin", "exec", ERRNO, same_process=False, exe=support.PYTHON_EXE),
+    Case("execv_symlink", "exec_link", ERRNO, same_process=False, exe=support.PYTHON_EXE),
+    Case("os_posix_spawn", "exec_default", ERRNO, same_process=False, call={"posix_spawn", "execve"}),
     # read: DIR/secret.txt, blocked as DIR/secret*
     Case("open_read", "read", ERRNO),
     Case("os_open_dirfd", "read", ERRNO),
+    Case("open_opath", "read", ERRNO),
     Case("pathlib_read_text", "read", ERRNO),
     Case("chdir_relative", "read", ERRNO),
     Case("dotdot_path", "read", ERRNO),
     Case("symlink_read", "read_link", ERRNO),
+    Case("symlink_dir_read", "read_dirlink", ERRNO),
     Case("subprocess_envclear_child_read", "read", ERRNO, same_process=False, exe=support.PYTHON_EXE),
     # write: DIR/out.txt (exists) or DIR/out-new.txt (created), blocked as DIR/out*
     Case("open_write", "write", ERRNO),
     Case("open_append", "write", ERRNO),
     Case("pathlib_write_text", "write", ERRNO),
     Case("os_open_dirfd_write", "write", ERRNO),
+    Case("open_rplus", "write", ERRNO),
     Case("open_create", "create", ERRNO),
     # connect: loopback servers started by the suite, blocked as 127.0.0.1:PORT
     Case("socket_create_connection", "connect", ERRNO, call={"connect"}),
     Case("connect_v4mapped", "connect", ERRNO, call={"connect"}),
+    Case("connect_ipv6", "connect6", ERRNO, call={"connect"}),
+    Case("socket_create_connection", "connect_cidr", ERRNO, call={"connect"}),
+    Case("socket_create_connection", "connect_default", ERRNO, call={"connect"}),
     Case("connect_name", "connect_name", ERRNO, call={"connect"}),
     Case("urllib_urlopen", "http", ERRNO, call={"connect"}),
     Case("udp_sendto", "udp", ERRNO, call={"sendto"}),
@@ -51,8 +63,13 @@ CASES = [
 ]
 
 
+# kinds that reuse a probe case with another policy shape get a suffix in the test id
+SUFFIX = {"listen_default": "-default", "exec_default": "-default", "connect_default": "-default",
+          "connect_cidr": "-cidr"}
+
+
 def _id(c):
-    return c.name if c.kind != "listen_default" else c.name + "-default"
+    return c.name + SUFFIX.get(c.kind, "")
 
 
 @pytest.mark.parametrize("mode", ["alert", "block", "allowed"])
@@ -66,3 +83,159 @@ def test_python(case, mode, run, case_dir, servers):
     if case.name in ("subprocess_envclear_child_read",) and mode != "allowed":
         # the line went to the preserved stderr, not into the child's stderr pipe
         assert "fnshield" not in res.get("child_stderr", ""), r.explain()
+
+
+# ------------------------------------------------------------------ policy semantics ----------
+# Driven through the Python probe: which rule decides, modes, shorthands, glob and address
+# pattern semantics (SPEC "Policy language").
+PROBE_ARGS = [support.PYTHON, PROBE]
+
+
+def _read_run(run, case_dir, policy, mode, name="open_read", fname="secret.txt", env_extra=None):
+    return run(PROBE_ARGS + [name, case_dir, fname], policy, mode, env_extra=env_extra)
+
+
+def _one(r):
+    ctx = r.explain()
+    assert r.rc == 0 and r.after and not r.errors and not r.broken, ctx
+    assert len(r.violations) == 1, "want 1 violation, got %d%s" % (len(r.violations), ctx)
+    return r.violations[0], r.result, ctx
+
+
+def test_alert_list_in_block_mode(run, case_dir, servers):
+    """A pattern in the "alert" list logs and lets the call through, even in block mode."""
+    support.make_scenario("read", case_dir, servers)
+    pol = support.pol(read={"default": "allow", "alert": [case_dir + "/secret*"]})
+    v, res, ctx = _one(_read_run(run, case_dir, pol, "block"))
+    assert v["action"] == "alert" and v["level"] == "WARN" and v["rule"] == "read.alert[0]", ctx
+    assert res["ok"] is True, ctx
+
+
+def test_strictest_list_wins(run, case_dir, servers):
+    support.make_scenario("read", case_dir, servers)
+    pol = support.pol(read={"default": "allow", "allow": [case_dir + "/**"],
+                            "alert": [case_dir + "/secret.txt"], "block": ["/nowhere/*", case_dir + "/*.txt"]})
+    v, res, ctx = _one(_read_run(run, case_dir, pol, "block"))
+    assert v["action"] == "block" and v["rule"] == "read.block[1]", ctx
+    assert res["ok"] is False and res["errno"] == 13, ctx
+
+
+def test_allow_list_beats_default(run, case_dir, servers):
+    support.make_scenario("read", case_dir, servers)
+    # a default of block would stop the interpreter's own start-up: use exec instead
+    pol = support.pol(exec={"default": "block", "allow": ["/usr/bin/i?"]})
+    r = run(PROBE_ARGS + ["os_posix_spawn"], pol, "block")
+    assert r.rc == 0 and r.result["ok"] is True and r.violations == [] and not r.errors, r.explain()
+
+
+@pytest.mark.parametrize("policy_mode,cli_mode,env_mode,want", [
+    (None, None, None, "alert"),          # SPEC: mode defaults to alert
+    ("block", None, None, "block"),       # the policy's own mode
+    ("alert", None, None, "alert"),
+    ("block", "alert", None, "alert"),    # FNSHIELD_MODE overrides the policy (--mode sets it)
+    ("alert", "block", None, "block"),
+    ("block", None, "alert", "alert"),    # ... and so does the variable itself
+])
+def test_mode_resolution(policy_mode, cli_mode, env_mode, want, run, case_dir, servers):
+    sc = support.make_scenario("read", case_dir, servers)
+    pol = dict(sc.policy_block)
+    if policy_mode:
+        pol["mode"] = policy_mode
+    env = {"FNSHIELD_MODE": env_mode} if env_mode else None
+    v, res, ctx = _one(_read_run(run, case_dir, pol, cli_mode, env_extra=env))
+    assert v["action"] == want, ctx
+    assert res["ok"] is (want == "alert"), ctx
+
+
+def test_policy_from_environment_text(run_preload, case_dir, servers):
+    """FNSHIELD_POLICY (JSON text) through LD_PRELOAD directly, without the CLI."""
+    sc = support.make_scenario("read", case_dir, servers)
+    import json
+    r = run_preload(PROBE_ARGS + ["open_read", case_dir, "secret.txt"],
+                    {"FNSHIELD_POLICY": json.dumps(sc.policy_block), "FNSHIELD_MODE": "block"})
+    v, res, ctx = _one(r)
+    assert v["action"] == "block" and v["target"] == case_dir + "/secret.txt", ctx
+    assert res["ok"] is False and res["errno"] == 13, ctx
+
+
+def test_builtin_default_policy_runs(run, case_dir, servers):
+    """Neither variable: the built-in default applies; it never blocks in alert mode."""
+    support.make_scenario("read", case_dir, servers)
+    r = run(PROBE_ARGS + ["open_read", case_dir, "secret.txt"], None, None)
+    assert r.rc == 0 and r.result and r.result["ok"] is True and r.after and not r.errors, r.explain()
+    assert all(v["action"] == "alert" for v in r.violations), r.explain()
+
+
+@pytest.mark.parametrize("pattern_fmt,rel,hit", [
+    ("{d}/**/deep.txt", "a/b/c/deep.txt", True),     # ** spans components
+    ("{d}/*/deep.txt", "a/b/deep.txt", False),       # * stays within one component
+    ("{d}/*/deep.txt", "a/deep.txt", True),
+    ("{d}/a/b/dee?.txt", "a/b/deep.txt", True),      # ? is one character
+    ("{d}/a/b/de?.txt", "a/b/deep.txt", False),
+    ("{d}/a/**", "a/b/deep.txt", True),
+    ("{d}/a", "a/b/deep.txt", False),                # a directory pattern is not a prefix
+])
+def test_glob_semantics(pattern_fmt, rel, hit, run, case_dir):
+    path = os.path.join(case_dir, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("x")
+    pol = support.pol(read={"default": "allow", "block": [pattern_fmt.format(d=case_dir)]})
+    r = run(PROBE_ARGS + ["open_read", os.path.dirname(path), os.path.basename(path)], pol, "block")
+    ctx = r.explain()
+    assert r.rc == 0 and r.after and not r.errors, ctx
+    if hit:
+        assert len(r.violations) == 1 and r.violations[0]["target"] == path, ctx
+        assert r.result["ok"] is False, ctx
+    else:
+        assert r.violations == [] and r.result["ok"] is True, ctx
+
+
+@pytest.mark.parametrize("pattern_fmt,hit", [
+    ("127.0.0.1", True),              # no port: any port
+    ("127.0.0.1:{p}", True),
+    ("127.0.0.1:{q}", False),
+    ("127.0.0.0/8", True),
+    ("127.0.0.0/8:{p}", True),
+    ("10.0.0.0/8", False),
+    ("::ffff:127.0.0.1", True),       # IPv4-mapped counts as IPv4
+    ("[::ffff:127.0.0.1]:{p}", True),
+    ("localhost", False),             # a name rule needs the process to have resolved the name
+    ("*:{p}", True),                  # host "*": any address
+])
+def test_connect_pattern_semantics(pattern_fmt, hit, run, servers):
+    p = servers.tcp
+    pattern = pattern_fmt.format(p=p, q=p ^ 1)
+    pol = support.pol(connect={"default": "allow", "block": [pattern]})
+    r = run(PROBE_ARGS + ["socket_create_connection", str(p)], pol, "block")
+    ctx = r.explain()
+    assert r.rc == 0 and r.after and not r.errors, ctx
+    if hit:
+        assert len(r.violations) == 1 and r.violations[0]["target"] == "127.0.0.1:%d" % p, ctx
+        assert r.violations[0]["rule"] == "connect.block[0]", ctx
+        assert r.result["ok"] is False and r.result["errno"] == 1, ctx
+    else:
+        assert r.violations == [] and r.result["ok"] is True, ctx
+
+
+def test_name_rule_matches_resolved_name(run, servers):
+    """A name rule with no port applies to an address the process resolved from that name."""
+    p = servers.tcp
+    pol = support.pol(connect={"default": "allow", "block": ["localhost"]})
+    v, res, ctx = _one(run(PROBE_ARGS + ["connect_name", str(p)], pol, "block"))
+    assert v["target"] == "localhost:%d" % p and v["host"] == "localhost" and v["ip"] == "127.0.0.1", ctx
+    assert res["ok"] is False and res["errno"] == 1, ctx
+
+
+def test_lambda_runtime_api_always_allowed(run, servers):
+    """SPEC: the Runtime API endpoint (AWS_LAMBDA_RUNTIME_API) is always allowed."""
+    p = servers.tcp
+    r = run(PROBE_ARGS + ["socket_create_connection", str(p)], support.pol(connect="block"), "block",
+            env_extra={"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:%d" % p})
+    assert r.rc == 0 and r.result["ok"] is True and r.violations == [] and not r.errors, r.explain()
+
+
+def test_listen_shorthand_block_allows_connect(run, servers):
+    """"listen": "block" does not touch outbound connections."""
+    r = run(PROBE_ARGS + ["socket_create_connection", str(servers.tcp)], support.pol(listen="block"), "block")
+    assert r.rc == 0 and r.result["ok"] is True and r.violations == [] and not r.errors, r.explain()

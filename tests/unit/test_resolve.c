@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[PATH_MAX]; /* canonical temp dir */
@@ -30,7 +31,7 @@ static void teardown(void)
 
 static const char *in(const char *name)
 {
-	static char p[4][PATH_MAX];
+	static char p[4][PATH_MAX + 64];
 	static int k;
 	k = (k + 1) % 4;
 	snprintf(p[k], sizeof p[k], "%s/%s", dir, name);

@@ -84,7 +84,13 @@ public class Probe {
             case "nio_newBufferedReader":
                 try (BufferedReader r = Files.newBufferedReader(Paths.get(a[0], a[1]))) { r.readLine(); }
                 return ok();
+            case "raf_read":
+                try (RandomAccessFile f = new RandomAccessFile(new File(a[0], a[1]), "r")) { f.read(); }
+                return ok();
             // ---- write (DIR NAME) ---------------------------------------------------
+            case "raf_rw":
+                try (RandomAccessFile f = new RandomAccessFile(new File(a[0], a[1]), "rw")) { f.read(); }
+                return ok();
             case "fos_write":
                 try (FileOutputStream o = new FileOutputStream(new File(a[0], a[1]))) { o.write('x'); }
                 return ok();
@@ -102,6 +108,27 @@ public class Probe {
                     s.getInputStream().read();
                 }
                 return ok();
+            case "socket_connect6":
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(InetAddress.getByName("::1"), Integer.parseInt(a[0])), 10000);
+                    s.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
+                    s.getInputStream().read();
+                }
+                return ok();
+            case "socketchannel_connect":
+                try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                        new InetSocketAddress(InetAddress.getByName("127.0.0.1"), Integer.parseInt(a[0])))) {
+                    ch.write(java.nio.ByteBuffer.wrap("ping".getBytes(StandardCharsets.US_ASCII)));
+                }
+                return ok();
+            case "httpclient_get": {
+                java.net.http.HttpClient hc = java.net.http.HttpClient.newBuilder()
+                    .proxy(ProxySelector.of(null)).connectTimeout(java.time.Duration.ofSeconds(10)).build();
+                java.net.http.HttpResponse<String> resp = hc.send(
+                    java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a[0] + "/")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+                return "{\"ok\":" + (resp.statusCode() == 200) + ",\"status\":" + resp.statusCode();
+            }
             case "http_url": {
                 HttpURLConnection h = (HttpURLConnection) new URL("http://127.0.0.1:" + a[0] + "/").openConnection(Proxy.NO_PROXY);
                 h.setConnectTimeout(10000);

@@ -122,6 +122,18 @@ const cases = {
     s.on('data', () => {});
     s.on('end', () => resolve(ok()));
   }),
+  fs_relative_chdir: (d, n) => { process.chdir(d); fs.readFileSync(n); return ok(); },
+  fs_copyFileSync: (d, n) => { fs.copyFileSync(p(d, n), p(d, 'copy-of-' + n)); return ok(); },
+  worker_read: (d, n) => new Promise((resolve) => {
+    const { Worker } = require('worker_threads');
+    const w = new Worker(
+      "const fs = require('fs'); const { parentPort, workerData } = require('worker_threads');" +
+      "try { fs.readFileSync(workerData); parentPort.postMessage({ ok: true }); }" +
+      "catch (e) { parentPort.postMessage({ ok: false, error: 'Error', code: e.code, message: e.message }); }",
+      { eval: true, workerData: p(d, n) });
+    w.on('message', (m) => { resolve(m); w.terminate(); });
+    w.on('error', (e) => resolve(errResult(e)));
+  }),
   // A node child with a clean environment reads the file (fork: IPC channel, silent stdio).
   cp_fork_child_read: (d, n) => new Promise((resolve) => {
     const c = cp.fork(__filename, ['fs_readFileSync', d, n], { silent: true });
@@ -157,6 +169,7 @@ const cases = {
   }),
   fs_promises_appendFile: (d, n) => fsp.appendFile(p(d, n), 'x').then(ok),
   fs_openSync_w: (d, n) => { fs.closeSync(fs.openSync(p(d, n), 'w')); return ok(); },
+  fs_openSync_rplus: (d, n) => { fs.closeSync(fs.openSync(p(d, n), 'r+')); return ok(); },
   fs_promises_open_a: (d, n) => fsp.open(p(d, n), 'a').then((fh) => fh.close()).then(ok),
   fs_createWriteStream: (d, n) => new Promise((resolve) => {
     const s = fs.createWriteStream(p(d, n));
@@ -168,6 +181,11 @@ const cases = {
   // ---- connect (PORT) ------------------------------------------------------------------
   net_connect: (port) => new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port: Number(port) });
+    s.on('error', (e) => resolve(errResult(e)));
+    s.on('connect', () => { s.end('ping'); resolve(ok()); });
+  }),
+  net_connect_ipv6: (port) => new Promise((resolve) => {
+    const s = net.connect({ host: '::1', port: Number(port) });
     s.on('error', (e) => resolve(errResult(e)));
     s.on('connect', () => { s.end('ping'); resolve(ok()); });
   }),
@@ -183,6 +201,9 @@ const cases = {
     });
     req.on('error', (e) => resolve(errResult(e)));
   }),
+  fetch_get: (port) => fetch('http://127.0.0.1:' + port + '/')
+    .then((res) => res.text().then(() => rcResult(res.status === 200 ? 0 : res.status)))
+    .catch((e) => errResult(e.cause || e)),
   dgram_send: (port) => new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
     s.on('error', (e) => { resolve(errResult(e)); });

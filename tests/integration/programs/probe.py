@@ -160,7 +160,36 @@ def os_execvp_fork():
     return fork_exec(lambda: os.execvp("id", ["id"]))
 
 
+@case
+def execv_relative():
+    """A relative program path after chdir: reported (and matched) as /usr/bin/id."""
+    def f():
+        os.chdir("/usr/bin")
+        os.execv("./id", ["id"])
+    return fork_exec(f)
+
+
+@case
+def execv_via_bin():
+    """/bin is a symlink to /usr/bin: /bin/id is no way around a rule on /usr/bin/id."""
+    return fork_exec(lambda: os.execv("/bin/id", ["id"]))
+
+
+@case
+def execv_symlink(d):
+    """DIR/myid -> /usr/bin/id (the test makes it)."""
+    return fork_exec(lambda: os.execv(os.path.join(d, "myid"), ["id"]))
+
+
 # ---------------------------------------------------------------- read (DIR NAME) ------
+@case
+def open_opath(d, name):
+    """O_PATH is an open that is not for writing: the read category."""
+    fd = os.open(os.path.join(d, name), os.O_PATH)
+    os.close(fd)
+    return {"ok": True}
+
+
 @case
 def open_read(d, name):
     with open(os.path.join(d, name)) as f:
@@ -211,6 +240,14 @@ def symlink_read(d, name):
 
 
 @case
+def symlink_dir_read(d, name):
+    # DIR/dirlink -> DIR (the test makes it): a linked directory is no way around a rule.
+    with open(os.path.join(d, "dirlink", name)) as f:
+        f.read()
+    return {"ok": True}
+
+
+@case
 def subprocess_envclear_child_read(d, name):
     """A python child with a clean environment reads the file."""
     p = subprocess.run([sys.executable, HERE, "open_read", d, name], env={},
@@ -239,6 +276,14 @@ def open_append(d, name):
 def open_create(d, name):
     with open(os.path.join(d, name), "x") as f:
         f.write("x")
+    return {"ok": True}
+
+
+@case
+def open_rplus(d, name):
+    """'r+' opens for writing: the write category, not read."""
+    with open(os.path.join(d, name), "r+") as f:
+        f.read()
     return {"ok": True}
 
 
@@ -275,6 +320,16 @@ def connect_v4mapped(port):
     with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
         s.settimeout(10)
         s.connect(("::ffff:127.0.0.1", int(port)))
+        s.sendall(b"ping")
+        s.recv(16)
+    return {"ok": True}
+
+
+@case
+def connect_ipv6(port):
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(("::1", int(port)))
         s.sendall(b"ping")
         s.recv(16)
     return {"ok": True}

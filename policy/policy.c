@@ -1,0 +1,134 @@
+/*
+ * policy.c — fs_policy_compile: text → validated → compiled; and the policy's accessors.
+ *
+ * Errors are collected across all steps: a syntax error stops there (there is no tree), but
+ * validation reports every problem of the document, and only a document without any is
+ * compiled into automata (where "policy too complex" can still arise).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct fs_policy {
+	int mode;                                 /* from the policy, or the override */
+	bool backtrace;
+	bool has_init;
+	char metrics_namespace[256];
+	struct fs_rules *rules[FS_NCATEGORIES];
+	struct fs_rules *init[FS_NCATEGORIES];    /* NULL: no override for that category */
+};
+
+/* SPEC: with no policy configured, alert on what a function should rarely do: run programs,
+ * listen, read process environments, write its own code. (Mode alert: it never blocks unless
+ * FNSHIELD_MODE=block.) */
+const char fs_default_policy_json[] =
+	"{\"version\":1,\"mode\":\"alert\","
+	"\"exec\":\"block\","
+	"\"listen\":\"block\","
+	"\"read\":{\"default\":\"allow\",\"block\":[\"/proc/**/environ\"]},"
+	"\"write\":{\"default\":\"allow\",\"block\":[\"/var/task/**\",\"/opt/**\"]}}";
+
+static const char *const CATEGORY_KEYS[FS_NCATEGORIES] = { "exec", "connect", "listen", "read", "write" };
+
+struct fs_policy *fs_policy_compile(const char *text, size_t len, const struct fs_compile_options *opts,
+				    struct fs_errors *errs)
+{
+	struct fs_errors scratch;
+	if (!errs)
+		errs = &scratch;
+	memset(errs, 0, sizeof *errs);
+	struct fs_ctx cx = { .text = text ? text : "", .len = text ? len : 0, .errs = errs };
+	struct fs_compile_options o = { .mode_override = -1, .resolve_aliases = 0 };
+	if (opts)
+		o = *opts;
+	if (o.mode_override < -1 || o.mode_override > FS_MODE_BLOCK) {
+		fs_err_at(&cx, FS_NOPOS, "", "internal error: bad mode override %d", o.mode_override);
+		return NULL;
+	}
+
+	struct fs_json j;
+	if (fs_json_load(&cx, &j) < 0) {
+		fs_json_free(&j);
+		return NULL;
+	}
+	struct fs_raw_policy raw;
+	fs_parse(&cx, &j, &raw);
+
+	struct fs_policy *p = NULL;
+	if (errs->count == 0 && !(p = calloc(1, sizeof *p)))
+		fs_err_at(&cx, FS_NOPOS, "", "out of memory");
+	if (p) {
+		p->mode = o.mode_override >= 0 ? o.mode_override : raw.mode;
+		p->backtrace = raw.backtrace;
+		p->has_init = raw.has_init;
+		memcpy(p->metrics_namespace, raw.metrics_namespace, sizeof p->metrics_namespace);
+		for (int c = 0; c < FS_NCATEGORIES; c++) {
+			char path[32];
+			p->rules[c] = fs_rules_build(&cx, &raw.cat[c], (enum fs_category)c, 0, o.resolve_aliases,
+						     CATEGORY_KEYS[c]);
+			if (raw.init[c].present) {
+				strcpy(path, "init.");
+				strcat(path, CATEGORY_KEYS[c]);
+				p->init[c] = fs_rules_build(&cx, &raw.init[c], (enum fs_category)c, 1,
+							    o.resolve_aliases, path);
+			}
+		}
+		if (errs->count) {
+			fs_policy_free(p);
+			p = NULL;
+		}
+	}
+	fs_raw_free(&raw);
+	fs_json_free(&j);
+	return p;
+}
+
+void fs_policy_free(struct fs_policy *p)
+{
+	if (!p)
+		return;
+	for (int c = 0; c < FS_NCATEGORIES; c++) {
+		fs_rules_free(p->rules[c]);
+		fs_rules_free(p->init[c]);
+	}
+	free(p);
+}
+
+enum fs_mode fs_policy_mode(const struct fs_policy *p)
+{
+	return (enum fs_mode)p->mode;
+}
+
+const struct fs_rules *fs_policy_rules(const struct fs_policy *p, enum fs_category c, int in_init)
+{
+	static const struct fs_rules allow_all = { .dflt = FS_ALLOW, .constant = FS_ALLOW };
+	if ((unsigned)c >= FS_NCATEGORIES)
+		return &allow_all;
+	if (in_init && p->init[c])
+		return p->init[c];
+	return p->rules[c];
+}
+
+int fs_policy_has_init(const struct fs_policy *p)
+{
+	return p->has_init;
+}
+
+int fs_policy_backtrace(const struct fs_policy *p)
+{
+	return p->backtrace;
+}
+
+const char *fs_policy_metrics_namespace(const struct fs_policy *p)
+{
+	return p->metrics_namespace;
+}
+
+const char *fs_rule_pattern(const struct fs_policy *p, enum fs_category c, struct fs_verdict v)
+{
+	if ((unsigned)c >= FS_NCATEGORIES)
+		return NULL;
+	const struct fs_rules *r = v.init && p->init[c] ? p->init[c] : p->rules[c];
+	return fs_rules_pattern(r, v);
+}

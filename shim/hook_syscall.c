@@ -1,0 +1,116 @@
+/*
+ * hook_syscall.c — the libc syscall() function (see hooks.def).
+ *
+ * Only what reaches the kernel through libc's syscall() is seen here; an inline `syscall`
+ * instruction is not (the seccomp backstop's job). Each case does what the corresponding
+ * libc hook does, and the result keeps syscall()'s convention: -1 with errno.
+ */
+#include "check.h"
+#include "envprop.h"
+#include "real.h"
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+#ifndef SYS_io_uring_setup
+#define SYS_io_uring_setup 425
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+/* Could a ring do something the policy restricts? Then libuv must not get one. */
+static int ring_would_bypass(void)
+{
+	return !check_unrestricted(FS_READ) || !check_unrestricted(FS_WRITE) ||
+	       !check_unrestricted(FS_CONNECT) || !check_unrestricted(FS_LISTEN) ||
+	       !check_unrestricted(FS_EXEC);
+}
+
+struct open_how_user {
+	uint64_t flags, mode, resolve;
+};
+
+static long deny(int e)
+{
+	errno = e;
+	return -1;
+}
+
+EXPORT long syscall(long nr, ...)
+{
+	long a[6];
+	va_list ap;
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+
+	if (shim_ready() < 0)
+		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+
+	switch (nr) {
+	case SYS_io_uring_setup:
+		if (ring_would_bypass())
+			return deny(ENOSYS);
+		break;
+#ifdef SYS_open
+	case SYS_open:
+		if (!check_unrestricted(open_category((int)a[1])))
+			return checked_open("syscall", AT_FDCWD, (const char *)a[0], (int)a[1], (mode_t)a[2]);
+		break;
+#endif
+#ifdef SYS_creat
+	case SYS_creat:
+		if (!check_unrestricted(FS_WRITE))
+			return checked_open("syscall", AT_FDCWD, (const char *)a[0],
+					    O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1]);
+		break;
+#endif
+	case SYS_openat:
+		if (!check_unrestricted(open_category((int)a[2])))
+			return checked_open("syscall", (int)a[0], (const char *)a[1], (int)a[2], (mode_t)a[3]);
+		break;
+	case SYS_openat2: {
+		const struct open_how_user *how = (const void *)a[2];
+		if (how && check_file("syscall", open_category((int)how->flags), (int)a[0],
+				      (const char *)a[1], !(how->flags & O_NOFOLLOW)) == CHECK_DENY)
+			return deny(EACCES);
+		break;
+	}
+	case SYS_execve:
+	case SYS_execveat: {
+		int at = nr == SYS_execveat;
+		int dirfd = at ? (int)a[0] : AT_FDCWD;
+		const char *path = (const char *)a[at];
+		char *const *argv = (char *const *)a[at + 1];
+		char *const *envp = (char *const *)a[at + 2];
+		int flags = at ? (int)a[4] : 0;
+		int r = (at && path && !path[0] && (flags & AT_EMPTY_PATH))
+				? check_exec_fd("syscall", dirfd, argv)
+				: check_exec("syscall", dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), argv);
+		if (r == CHECK_DENY)
+			return deny(EACCES);
+		CHILD_ENV(newenv, envp);
+		a[at + 2] = (long)newenv;
+		break;
+	}
+	case SYS_connect:
+		if (check_sockaddr("syscall", FS_CONNECT, (const void *)a[1], (socklen_t)a[2]) == CHECK_DENY)
+			return deny(EPERM);
+		break;
+	case SYS_sendto:
+		if (a[4] && check_sockaddr("syscall", FS_CONNECT, (const void *)a[4], (socklen_t)a[5]) == CHECK_DENY)
+			return deny(EPERM);
+		break;
+	default:
+		break;
+	}
+	return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
