@@ -4,6 +4,7 @@
 #include "envprop.h"
 #include "logfd.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,13 +85,45 @@ static int lists_us(const char *value)
 	return 0;
 }
 
+/* Our entries that the caller did not pass as they are get listed in _FNSHIELD_ADDED, and a
+ * caller's own LD_PRELOAD that we extended is kept in _FNSHIELD_ORIG_LD_PRELOAD: the child
+ * takes them back out of its environment at load (envprop_hide_injected), so a program
+ * started with env={} sees the environment it was given. */
+#define ADDED_VAR "_FNSHIELD_ADDED="
+#define ORIG_VAR "_FNSHIELD_ORIG_LD_PRELOAD="
+#define ADDED_NAMES_MAX 160
+
 size_t envprop_ldbuf_size(char *const envp[])
 {
 	const char *cur = find_ld_preload(envp);
-	return sizeof "LD_PRELOAD=" + strlen(lib_path) + 1 + (cur ? strlen(cur) : 0);
+	size_t curlen = cur ? strlen(cur) : 0;
+	return sizeof "LD_PRELOAD=" + strlen(lib_path) + 1 + curlen + /* merged LD_PRELOAD */
+	       sizeof ORIG_VAR + curlen +                                /* the caller's value */
+	       sizeof ADDED_VAR + ADDED_NAMES_MAX;                       /* names we added */
 }
 
-char **envprop_build(char *const envp[], char **out, char *ldbuf)
+static int present(char *const envp[], const char *entry)
+{
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (!strcmp(envp[i], entry))
+			return 1;
+	return 0;
+}
+
+/* Append "NAME," of an entry to the list unless the caller passed the entry as it is. */
+static char *note_added(char *list, char *end, char *const envp[], const char *entry)
+{
+	if (present(envp, entry))
+		return list;
+	size_t n = strcspn(entry, "=");
+	if (list + n + 1 >= end)
+		return list;
+	memcpy(list, entry, n);
+	list[n] = ',';
+	return list + n + 1;
+}
+
+char **envprop_build(char *const envp[], char **out, char *buf)
 {
 	size_t n = 0;
 	const char *cur = find_ld_preload(envp);
@@ -100,7 +133,7 @@ char **envprop_build(char *const envp[], char **out, char *ldbuf)
 		out[n++] = envp[i];
 	}
 	/* LD_PRELOAD: ours first, then whatever the caller wanted preloaded. */
-	char *p = ldbuf;
+	char *ld = buf, *p = buf;
 	memcpy(p, "LD_PRELOAD=", sizeof "LD_PRELOAD=" - 1);
 	p += sizeof "LD_PRELOAD=" - 1;
 	if (cur && lists_us(cur)) {
@@ -116,23 +149,54 @@ char **envprop_build(char *const envp[], char **out, char *ldbuf)
 			*p = 0;
 		}
 	}
-	out[n++] = ldbuf;
-	for (int i = 0; i < nextra; i++)
-		out[n++] = (char *)extra[i];
+	p += strlen(p) + 1;
+	out[n++] = ld;
+	if (cur && !present(envp, ld)) {
+		char *orig = p;
+		memcpy(p, ORIG_VAR, sizeof ORIG_VAR - 1);
+		strcpy(p + sizeof ORIG_VAR - 1, cur);
+		p += strlen(orig) + 1;
+		out[n++] = orig;
+	}
+
 	const char *logfd = logfd_env_entry();
-	if (logfd[0])
+	char *added = p, *list = p + sizeof ADDED_VAR - 1, *end = list + ADDED_NAMES_MAX;
+	memcpy(added, ADDED_VAR, sizeof ADDED_VAR - 1);
+	if (!cur)
+		list = note_added(list, end, envp, ld);
+	for (int i = 0; i < nextra; i++) {
+		list = note_added(list, end, envp, extra[i]);
+		out[n++] = (char *)extra[i];
+	}
+	if (logfd[0]) {
+		list = note_added(list, end, envp, logfd);
 		out[n++] = (char *)logfd;
+	}
+	*list = 0;
+	out[n++] = added;
 	out[n] = NULL;
 	return out;
 }
 
-static int present(char *const envp[], const char *entry)
+/* Called at load, after the configuration has been read from the environment. */
+void envprop_hide_injected(void)
 {
-	for (size_t i = 0; envp && envp[i]; i++)
-		if (!strcmp(envp[i], entry))
-			return 1;
-	return 0;
+	const char *added = getenv("_FNSHIELD_ADDED");
+	const char *orig = getenv("_FNSHIELD_ORIG_LD_PRELOAD");
+	if (added) {
+		char names[ADDED_NAMES_MAX + 1];
+		snprintf(names, sizeof names, "%s", added);
+		for (char *save = NULL, *name = strtok_r(names, ",", &save); name;
+		     name = strtok_r(NULL, ",", &save))
+			unsetenv(name);
+		unsetenv("_FNSHIELD_ADDED");
+	}
+	if (orig) {
+		setenv("LD_PRELOAD", orig, 1);
+		unsetenv("_FNSHIELD_ORIG_LD_PRELOAD");
+	}
 }
+
 
 static void set_entry(const char *entry)
 {

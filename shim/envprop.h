@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 /* Entries we add, at most. */
-#define ENVPROP_EXTRA 8
+#define ENVPROP_EXTRA 10
 
 /* Prepare the entries from the configuration in force (at load). lib_path: this library.
  * policy_entry: "FNSHIELD_POLICY=…" or "FNSHIELD_POLICY_FILE=…" (NULL for the default
@@ -30,10 +30,10 @@ size_t envprop_ldbuf_size(char *const envp[]);
 
 /*
  * Write the child's environment into out (room for envprop_count(envp) + ENVPROP_EXTRA + 1
- * pointers): envp without our variables, then ours. ldbuf (envprop_ldbuf_size bytes) holds an
- * LD_PRELOAD that merges the caller's libraries with ours. Returns out.
+ * pointers): envp without our variables, then ours. buf (envprop_ldbuf_size bytes) holds the
+ * entries built per call (a merged LD_PRELOAD, the list of what was added). Returns out.
  */
-char **envprop_build(char *const envp[], char **out, char *ldbuf);
+char **envprop_build(char *const envp[], char **out, char *buf);
 
 /* The environment for the new program, in the calling function's stack frame (a vfork
  * child may not allocate). Declares `char **newenv`. */
@@ -46,6 +46,10 @@ char **envprop_build(char *const envp[], char **out, char *ldbuf);
 const char *envprop_lib_path(void);
 
 
+
+/* In a child, at load: take out of environ what the parent's exec hook added (and give back a
+ * caller's own LD_PRELOAD), so the program sees the environment its parent meant it to see. */
+void envprop_hide_injected(void);
 
 /* Before system() and popen(), which hand glibc's internal spawn the process's own `environ`:
  * put our variables back into environ if the application removed or changed them (Python's

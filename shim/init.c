@@ -113,6 +113,7 @@ static void do_init(void)
 	const char *digest_env = getenv("_FNSHIELD_POLICY_SHA256");
 
 	int inherited = logfd_setup(getenv(LOGFD_ENV));
+	envprop_hide_injected(); /* after the last getenv of our variables above */
 
 	struct fs_config cfg;
 	static struct fs_errors errs; /* large: not on the stack of whoever loads us */

@@ -185,20 +185,43 @@ VALID = [
 ]
 
 
-def big_policy(tmp):
-    """A valid policy of at least 1 MB; its last read.block rule is TMP/secret*."""
+def big_policy(flavour, tmp, port):
+    """A valid policy of at least 1 MB whose last rule is the one the probe hits.
+    Returns (text, probe case + args, expected rule, expected target)."""
     pats = []
     size = 0
     i = 0
     while size < 1_050_000:
-        p = "/nonexistent/fnshield-%06d/file-*.txt" % i
+        if flavour == "read-globs":
+            p = "/nonexistent/fnshield-%06d/file-*.txt" % i
+        elif flavour == "exec-literals":
+            p = "/opt/fnshield-test/bin/tool-%06d" % i
+        else:
+            p = "10.%d.%d.%d/32:%d" % (i >> 16 & 255, i >> 8 & 255, i & 255, 1 + i % 65000)
         pats.append(p)
         size += len(p) + 4
         i += 1
-    pats.append(tmp + "/secret*")
-    text = json.dumps({"version": 1, "read": {"default": "allow", "block": pats}}, indent=1)
+    if flavour == "read-globs":
+        pats.append(tmp + "/secret*")
+        pol = {"version": 1, "read": {"default": "allow", "block": pats}}
+        probe, target = ["open_read", tmp, "secret.txt"], tmp + "/secret.txt"
+        cat = "read"
+    elif flavour == "exec-literals":
+        pats.append("/usr/bin/id")
+        pol = {"version": 1, "exec": {"default": "allow", "block": pats}}
+        probe, target = ["os_posix_spawn"], "/usr/bin/id"
+        cat = "exec"
+    else:
+        pats.append("127.0.0.1:%d" % port)
+        pol = {"version": 1, "connect": {"default": "allow", "block": pats}}
+        probe, target = ["socket_create_connection", str(port)], "127.0.0.1:%d" % port
+        cat = "connect"
+    text = json.dumps(pol, indent=1)
     assert len(text) >= 1_000_000
-    return text, len(pats) - 1
+    return text, probe, "%s.block[%d]" % (cat, len(pats) - 1), target
+
+
+BIG = ["read-globs", "exec-literals", "connect-cidrs"]
 
 
 def _check_cli(path):
@@ -240,8 +263,9 @@ def test_check_missing_file(tmp_path, built):
     assert b"nope.json" in r.stdout + r.stderr, r.explain()
 
 
-def test_big_policy_check(tmp_path, built):
-    text, _ = big_policy(os.path.realpath(tmp_path))
+@pytest.mark.parametrize("flavour", BIG)
+def test_big_policy_check(flavour, tmp_path, built):
+    text, _, _, _ = big_policy(flavour, os.path.realpath(tmp_path), 9)
     f = tmp_path / "big.json"
     f.write_text(text)
     r = _check_cli(f)
@@ -249,13 +273,14 @@ def test_big_policy_check(tmp_path, built):
 
 
 @pytest.mark.parametrize("how", ["cli-file", "env-file"])
-def test_big_policy_works(how, tmp_path, run, run_preload):
+@pytest.mark.parametrize("flavour", BIG)
+def test_big_policy_works(flavour, how, tmp_path, run, run_preload, servers):
     """A 1 MB policy loads and is enforced: its last rule decides."""
     d = os.path.realpath(tmp_path)
-    text, idx = big_policy(d)
+    text, probe, rule, target = big_policy(flavour, d, servers.tcp)
     with open(os.path.join(d, "secret.txt"), "w") as fh:
         fh.write("s\n")
-    cmd = [support.PYTHON, str(support.PROGRAMS / "probe.py"), "open_read", d, "secret.txt"]
+    cmd = [support.PYTHON, str(support.PROGRAMS / "probe.py")] + probe
     if how == "cli-file":
         r = run(cmd, text, "block")
     else:
@@ -266,5 +291,5 @@ def test_big_policy_works(how, tmp_path, run, run_preload):
     assert r.rc == 0 and not r.errors, ctx
     assert len(r.violations) == 1, ctx
     v = r.violations[0]
-    assert v["rule"] == "read.block[%d]" % idx and v["target"] == d + "/secret.txt", ctx
-    assert v["action"] == "block" and r.result and r.result.get("errno") == 13, ctx
+    assert v["rule"] == rule and v["target"] == target, ctx
+    assert v["action"] == "block" and r.result and r.result.get("errno") in (1, 13), ctx

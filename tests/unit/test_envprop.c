@@ -76,3 +76,26 @@ Test(envprop, ld_preload_already_listing_us_is_kept)
 	char **env = envprop_build(envp, out, ld);
 	cr_assert(has(env, "LD_PRELOAD=/a.so /opt/fnshield/lib/libfnshield.so"));
 }
+
+static const char *value_of(char **env, const char *name)
+{
+	size_t n = strlen(name);
+	for (; *env; env++)
+		if (!strncmp(*env, name, n) && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+Test(envprop, what_was_added_is_listed_for_the_child_to_hide)
+{
+	char *envp[] = {"FNSHIELD_MODE=block", "LD_PRELOAD=/other.so", NULL};
+	char *out[envprop_count(envp) + ENVPROP_EXTRA + 1];
+	char buf[envprop_ldbuf_size(envp)];
+	char **env = envprop_build(envp, out, buf);
+	const char *added = value_of(env, "_FNSHIELD_ADDED");
+	cr_assert_not_null(added);
+	cr_assert(strstr(added, "FNSHIELD_POLICY_FILE,"), "%s", added);
+	cr_assert(strstr(added, "_FNSHIELD_POLICY_SHA256,"), "%s", added);
+	cr_assert(!strstr(added, "FNSHIELD_MODE,") || strstr(added, "_FNSHIELD_MODE"), "%s", added);
+	cr_assert_str_eq(value_of(env, "_FNSHIELD_ORIG_LD_PRELOAD"), "/other.so");
+}

@@ -122,6 +122,8 @@ public class Probe {
                 }
                 return ok();
             case "httpclient_get": {
+                // HttpClient retries a failed connect once by default: one attempt, one line
+                System.setProperty("jdk.httpclient.disableRetryConnect", "true");
                 java.net.http.HttpClient hc = java.net.http.HttpClient.newBuilder()
                     .proxy(ProxySelector.of(null)).connectTimeout(java.time.Duration.ofSeconds(10)).build();
                 java.net.http.HttpResponse<String> resp = hc.send(

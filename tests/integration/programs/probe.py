@@ -411,6 +411,29 @@ def redirect_stderr_then_sh_exec():
     return rc_result(p.returncode)
 
 
+# ---------------------------------------------------------------- Lambda (DIR NAME API) --
+def _read_result(path):
+    try:
+        with open(path) as f:
+            f.read()
+        return {"ok": True}
+    except OSError as e:
+        return err_result(e)
+
+
+@case
+def lambda_flow(d, name, api):
+    """What a runtime does: init (read), GET /next from the Runtime API, invoke (read)."""
+    path = os.path.join(d, name)
+    r = {"init_read": _read_result(path)}
+    with urllib.request.urlopen("http://%s/2018-06-01/runtime/invocation/next" % api, timeout=10) as resp:
+        resp.read()
+        r["request_id"] = resp.headers.get("Lambda-Runtime-Aws-Request-Id")
+    r["invoke_read"] = _read_result(path)
+    r["ok"] = True
+    return r
+
+
 def main():
     if len(sys.argv) < 2 or sys.argv[1] not in CASES:
         out({"ok": False, "error": "UnknownCase", "case": sys.argv[1:2]})
