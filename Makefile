@@ -94,8 +94,11 @@ unit: all $(BUILD)/unit-tests
 integration: all
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 
-test: unit integration
+# The library check between the two, so that pytest's summary is the run's closing line.
+test: all $(BUILD)/unit-tests
+	$(BUILD)/unit-tests --jobs 2
 	sh tests/check-library.sh $(BUILD)/libfnshield.so
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 
 demo: all
 	sh tests/demo/run.sh
