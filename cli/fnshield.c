@@ -21,6 +21,7 @@
 
 /* logline.c reports the process it runs in; in the CLI that is the CLI. */
 struct shim_state g_shim;
+atomic_int g_phase;
 
 #define EX_USAGE 64
 #define EX_CONFIG 78

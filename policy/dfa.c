@@ -232,7 +232,7 @@ static uint32_t intern(struct builder *b, const uint32_t *set, uint32_t n, uint3
 	for (; b->hash[i]; i = (i + 1) & (b->hcap - 1)) {
 		uint32_t id = b->hash[i] - 1;
 		if (b->acc[id] == rank && b->set_len[id] == n &&
-		    memcmp(b->pool + b->set_off[id], set, (size_t)n * sizeof *set) == 0)
+		    (n == 0 || memcmp(b->pool + b->set_off[id], set, (size_t)n * sizeof *set) == 0))
 			return id;
 	}
 	/* new state */
@@ -273,7 +273,8 @@ static uint32_t intern(struct builder *b, const uint32_t *set, uint32_t n, uint3
 		return UINT32_MAX;
 	}
 	uint32_t id = b->n++;
-	memcpy(b->pool + b->pool_n, set, (size_t)n * sizeof *set);
+	if (n)
+		memcpy(b->pool + b->pool_n, set, (size_t)n * sizeof *set);
 	b->set_off[id] = (uint32_t)b->pool_n;
 	b->set_len[id] = n;
 	b->acc[id] = rank;
@@ -477,9 +478,9 @@ out:
 
 /* ---- 4. the final tables -------------------------------------------------------------------- */
 
-/* Place every row's exceptions in the comb: the lowest base where all its slots are free.
- * Rows with the most exceptions go first, while the array is empty; the many rows with one
- * exception then fill the holes. */
+/* Place every row's exceptions in the comb, at a base where all its slots are free. Rows
+ * with the most exceptions go first, while the array is empty; the many rows with one or two
+ * exceptions then fill the holes. */
 static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 {
 	const uint32_t n = b->n, ncls = b->ncls;
@@ -488,7 +489,7 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 	uint32_t *order = malloc((size_t)n * sizeof *order);
 	uint32_t *cnt = calloc((size_t)ncls + 2, sizeof *cnt);
 	uint8_t *used = NULL;
-	size_t cap = 0, lowest_free = 0, top = ncls;
+	size_t cap = 0, lowest_free = 0, hiwater = 0, top = ncls;
 	if (!d || !map || !order || !cnt)
 		goto fail;
 
@@ -526,10 +527,13 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 		d->st[ns].base = 0;
 		if (lo == hi)
 			continue; /* no exception: no entry can name this state as its owner */
-		size_t base;
-		for (size_t f = lowest_free;; f++) {
-			/* f: a candidate slot for the first exception */
-			if (f < b->exc_cls[lo] || (f < cap && used[f]))
+		/* First fit among the next few slots from the lowest free one; failing that, right
+		 * after the highest used slot (always free). The window keeps packing linear: holes
+		 * it gives up on are left empty. */
+		size_t base = 0, f = lowest_free;
+		bool placed = false;
+		for (int tries = 0; tries < 256 && f < hiwater; f++, tries++) {
+			if (f < b->exc_cls[lo] || used[f])
 				continue;
 			base = f - b->exc_cls[lo];
 			bool fits = true;
@@ -537,8 +541,15 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 				size_t slot = base + b->exc_cls[e];
 				fits = slot >= cap || !used[slot];
 			}
-			if (fits)
+			if (fits) {
+				placed = true;
 				break;
+			}
+		}
+		if (!placed) {
+			base = hiwater > b->exc_cls[lo] ? hiwater - b->exc_cls[lo] : 0;
+			if (f > lowest_free)
+				lowest_free = f; /* do not scan these holes again */
 		}
 		if (base + ncls > cap) {
 			size_t ncap = cap ? cap : 1024;
@@ -562,6 +573,8 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 			size_t slot = base + b->exc_cls[e];
 			used[slot] = 1;
 			d->ent[slot] = (struct fs_dent){ .chk = ns, .nxt = map[b->exc_to[e]] };
+			if (slot + 1 > hiwater)
+				hiwater = slot + 1;
 		}
 		if (base + ncls > top)
 			top = base + ncls;
@@ -641,6 +654,9 @@ struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex)
 		b.oom = !b.too_complex;
 		goto out;
 	}
+	/* never NULL, even while only the empty set is in it */
+	if (!grow_bytes(&b, (void **)&b.pool, &b.pool_cap, 1024, sizeof *b.pool))
+		goto out;
 	/* state 0: the empty set (dead); state 1: the start */
 	uint32_t rank;
 	if (intern(&b, NULL, 0, FS_RANK_NONE) != 0)

@@ -4,9 +4,13 @@
  * IPv4 is stored IPv4-mapped (::ffff:a.b.c.d), so one trie serves both families and a mapped
  * address given by the caller meets the IPv4 rules. A node that ends a prefix holds a group:
  * the best rank among its any-port rules, and its per-port rules sorted by port (best rank per
- * port). Matching walks at most 128 bits from the root, looking at each group on the way (one
- * compare and a binary search), so the cost is bounded by the address length and log(ports),
- * not by the number of rules. The pattern "*" is the root's group (prefix length 0).
+ * port). The pattern "*" is the root's group (prefix length 0).
+ *
+ * The trie is built bit by bit, then path-compressed: only the root, nodes with a group and
+ * branching nodes are kept, each with its whole prefix, so a lookup does not walk the 96
+ * shared bits of ::ffff:0:0/96 one by one but jumps from kept node to kept node, checking the
+ * skipped bits with two masked 64-bit compares. Its cost is bounded by 128 levels and
+ * log(ports) — in practice a handful of nodes — not by the number of rules.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +27,16 @@ struct port_rule {
 	uint32_t rank;
 };
 
+struct tnode {
+	uint64_t pfx[2];        /* the node's prefix, big-endian halves, bits past depth zero */
+	uint32_t child[2];      /* kept nodes below, by the next bit; 0: none */
+	uint32_t group;         /* index + 1 into groups, 0: none */
+	uint32_t depth;         /* prefix length, 0..128 */
+};
+
 struct fs_iptrie {
+	struct tnode *nodes;    /* nodes[0] is the root */
 	uint32_t nnodes;
-	uint32_t (*child)[2];   /* 0: none (the root is nobody's child) */
-	uint32_t *group;        /* per node: group index + 1, 0 for none */
 	struct group *groups;
 	uint32_t ngroups;
 	struct port_rule *ports;
@@ -115,25 +125,30 @@ static int cmp_rule(const void *x, const void *y)
 	return 0;
 }
 
+static void set_bit(uint64_t pfx[2], unsigned i)
+{
+	pfx[i >> 6] |= (uint64_t)1 << (63 - (i & 63));
+}
+
 struct fs_iptrie *fs_iptrie_finish(struct fs_iptrie_builder *b)
 {
 	struct fs_iptrie *t = calloc(1, sizeof *t);
-	if (!t)
+	uint32_t *ugroup = calloc(b->nnodes, sizeof *ugroup); /* per built node */
+	if (!t || !ugroup)
 		goto fail;
-	qsort(b->rules, b->nrules, sizeof *b->rules, cmp_rule);
-	t->nnodes = b->nnodes;
-	t->child = b->child;
-	b->child = NULL;
-	t->group = calloc(t->nnodes, sizeof *t->group);
+	if (b->nrules)
+		qsort(b->rules, b->nrules, sizeof *b->rules, cmp_rule);
 	t->groups = calloc(b->nrules ? b->nrules : 1, sizeof *t->groups);
 	t->ports = calloc(b->nrules ? b->nrules : 1, sizeof *t->ports);
-	if (!t->group || !t->groups || !t->ports)
+	if (!t->groups || !t->ports)
 		goto fail;
+
+	/* groups: the rules of each node, best rank per port */
 	for (uint32_t i = 0; i < b->nrules;) {
 		uint32_t node = b->rules[i].node;
 		struct group *g = &t->groups[t->ngroups];
 		*g = (struct group){ .any = FS_RANK_NONE, .first = t->nports, .n = 0 };
-		t->group[node] = ++t->ngroups;
+		ugroup[node] = ++t->ngroups;
 		for (; i < b->nrules && b->rules[i].node == node; i++) {
 			const struct rule *r = &b->rules[i];
 			if (r->port == 0) {
@@ -148,9 +163,50 @@ struct fs_iptrie *fs_iptrie_finish(struct fs_iptrie_builder *b)
 			}
 		}
 	}
+
+	/* path compression: keep the root, nodes with a group, and branching nodes */
+	uint32_t kept = 1;
+	for (uint32_t u = 1; u < b->nnodes; u++)
+		kept += ugroup[u] || (b->child[u][0] && b->child[u][1]);
+	t->nodes = calloc(kept, sizeof *t->nodes);
+	if (!t->nodes)
+		goto fail;
+	struct item {
+		uint32_t u, parent, depth;
+		int dir;
+		uint64_t pfx[2];
+	} stack[2 * 130];
+	int sp = 0;
+	stack[sp++] = (struct item){ .u = 0, .parent = UINT32_MAX };
+	while (sp) {
+		struct item it = stack[--sp];
+		uint32_t parent = it.parent;
+		int dir = it.dir;
+		if (it.u == 0 || ugroup[it.u] || (b->child[it.u][0] && b->child[it.u][1])) {
+			uint32_t k = t->nnodes++;
+			t->nodes[k] = (struct tnode){ .pfx = { it.pfx[0], it.pfx[1] }, .group = ugroup[it.u],
+						      .depth = it.depth };
+			if (parent != UINT32_MAX)
+				t->nodes[parent].child[dir] = k;
+			parent = k;
+			dir = -1; /* the next bit chooses the child */
+		}
+		for (int bit = 1; bit >= 0; bit--) {
+			uint32_t c = b->child[it.u][bit];
+			if (!c)
+				continue;
+			struct item ch = { .u = c, .parent = parent, .depth = it.depth + 1,
+					   .dir = dir < 0 ? bit : dir, .pfx = { it.pfx[0], it.pfx[1] } };
+			if (bit)
+				set_bit(ch.pfx, it.depth);
+			stack[sp++] = ch;
+		}
+	}
+	free(ugroup);
 	fs_iptrie_builder_free(b);
 	return t;
 fail:
+	free(ugroup);
 	fs_iptrie_builder_free(b);
 	fs_iptrie_free(t);
 	return NULL;
@@ -160,8 +216,7 @@ void fs_iptrie_free(struct fs_iptrie *t)
 {
 	if (!t)
 		return;
-	free(t->child);
-	free(t->group);
+	free(t->nodes);
 	free(t->groups);
 	free(t->ports);
 	free(t);
@@ -169,7 +224,7 @@ void fs_iptrie_free(struct fs_iptrie *t)
 
 size_t fs_iptrie_bytes(const struct fs_iptrie *t)
 {
-	return t ? sizeof *t + (size_t)t->nnodes * 12 + (size_t)t->ngroups * sizeof(struct group) +
+	return t ? sizeof *t + (size_t)t->nnodes * sizeof *t->nodes + (size_t)t->ngroups * sizeof(struct group) +
 			   (size_t)t->nports * sizeof(struct port_rule)
 		 : 0;
 }
@@ -191,23 +246,48 @@ static uint32_t group_rank(const struct fs_iptrie *t, uint32_t gi, uint16_t port
 	return best;
 }
 
+static inline uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Do the first n->depth bits of a equal n's prefix? */
+static inline bool prefix_matches(const uint64_t a[2], const struct tnode *n)
+{
+	unsigned d = n->depth;
+	uint64_t x0 = a[0] ^ n->pfx[0], x1 = a[1] ^ n->pfx[1];
+	if (d == 0)
+		return true;
+	if (d <= 64)
+		return (x0 >> (64 - d)) == 0;
+	return x0 == 0 && (x1 >> (128 - d)) == 0;
+}
+
 uint32_t fs_iptrie_match(const struct fs_iptrie *t, const uint8_t ip[16], uint16_t port, size_t *steps)
 {
-	uint32_t best = FS_RANK_NONE, n = 0;
-	unsigned i = 0;
+	const uint64_t a[2] = { load_be64(ip), load_be64(ip + 8) };
+	uint32_t best = FS_RANK_NONE, visited = 1;
+	const struct tnode *n = &t->nodes[0];
 	for (;;) {
-		if (t->group[n]) {
-			uint32_t r = group_rank(t, t->group[n], port);
+		if (n->group) {
+			uint32_t r = group_rank(t, n->group, port);
 			if (r > best)
 				best = r;
 		}
-		if (i == 128)
+		unsigned d = n->depth;
+		if (d >= 128)
 			break;
-		n = t->child[n][bit_at(ip, i++)];
-		if (!n)
+		unsigned bit = (unsigned)(a[d >> 6] >> (63 - (d & 63))) & 1;
+		uint32_t c = n->child[bit];
+		if (!c || !prefix_matches(a, &t->nodes[c]))
 			break;
+		n = &t->nodes[c];
+		visited++;
 	}
 	if (steps)
-		*steps += i;
+		*steps += visited;
 	return best;
 }

@@ -318,6 +318,19 @@ static void append_port(char *out, size_t cap, const char *host, int bracket, un
 	out[n] = 0;
 }
 
+static int is_runtime_api(const uint8_t ip[16], uint16_t port)
+{
+	return g_shim.have_runtime_api && port == g_shim.runtime_api_port &&
+	       !memcmp(ip, g_shim.runtime_api_ip, 16);
+}
+
+int check_is_runtime_api(const struct sockaddr *sa, socklen_t len)
+{
+	uint8_t ip[16];
+	uint16_t port;
+	return g_shim.have_runtime_api && inet_of(sa, len, ip, &port) && is_runtime_api(ip, port);
+}
+
 int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,
 		   socklen_t len)
 {
@@ -325,8 +338,7 @@ int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *
 	uint16_t port;
 	if (check_unrestricted(c) || !inet_of(sa, len, ip, &port))
 		return CHECK_PASS;
-	if (c == FS_CONNECT && g_shim.have_runtime_api && port == g_shim.runtime_api_port &&
-	    !memcmp(ip, g_shim.runtime_api_ip, 16))
+	if (c == FS_CONNECT && is_runtime_api(ip, port))
 		return CHECK_PASS;
 
 	char names[DNS_LOOKUP_MAX][DNS_NAME_MAX];

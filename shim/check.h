@@ -41,6 +41,9 @@ enum fs_category open_category(int flags);
 int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,
 		   socklen_t len);
 
+/* Is this the Lambda Runtime API endpoint (always allowed, and watched by lambda.c)? */
+int check_is_runtime_api(const struct sockaddr *sa, socklen_t len);
+
 /* errno a blocked call reports (SPEC "What a blocked call does"). */
 static inline int check_errno(enum fs_category c)
 {

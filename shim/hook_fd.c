@@ -7,6 +7,7 @@
  * close_range and closefrom close around it; dup2/dup3 onto its number move it out of the way
  * first, so the application gets exactly the descriptor number it asked for.
  */
+#include "lambda.h"
 #include "logfd.h"
 #include "real.h"
 #include "sys.h"
@@ -26,6 +27,7 @@ EXPORT int close(int fd)
 {
 	if (logfd_is(fd))
 		return 0;
+	lambda_forget_fd(fd);
 	return REAL(close)(fd);
 }
 

@@ -10,6 +10,7 @@
  * not flagged.
  */
 #include "check.h"
+#include "lambda.h"
 #include "real.h"
 #include "state.h"
 
@@ -33,7 +34,11 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (denied("connect", FS_CONNECT, addr, len))
 		return -1;
-	return REAL(connect)(fd, addr, len);
+	int r = REAL(connect)(fd, addr, len);
+	if ((r == 0 || errno == EINPROGRESS) && g_shim.have_runtime_api &&
+	    check_is_runtime_api(addr, len))
+		lambda_mark_api_fd(fd);
+	return r;
 }
 
 EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
@@ -41,6 +46,8 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
 {
 	if (denied("sendto", FS_CONNECT, addr, len))
 		return -1;
+	if (!addr && lambda_is_api_fd(fd))
+		lambda_saw_request(fd, buf, n);
 	return REAL(sendto)(fd, buf, n, flags, addr, len);
 }
 
@@ -48,6 +55,8 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	if (msg && denied("sendmsg", FS_CONNECT, msg->msg_name, msg->msg_namelen))
 		return -1;
+	if (msg && msg->msg_iovlen && lambda_is_api_fd(fd))
+		lambda_saw_request(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len);
 	return REAL(sendmsg)(fd, msg, flags);
 }
 

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "envprop.h"
+#include "lambda.h"
 #include "logfd.h"
 #include "logline.h"
 #include "real.h"
@@ -21,6 +22,16 @@
 #include <string.h>
 #include <sched.h>
 #include <unistd.h>
+
+/* ---- glibc compatibility (layer, issue #3) ----------------------------------------------
+ * dladdr@GLIBC_2.34 does not exist on Amazon Linux 2 (glibc 2.26): bind the original version,
+ * as real.c does for dlsym (reasons there). */
+#if defined(__x86_64__)
+__asm__(".symver dladdr,dladdr@GLIBC_2.2.5");
+#elif defined(__aarch64__)
+__asm__(".symver dladdr,dladdr@GLIBC_2.17");
+#endif
+/* ---- end glibc compatibility ------------------------------------------------------------ */
 
 struct shim_state g_shim;
 atomic_int g_phase = PHASE_NONE;
@@ -132,6 +143,7 @@ static void do_init(void)
 		g_shim.rules[1][c] = fs_policy_rules(cfg.policy, c, 1);
 	}
 	parse_runtime_api(getenv("AWS_LAMBDA_RUNTIME_API"));
+	lambda_init(g_shim.have_runtime_api ? getenv("AWS_LAMBDA_RUNTIME_API") : NULL);
 	find_jspawnhelper();
 
 	/* What children get: the same policy, by the same route. A file is passed by absolute

@@ -3,6 +3,7 @@
  */
 #include "logline.h"
 #include "jsonw.h"
+#include "lambda.h"
 #include "logfd.h"
 #include "state.h"
 #include "sys.h"
@@ -66,11 +67,21 @@ static void head(struct jsonw *w, const char *kind, const char *level)
 
 /* Fields every line ends with: who logged, and (under Lambda) for which function. Bounded:
  * at most TAIL_MAX bytes. */
-#define TAIL_MAX 700
+#define TAIL_MAX 1100
 static void tail(struct jsonw *w)
 {
 	jw_int(w, "pid", sys_getpid());
 	jw_str(w, "exe", g_shim.exe, 256);
+	if (g_shim.have_runtime_api) {
+		int phase = atomic_load_explicit(&g_phase, memory_order_relaxed);
+		jw_str(w, "phase", phase == PHASE_INIT ? "init" : "invoke", 8);
+		struct lambda_ids ids;
+		if (phase == PHASE_INVOKE && lambda_current(&ids)) {
+			jw_str(w, "requestId", ids.request_id, LAMBDA_ID_MAX);
+			if (ids.trace_id[0])
+				jw_str(w, "traceId", ids.trace_id, LAMBDA_ID_MAX + 32);
+		}
+	}
 	if (g_shim.function_name[0])
 		jw_str(w, "function", g_shim.function_name, 170);
 	if (w->truncated)

@@ -5,6 +5,19 @@
 
 #include <dlfcn.h>
 
+/* ---- glibc compatibility (layer, issue #3) ----------------------------------------------
+ * glibc 2.34 moved dlsym into libc.so.6 under a new version, dlsym@GLIBC_2.34, which Amazon
+ * Linux 2 (glibc 2.26) does not have. Bind the original version: libc.so.6 keeps it as a
+ * compatibility symbol from 2.34 on, and before that libdl.so.2 defines it (the library lists
+ * libdl.so.2 as NEEDED; see the layer block of the Makefile). The version is the
+ * architecture's base version. layer/build.sh checks the result with objdump -T. */
+#if defined(__x86_64__)
+__asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
+#elif defined(__aarch64__)
+__asm__(".symver dlsym,dlsym@GLIBC_2.17");
+#endif
+/* ---- end glibc compatibility ------------------------------------------------------------ */
+
 #define HOOK(ret, name, params) ret(*real_##name) params;
 #include "hooks.def"
 #undef HOOK

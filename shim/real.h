@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #define HOOK(ret, name, params) extern ret(*real_##name) params;
 #include "hooks.def"
