@@ -4,6 +4,7 @@
 #include "check.h"
 #include "dnstable.h"
 #include "logline.h"
+#include "repeat.h"
 #include "resolve.h"
 #include "state.h"
 #include "sys.h"
@@ -54,7 +55,7 @@ static int report(struct violation *ev)
 	ev->action = effective(ev->verdict);
 	if (ev->action == FS_ALLOW)
 		return CHECK_PASS;
-	log_violation(ev);
+	repeat_log_violation(ev);
 	return ev->action == FS_BLOCK ? CHECK_DENY : CHECK_PASS;
 }
 
@@ -97,7 +98,7 @@ static int decide_exec(struct violation *ev, const char *canon)
 		last_exec_block.pid = pid;
 		last_exec_block.key = key;
 	}
-	log_violation(ev);
+	repeat_log_violation(ev);
 	return ev->action == FS_BLOCK ? CHECK_DENY : CHECK_PASS;
 }
 

@@ -11,6 +11,7 @@
 #include "logfd.h"
 #include "logline.h"
 #include "real.h"
+#include "repeat.h"
 #include "resolve.h"
 #include "state.h"
 #include "sys.h"
@@ -192,4 +193,11 @@ int shim_ensure_ready(void)
 __attribute__((constructor)) static void fnshield_constructor(void)
 {
 	shim_ensure_ready();
+}
+
+/* At exit: the repeated violations counted but not yet written. */
+__attribute__((destructor)) static void fnshield_destructor(void)
+{
+	if (atomic_load(&g_ready))
+		repeat_flush();
 }

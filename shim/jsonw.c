@@ -133,6 +133,13 @@ void jw_object_open(struct jsonw *w)
 	w->need_comma = 0;
 }
 
+void jw_object_open_key(struct jsonw *w, const char *k)
+{
+	key(w, k);
+	putc1(w, '{');
+	w->need_comma = 0;
+}
+
 void jw_object_close(struct jsonw *w)
 {
 	putc1(w, '}');

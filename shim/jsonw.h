@@ -26,6 +26,7 @@ struct jsonw {
 
 void jw_init(struct jsonw *w, char *buf, size_t cap);
 void jw_object_open(struct jsonw *w);
+void jw_object_open_key(struct jsonw *w, const char *key); /* "key":{ */
 void jw_object_close(struct jsonw *w);
 void jw_array_open(struct jsonw *w, const char *key);
 void jw_array_close(struct jsonw *w);

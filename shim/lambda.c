@@ -2,6 +2,7 @@
  * lambda.c — Lambda phase and invocation ids, read off the Runtime API traffic (lambda.h).
  */
 #include "lambda.h"
+#include "repeat.h"
 #include "state.h"
 
 #include <stdatomic.h>
@@ -197,8 +198,10 @@ void lambda_saw_request(int fd, const void *buf, size_t len)
 	if (starts_with(buf, len, INVOCATION_PREFIX, sizeof INVOCATION_PREFIX - 1)) {
 		const char *id = (const char *)buf + sizeof INVOCATION_PREFIX - 1;
 		const char *end = memchr(id, '/', len - (sizeof INVOCATION_PREFIX - 1));
-		if (end)
+		if (end) {
+			repeat_flush(); /* this invocation's repeats, under its requestId */
 			end_invocation(id, (size_t)(end - id));
+		}
 	}
 }
 

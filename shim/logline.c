@@ -37,7 +37,7 @@ static void put_digits(char *p, unsigned v, int n)
 	}
 }
 
-void logline_timestamp(char out[32])
+long long logline_timestamp(char out[32])
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -53,21 +53,24 @@ void logline_timestamp(char out[32])
 	put_digits(out + 14, (unsigned)(secs / 60 % 60), 2);
 	put_digits(out + 17, (unsigned)(secs % 60), 2);
 	put_digits(out + 20, (unsigned)(ts.tv_nsec / 1000000), 3);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void head(struct jsonw *w, const char *kind, const char *level)
+static long long head(struct jsonw *w, const char *kind, const char *level)
 {
 	char ts[32];
-	logline_timestamp(ts);
+	long long ms = logline_timestamp(ts);
 	jw_object_open(w);
 	jw_str(w, "fnshield", kind, 16);
 	jw_str(w, "timestamp", ts, 32);
 	jw_str(w, "level", level, 8);
+	return ms;
 }
 
 /* Fields every line ends with: who logged, and (under Lambda) for which function. Bounded:
  * at most TAIL_MAX bytes. */
 #define TAIL_MAX 1100
+#define RESERVE_EMF 640
 static void tail(struct jsonw *w)
 {
 	jw_int(w, "pid", sys_getpid());
@@ -89,6 +92,28 @@ static void tail(struct jsonw *w)
 	jw_object_close(w);
 }
 
+/* CloudWatch Embedded Metric Format: under Lambda, every violation line is also a metric
+ * datapoint, "violations" by function, category and action, with no setup. The dimension values
+ * are the line's own "function", "category" and "action" fields. */
+#define EMF_MAX 300
+static void emf(struct jsonw *w, long long ms, unsigned long count)
+{
+	if (!g_shim.function_name[0])
+		return;
+	const char *ns = g_shim.policy ? fs_policy_metrics_namespace(g_shim.policy) : "fnshield";
+	jw_object_open_key(w, "_aws");
+	jw_int(w, "Timestamp", ms);
+	jw_array_open(w, "CloudWatchMetrics");
+	jw_object_open(w);
+	jw_str(w, "Namespace", ns, 256);
+	jw_raw(w, "Dimensions", "[[\"function\",\"category\",\"action\"],[\"category\",\"action\"]]");
+	jw_raw(w, "Metrics", "[{\"Name\":\"violations\",\"Unit\":\"Count\"}]");
+	jw_object_close(w);
+	jw_array_close(w);
+	jw_object_close(w);
+	jw_int(w, "violations", (long long)count);
+}
+
 static size_t finish(struct jsonw *w)
 {
 	/* jw never exceeds cap, and cap leaves one byte for the newline. */
@@ -101,12 +126,12 @@ size_t logline_format_violation(const struct violation *v, char *buf, size_t cap
 	struct jsonw w;
 	jw_init(&w, buf, cap - 1);
 	int block = v->action == FS_BLOCK;
-	head(&w, "violation", block ? "ERROR" : "WARN");
+	long long ms = head(&w, "violation", block ? "ERROR" : "WARN");
 	jw_str(&w, "action", fs_action_name(v->action), 8);
 	jw_str(&w, "category", fs_category_name(v->category), 8);
 	jw_str(&w, "call", v->call, 32);
 	/* Variable parts get what is left after the tail and the rule are reserved. */
-	const size_t reserve = TAIL_MAX + 128;
+	const size_t reserve = TAIL_MAX + 128 + RESERVE_EMF;
 	jw_str(&w, "target", v->target, jw_room(&w, reserve) / 2);
 	if (v->resolved)
 		jw_str(&w, "resolved", v->resolved, jw_room(&w, reserve) / 3);
@@ -150,6 +175,11 @@ size_t logline_format_violation(const struct violation *v, char *buf, size_t cap
 	char rule[96];
 	fs_rule_name(v->category, v->verdict, rule, sizeof rule);
 	jw_str(&w, "rule", rule, 96);
+	if (v->count > 1) {
+		jw_int(&w, "count", (long long)v->count);
+		jw_bool(&w, "repeated", 1);
+	}
+	emf(&w, ms, v->count > 1 ? v->count : 1);
 	tail(&w);
 	return finish(&w);
 }

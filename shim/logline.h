@@ -25,6 +25,7 @@ struct violation {
 	const char *host;          /* connect: the name the address was resolved from */
 	struct fs_verdict verdict; /* which rule decided */
 	int action;                /* what was done: FS_ALERT or FS_BLOCK (after the mode) */
+	unsigned long count;       /* > 1: the line stands for this many identical violations */
 };
 
 void log_violation(const struct violation *v);
@@ -40,6 +41,6 @@ void log_error(const char *message, const char *json_path, int line, int column,
 	       const char *source);
 
 /* RFC 3339 UTC with milliseconds: "2026-11-22T10:00:00.123Z" (24 bytes + NUL). */
-void logline_timestamp(char out[32]);
+long long logline_timestamp(char out[32]); /* returns ms since the epoch */
 
 #endif
