@@ -113,3 +113,31 @@ lint:
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/*.so $(BUILD)/*.a $(BUILD)/fnshield $(BUILD)/unit-tests \
 	  $(BUILD)/exports.map
+
+# ---- Lambda layer (issue #3) -------------------------------------------------------------
+#   make layer          build/fnshield-layer-x86_64.zip and build/fnshield-layer-arm64.zip
+#   make layer-x86_64   one architecture (layer-arm64: cross-compiled into build/arm64/)
+#   make layer-test     unpack each archive and run it (x86_64: the wrapper with python3;
+#                       arm64: under qemu-user) — layer/test-layer.sh
+# Building, the glibc checks and staging are in layer/build.sh.
+#
+# Amazon Linux 2 has glibc 2.26. There, dlsym and dladdr live in libdl.so.2: the library binds
+# their old symbol versions (shim/real.c, shim/init.c) and must list libdl.so.2 as NEEDED.
+# Since glibc 2.34 `-ldl` finds an empty libdl.a, so the file is named. The CLI is linked
+# statically: any dynamic executable linked against glibc >= 2.34 needs
+# __libc_start_main@GLIBC_2.34 (from crt1.o), which Amazon Linux 2 lacks.
+$(BUILD)/libfnshield.so: LDFLAGS += -Wl,--push-state,--no-as-needed -l:libdl.so.2 -Wl,--pop-state
+$(BUILD)/fnshield: LDFLAGS += -static
+
+.PHONY: layer layer-x86_64 layer-arm64 layer-test
+
+# One after the other: both may install packages, and apt allows one at a time.
+layer:
+	MAKE="$(MAKE)" sh layer/build.sh x86_64
+	MAKE="$(MAKE)" sh layer/build.sh arm64
+
+layer-x86_64 layer-arm64:
+	MAKE="$(MAKE)" sh layer/build.sh $(@:layer-%=%)
+
+layer-test: layer
+	sh layer/test-layer.sh build/fnshield-layer-x86_64.zip build/fnshield-layer-arm64.zip

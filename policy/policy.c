@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "functionshield.h"
 
 struct fs_policy {
 	int mode;                                 /* from the policy, or the override */
@@ -45,6 +46,18 @@ struct fs_policy *fs_policy_compile(const char *text, size_t len, const struct f
 	if (o.mode_override < -1 || o.mode_override > FS_MODE_BLOCK) {
 		fs_err_at(&cx, FS_NOPOS, "", "internal error: bad mode override %d", o.mode_override);
 		return NULL;
+	}
+
+	/* A FunctionShield policy: compile its translation (functionshield.c). */
+	char *translated = NULL;
+	size_t tlen = 0;
+	int fsr = fs_functionshield_translate(cx.text, cx.len, &translated, &tlen, errs);
+	if (fsr < 0)
+		return NULL;
+	if (fsr > 0) {
+		struct fs_policy *tp = fs_policy_compile(translated, tlen, opts, errs);
+		free(translated);
+		return tp;
 	}
 
 	struct fs_json j;

@@ -112,17 +112,25 @@ THREADS_C = r"""
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static pthread_barrier_t barrier;
-static const char *path;
-static int per_thread;
+static const char *dir;
+static int per_thread, distinct;
 
+/* Each thread: per_thread opens, all at once (a barrier), of DIR/secret.txt ("same") or of
+ * DIR/secret-THREAD-I.txt ("distinct": every violation differs from every other). */
 static void *worker(void *arg)
 {
-	(void)arg;
+	long t = (long)arg;
+	char path[4096];
 	pthread_barrier_wait(&barrier);
 	for (int i = 0; i < per_thread; i++) {
+		if (distinct)
+			snprintf(path, sizeof path, "%s/secret-%02ld-%02d.txt", dir, t, i);
+		else
+			snprintf(path, sizeof path, "%s/secret.txt", dir);
 		int fd = open(path, O_RDONLY);
 		if (fd >= 0)
 			close(fd);
@@ -132,17 +140,18 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4)
+	if (argc != 5)
 		return 2;
-	path = argv[1];
+	dir = argv[1];
 	int n = atoi(argv[2]);
 	per_thread = atoi(argv[3]);
+	distinct = !strcmp(argv[4], "distinct");
 	pthread_t t[256];
 	if (n < 1 || n > 256)
 		return 2;
 	pthread_barrier_init(&barrier, NULL, n);
-	for (int i = 0; i < n; i++)
-		if (pthread_create(&t[i], NULL, worker, NULL) != 0)
+	for (long i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, worker, (void *)i) != 0)
 			return 3;
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
@@ -150,23 +159,55 @@ int main(int argc, char **argv)
 	return 0;
 }
 """
+THREADS, PER_THREAD = 64, 50
 
 
-def test_64_threads_lines_intact(run, cc, case_dir, servers):
+def _threads_run(run, cc, case_dir, servers, how):
     prog = cc("threads", THREADS_C)
     sc = support.make_scenario("read", case_dir, servers)
-    target = case_dir + "/secret.txt"
-    r = run([prog, target, "64", "50"], sc.policy_block, "alert", timeout=60)
+    if how == "distinct":
+        for t in range(THREADS):
+            for i in range(PER_THREAD):
+                with open("%s/secret-%02d-%02d.txt" % (case_dir, t, i), "w") as f:
+                    f.write("s")
+    r = run([prog, case_dir, str(THREADS), str(PER_THREAD), how], sc.policy_block, "alert", timeout=60)
     ctx = r.explain()
     ctx = ctx if len(ctx) < 20000 else ctx[:10000] + "\n...\n" + ctx[-10000:]
     assert r.rc == 0 and r.after, ctx
     assert not r.broken, "%d broken lines, e.g. %r%s" % (len(r.broken), r.broken[:3], ctx)
     assert not r.plain, "stray stderr text (torn lines?): %r%s" % (r.plain[:5], ctx)
-    assert len(r.violations) == 3200, "want 3200 violation lines, got %d%s" % (len(r.violations), ctx)
-    for v in r.violations:
-        assert v["category"] == "read" and v["target"] == target and v["action"] == "alert", v
     assert r.stderr.endswith(b"\n"), ctx
     assert all(len(l) < 4096 for l in r.raw_lines), ctx
+    for v in r.violations:
+        assert v["category"] == "read" and v["action"] == "alert" and v["rule"] == "read.block[0]", v
+    return r, ctx
+
+
+def test_64_threads_distinct_violations_all_logged(run, cc, case_dir, servers):
+    """64 threads x 50 different violating opens at once: 3200 whole lines, one per target."""
+    r, ctx = _threads_run(run, cc, case_dir, servers, "distinct")
+    n = THREADS * PER_THREAD
+    assert len(r.violations) == n, "want %d violation lines, got %d%s" % (n, len(r.violations), ctx)
+    targets = sorted(v["target"] for v in r.violations)
+    want = sorted("%s/secret-%02d-%02d.txt" % (case_dir, t, i)
+                  for t in range(THREADS) for i in range(PER_THREAD))
+    assert targets == want, "lines lost or duplicated%s" % ctx
+
+
+def test_64_threads_identical_violations_all_counted(run, cc, case_dir, servers):
+    """64 threads x 50 identical violating opens at once: whole lines, and every occurrence
+    accounted for — one line each, or lines with "count" (repeats folded into one line)."""
+    r, ctx = _threads_run(run, cc, case_dir, servers, "same")
+    n = THREADS * PER_THREAD
+    total = 0
+    for v in r.violations:
+        assert v["target"] == case_dir + "/secret.txt", ctx
+        c = v.get("count", 1)
+        assert isinstance(c, int) and c >= 1, ctx
+        if "count" in v:
+            assert v.get("repeated") is True, ctx
+        total += c
+    assert total == n, "violations accounted for: %d, want %d%s" % (total, n, ctx)
 
 
 # ------------------------------------------------------------ odd bytes, long lines -----------

@@ -69,6 +69,8 @@ WORK=$CACHE_ROOT/.build-$VERSION-$$
 rm -rf "$WORK"
 mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT INT TERM
+LOGS=$CACHE_ROOT/logs-$VERSION             # kept after a failure
+mkdir -p "$LOGS"
 echo '{"name":"fnshield-lambda-ric","private":true}' > "$WORK/package.json"
 say "npm install --ignore-scripts aws-lambda-ric@$VERSION (in $WORK)"
 (cd "$WORK" && "$NPM" install --ignore-scripts --no-audit --no-fund --no-save \
@@ -94,19 +96,20 @@ export npm_package_name=aws-lambda-ric npm_package_version="$VERSION" npm_lifecy
 
 say "running scripts/preinstall.sh (static libcurl + aws-lambda-cpp; the slow part)"
 t=$(date +%s)
-(cd "$P" && npm_lifecycle_event=preinstall sh ./scripts/preinstall.sh) > "$WORK/preinstall.log" 2>&1 || {
-	tail -40 "$WORK/preinstall.log" >&2; say "preinstall.sh failed (log above)"; exit 1; }
+(cd "$P" && npm_lifecycle_event=preinstall sh ./scripts/preinstall.sh) > "$LOGS/preinstall.log" 2>&1 || {
+	tail -40 "$LOGS/preinstall.log" >&2; say "preinstall.sh failed (log above)"; exit 1; }
 say "preinstall.sh done in $(( $(date +%s) - t )) s"
 
 say "running scripts/postinstall.sh (node-gyp rebuild -> dist/rapid-client.node)"
 t=$(date +%s)
-(cd "$P" && npm_lifecycle_event=postinstall sh ./scripts/postinstall.sh) > "$WORK/postinstall.log" 2>&1 || {
-	tail -40 "$WORK/postinstall.log" >&2; say "postinstall.sh failed (log above)"; exit 1; }
+(cd "$P" && npm_lifecycle_event=postinstall sh ./scripts/postinstall.sh) > "$LOGS/postinstall.log" 2>&1 || {
+	tail -40 "$LOGS/postinstall.log" >&2; say "postinstall.sh failed (log above)"; exit 1; }
 say "postinstall.sh done in $(( $(date +%s) - t )) s"
 
 [ -f "$P/dist/rapid-client.node" ] || { say "no dist/rapid-client.node after postinstall"; exit 1; }
 # Loads in this Node.js?
-(cd "$P/dist" && "$NODE" -e 'require("./rapid-client.node")') || {
+# (The addon builds its runtime client at load time from AWS_LAMBDA_RUNTIME_API.)
+(cd "$P/dist" && AWS_LAMBDA_RUNTIME_API=127.0.0.1:9 "$NODE" -e 'require("./rapid-client.node")') || {
 	say "dist/rapid-client.node does not load in $("$NODE" --version)"; exit 1; }
 
 printf 'aws-lambda-ric %s\nnode %s\nbuilt %s in %s s\n' "$VERSION" "$("$NODE" --version)" \
