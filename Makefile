@@ -94,10 +94,12 @@ unit: all $(BUILD)/unit-tests
 integration: all
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 
-# The library check between the two, so that pytest's summary is the run's closing line.
+# Units, the library's promises, the layer archives, then the runtimes; pytest's summary is
+# the run's closing line.
 test: all $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 	sh tests/check-library.sh $(BUILD)/libfnshield.so
+	$(MAKE) layer-test
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 
 demo: all
@@ -128,8 +130,10 @@ clean:
 # __libc_start_main@GLIBC_2.34 (from crt1.o), which Amazon Linux 2 lacks.
 $(BUILD)/libfnshield.so: LDFLAGS += -Wl,--push-state,--no-as-needed -l:libdl.so.2 -Wl,--pop-state
 $(BUILD)/fnshield: LDFLAGS += -static
+# Link flags live here: relink when the Makefile changes (a link takes a second).
+$(BUILD)/libfnshield.so $(BUILD)/fnshield: Makefile
 
-.PHONY: layer layer-x86_64 layer-arm64 layer-test
+.PHONY: layer layer-x86_64 layer-arm64 layer-test layer-clean
 
 # One after the other: both may install packages, and apt allows one at a time.
 layer:
@@ -141,3 +145,7 @@ layer-x86_64 layer-arm64:
 
 layer-test: layer
 	sh layer/test-layer.sh build/fnshield-layer-x86_64.zip build/fnshield-layer-arm64.zip
+
+clean: layer-clean
+layer-clean:
+	rm -rf build/arm64 build/fnshield-layer-*.zip

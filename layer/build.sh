@@ -66,8 +66,9 @@ cp "$build/fnshield" "$stage/fnshield/bin/fnshield"
 cp policy/examples/*.json "$stage/fnshield/policies/"
 cp layer/README.md "$stage/fnshield/README.md"
 # Debug information stays in build/; the layer gets what runs (smaller: faster cold starts).
-strip_="strip"
+strip_="strip" objdump_="objdump"
 command -v "$triplet-strip" >/dev/null 2>&1 && strip_=$triplet-strip
+command -v "$triplet-objdump" >/dev/null 2>&1 && objdump_=$triplet-objdump
 $strip_ --strip-debug "$stage/fnshield/lib/libfnshield.so" "$stage/fnshield/bin/fnshield"
 chmod 0755 "$stage/fnshield-exec" "$stage/fnshield/lib/libfnshield.so" "$stage/fnshield/bin/fnshield"
 chmod 0644 "$stage/fnshield/policies/"*.json "$stage/fnshield/README.md"
@@ -81,17 +82,17 @@ bad() {
 }
 check_binary() { # FILE NAME
 	f=$1 name=$2
-	fmt=$(objdump -f "$f" | sed -n 's/^architecture: \([^,]*\),.*/\1/p')
+	fmt=$($objdump_ -f "$f" | sed -n 's/^architecture: \([^,]*\),.*/\1/p')
 	[ "$fmt" = "$objarch" ] || bad "$name is $fmt, not $objarch"
-	if ! objdump -p "$f" | grep -q '^Dynamic Section:'; then
+	if ! $objdump_ -p "$f" | grep -q '^Dynamic Section:'; then
 		echo "layer: $name: statically linked (no shared library, no symbol version needed)"
 		return 0
 	fi
-	needed=$(objdump -p "$f" | awk '$1 == "NEEDED" {print $2}')
+	needed=$($objdump_ -p "$f" | awk '$1 == "NEEDED" {print $2}')
 	extra=$(printf '%s\n' "$needed" | grep -vE '^(libc\.so\.6|libdl\.so\.2|ld-linux[-a-z0-9_.]*\.so\.[0-9]+)$' || true)
 	[ -z "$extra" ] || bad "$name needs shared libraries beyond glibc: $(printf '%s' "$extra" | oneline)"
 	# objdump -T: "... DF *UND* ... (GLIBC_2.14) memcpy"
-	syms=$(objdump -T "$f")
+	syms=$($objdump_ -T "$f")
 	if printf '%s\n' "$syms" | grep -qE '[[:space:]](dlsym|dladdr|dlopen|dlclose|dlerror|dlvsym|dlinfo)$'; then
 		printf '%s\n' "$needed" | grep -qx 'libdl\.so\.2' ||
 			bad "$name uses the dl* functions but does not list libdl.so.2 as NEEDED (glibc < 2.34 has them there)"

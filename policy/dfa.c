@@ -61,6 +61,7 @@ struct builder {
 	size_t bucket_cap;
 
 	size_t bytes;                 /* memory in use, against FS_DFA_MAX_BYTES */
+	uint64_t work;                /* NFA states handled, against FS_DFA_MAX_WORK */
 	bool too_complex, oom;
 };
 
@@ -147,13 +148,9 @@ static bool make_classes(struct builder *b)
 
 /* ---- 2. subset construction ----------------------------------------------------------------- */
 
-static int cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return a < b ? -1 : a > b;
-}
-
-/* Epsilon closure of in[0..n): the CONSUME states (sorted, into b->out) and the best rank. */
+/* Epsilon closure of in[0..n): the CONSUME states (into b->out, in no particular order) and
+ * the best rank. The closure's members keep the current stamp until the next closure, which
+ * is how intern() compares sets without sorting them. */
 static uint32_t closure(struct builder *b, const uint32_t *in, uint32_t n, uint32_t *rank)
 {
 	const struct fs_nstate *st = b->a->st;
@@ -189,16 +186,20 @@ static uint32_t closure(struct builder *b, const uint32_t *in, uint32_t n, uint3
 			break;
 		}
 	}
-	qsort(b->out, no, sizeof *b->out, cmp_u32);
 	*rank = best;
+	b->work += n + no;
 	return no;
 }
 
+/* A hash that does not depend on the order of the set's members. */
 static uint32_t hash_set(const uint32_t *s, uint32_t n, uint32_t rank)
 {
-	uint32_t h = 2166136261u ^ rank;
-	for (uint32_t i = 0; i < n; i++)
-		h = (h ^ s[i]) * 16777619u;
+	uint32_t h = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t x = s[i] * 0x9E3779B1u; /* mix each member, then add: commutative */
+		h += x ^ (x >> 16);
+	}
+	h ^= rank * 0x85EBCA77u + n * 0xC2B2AE3Du;
 	return h ^ (h >> 15);
 }
 
@@ -223,7 +224,20 @@ static bool rehash(struct builder *b, size_t hcap)
 	return true;
 }
 
-/* The DFA state for (set, rank): found, or added. UINT32_MAX on failure. */
+/* Is stored state id the set that the last closure() stamped (n members, rank)? */
+static bool same_set(const struct builder *b, uint32_t id, uint32_t n, uint32_t rank)
+{
+	if (b->acc[id] != rank || b->set_len[id] != n)
+		return false;
+	const uint32_t *m = b->pool + b->set_off[id];
+	for (uint32_t i = 0; i < n; i++)
+		if (b->stamp[m[i]] != b->gen)
+			return false;
+	return true;
+}
+
+/* The DFA state for (set, rank) — set being the result of the last closure() — found, or
+ * added. UINT32_MAX on failure. */
 static uint32_t intern(struct builder *b, const uint32_t *set, uint32_t n, uint32_t rank)
 {
 	if ((size_t)(b->n + 1) * 2 > b->hcap && !rehash(b, b->hcap ? b->hcap * 2 : 1024))
@@ -231,8 +245,7 @@ static uint32_t intern(struct builder *b, const uint32_t *set, uint32_t n, uint3
 	size_t i = hash_set(set, n, rank) & (b->hcap - 1);
 	for (; b->hash[i]; i = (i + 1) & (b->hcap - 1)) {
 		uint32_t id = b->hash[i] - 1;
-		if (b->acc[id] == rank && b->set_len[id] == n &&
-		    (n == 0 || memcmp(b->pool + b->set_off[id], set, (size_t)n * sizeof *set) == 0))
+		if (same_set(b, id, n, rank))
 			return id;
 	}
 	/* new state */
@@ -287,10 +300,15 @@ static uint32_t intern(struct builder *b, const uint32_t *set, uint32_t n, uint3
 static bool sparsify(struct builder *b, uint32_t d)
 {
 	const uint32_t ncls = b->ncls;
-	/* the most frequent target: sort a copy (ncls <= 256) and take the longest run */
+	/* the most frequent target: sort a copy (insertion sort: ncls <= 256, usually ~30, and
+	 * runs of equal targets are long) and take the longest run */
 	uint32_t sorted[256];
-	memcpy(sorted, b->row, ncls * sizeof *sorted);
-	qsort(sorted, ncls, sizeof *sorted, cmp_u32);
+	for (uint32_t i = 0; i < ncls; i++) {
+		uint32_t v = b->row[i], j = i;
+		for (; j > 0 && sorted[j - 1] > v; j--)
+			sorted[j] = sorted[j - 1];
+		sorted[j] = v;
+	}
 	uint32_t best = sorted[0], bestn = 0;
 	for (uint32_t i = 0; i < ncls;) {
 		uint32_t j = i;
@@ -348,6 +366,7 @@ static bool expand(struct builder *b, uint32_t d)
 			b->bcount[b->setcls[k] + 1]++;
 		total += b->setcls_off[set + 1] - b->setcls_off[set];
 	}
+	b->work += total;
 	if (total > b->bucket_cap) {
 		/* scratch, not kept: outside the budget */
 		uint32_t *nb = realloc(b->bucket, total * sizeof *nb);
@@ -671,9 +690,14 @@ struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex)
 		b.set_len[1] = 0;
 		b.acc[1] = rank;
 	}
-	for (uint32_t s = 0; s < b.n; s++)
+	for (uint32_t s = 0; s < b.n; s++) {
 		if (!expand(&b, s))
 			goto out;
+		if (b.work > FS_DFA_MAX_WORK) { /* time, not memory, is what runs out here */
+			b.too_complex = true;
+			goto out;
+		}
+	}
 	settled = calloc(b.n, 1);
 	if (!settled) {
 		b.oom = true;

@@ -179,6 +179,9 @@ struct fs_dfa {
 
 /* Caps on construction: past them the policy is "too complex" (an error, not an OOM). */
 #define FS_DFA_MAX_STATES (1u << 20)
+/* NFA states visited by the subset construction: bounds compile time (~1 s) for inputs that
+ * stay small but make every DFA state a large set. */
+#define FS_DFA_MAX_WORK ((uint64_t)100 << 20)
 #ifndef FS_DFA_MAX_BYTES
 #define FS_DFA_MAX_BYTES ((size_t)64 << 20)
 #endif

@@ -133,9 +133,10 @@ struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw_cat *rc, 
 fail:
 	if (nfa.oom)
 		goto oom;
-	fs_err_node(cx, rc->node, 0, path, "policy too complex: the patterns of \"%s\" need more than %zu MB "
-		    "of match tables; use fewer patterns or fewer '*' and '**' in the middle of them", path,
-		    FS_DFA_MAX_BYTES >> 20);
+	fs_err_node(cx, rc->node, 0, path, "policy too complex: the patterns of \"%s\" together need a "
+		    "matching automaton past fnshield's limits (%u states, %zu MB, or about a second to build); "
+		    "use fewer patterns, or fewer '*' and '**' before their last component", path,
+		    FS_DFA_MAX_STATES, FS_DFA_MAX_BYTES >> 20);
 	goto out_err;
 oom:
 	fs_err_node(cx, rc ? rc->node : 0, 0, path, "out of memory compiling \"%s\"", path);

@@ -51,7 +51,7 @@ void dns_record(const uint8_t ip[16], const char *name)
 {
 	char lower[DNS_NAME_MAX];
 	size_t n = 0;
-	for (; name[n] && n < DNS_NAME_MAX - 1; n++) {
+	for (; n < DNS_NAME_MAX - 1 && name[n]; n++) {
 		char c = name[n];
 		lower[n] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 	}

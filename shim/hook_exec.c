@@ -11,6 +11,7 @@
 #include "check.h"
 #include "envprop.h"
 #include "real.h"
+#include "repeat.h"
 #include "state.h"
 #include "sys.h"
 
@@ -79,6 +80,7 @@ static int exec_path(const char *call, const char *path, char *const argv[], cha
 		return -1;
 	}
 	CHILD_ENV(newenv, envp);
+	repeat_flush(); /* the new program image will not have our counts */
 	errno = saved;
 	return REAL(execve)(path, argv, newenv);
 }
@@ -95,6 +97,7 @@ static int exec_search(const char *call, const char *file, char *const argv[], c
 		return -1;
 	}
 	CHILD_ENV(newenv, envp);
+	repeat_flush();
 	errno = saved;
 	return REAL(execvpe)(file, argv, newenv);
 }
@@ -174,6 +177,7 @@ EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const
 		errno = saved;
 	}
 	CHILD_ENV(newenv, envp);
+	repeat_flush();
 	if (REAL(execveat)) /* glibc 2.34 and later */
 		return REAL(execveat)(dirfd, path, argv, newenv, flags);
 	return (int)sys_result(SYS6(SYS_execveat, dirfd, path, argv, newenv, flags, 0));
@@ -189,6 +193,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 		return -1;
 	}
 	CHILD_ENV(newenv, envp);
+	repeat_flush();
 	errno = saved;
 	return REAL(fexecve)(fd, argv, newenv);
 }

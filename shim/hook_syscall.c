@@ -8,6 +8,7 @@
 #include "check.h"
 #include "envprop.h"
 #include "real.h"
+#include "repeat.h"
 #include "state.h"
 
 #include <errno.h>
@@ -98,6 +99,7 @@ EXPORT long syscall(long nr, ...)
 		if (r == CHECK_DENY)
 			return deny(EACCES);
 		CHILD_ENV(newenv, envp);
+		repeat_flush();
 		a[at + 2] = (long)newenv;
 		break;
 	}

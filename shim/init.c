@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,9 @@ static void do_init(void)
 	envprop_init(this_library(), policy_entry, cfg.source == FS_SOURCE_FILE ? digest_entry : NULL,
 		     cfg.mode == FS_MODE_BLOCK ? "block" : "alert");
 	free(policy_entry);
+
+	/* A forked child starts with its parent's counts; only the parent reports them. */
+	pthread_atfork(NULL, NULL, repeat_forget_pending);
 
 	if (!inherited)
 		log_start(source, cfg.digest, cfg.mode, 0);

@@ -170,6 +170,12 @@ void repeat_log_violation(const struct violation *v)
 	}
 }
 
+void repeat_forget_pending(void)
+{
+	for (int i = 0; i < SLOTS; i++)
+		atomic_store(&table[i].pending, 0);
+}
+
 void repeat_flush(void)
 {
 	for (int i = 0; i < SLOTS; i++) {

@@ -25,4 +25,7 @@ void repeat_log_violation(const struct violation *v);
 /* Write a line for every violation counted but not yet logged (invocation end, exit). */
 void repeat_flush(void);
 
+/* In a forked child: the counts pending belong to the parent, which will write them. */
+void repeat_forget_pending(void);
+
 #endif

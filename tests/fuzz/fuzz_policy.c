@@ -3,7 +3,7 @@
  *
  *   clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Ipolicy -Ibuild/third_party/cjson -o build/fuzz_policy tests/fuzz/fuzz_policy.c \
- *     policy/*.c build/third_party/cjson/cJSON.c
+ *     $(ls policy/[a-z]*.c) build/third_party/cjson/cJSON.c
  *   build/fuzz_policy -max_len=4096 -dict=tests/fuzz/policy.dict tests/fuzz/corpus
  *
  * Any input: compile must return a policy with no errors or NULL with errors whose strings
@@ -52,12 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(s, data, size);
 		s[size] = 0;
 		size_t half = strlen(s) / 2;
-		char *path = s + half;
 		(void)fs_path_normalise(NULL, s, out, sizeof out);
-		char save = *path;
-		*path = 0;
-		(void)fs_path_normalise(s, path + (save ? 0 : 0), out, sizeof out);
-		*path = save;
+		/* base = the first half, path = the second (copied, as the base is cut) */
+		char *path = strdup(s + half);
+		s[half] = 0;
+		if (path)
+			(void)fs_path_normalise(s, path, out, sizeof out);
+		free(path);
 		free(s);
 	}
 	return 0;

@@ -287,3 +287,48 @@ def test_long_path_truncated(flavour, run, case_dir):
     v, text, ctx = _one_line(r)
     assert "truncated" in text, "no visible truncation marker%s" % ctx
     assert v["category"] == "read" and v["rule"] == "read.block[0]", ctx
+
+
+# ------------------------------------------------------------ repeats are never lost ----------
+REPEAT_C = r"""
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* repeat PATH N HOW: N identical violating opens, then leave by HOW (return, _exit, exec). */
+int main(int argc, char **argv)
+{
+	int n = atoi(argv[2]);
+	for (int i = 0; i < n; i++) {
+		int fd = open(argv[1], O_RDONLY);
+		if (fd >= 0)
+			close(fd);
+	}
+	printf("{\"ok\":true}\n{\"after\":true}\n");
+	fflush(stdout);
+	if (!strcmp(argv[3], "_exit"))
+		_exit(0);
+	if (!strcmp(argv[3], "exec")) {
+		char *args[] = {"true", NULL};
+		execv("/usr/bin/true", args);
+		return 3;
+	}
+	return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("how", ["return", "_exit", "exec"])
+def test_repeated_violations_all_accounted_for(how, run, cc, case_dir, servers):
+    """However the process leaves (exit, _exit, exec), every occurrence of a repeated
+    violation is accounted for: one line each, or lines whose "count" adds up."""
+    prog = cc("repeat", REPEAT_C)
+    sc = support.make_scenario("read", case_dir, servers)
+    n = 40
+    r = run([prog, case_dir + "/secret.txt", str(n), how], sc.policy_block, "alert")
+    ctx = r.explain()
+    assert r.rc == 0 and r.after and not r.broken and not r.errors, ctx
+    total = sum(v.get("count", 1) for v in r.violations)
+    assert total == n, "violations accounted for: %d, want %d%s" % (total, n, ctx)
