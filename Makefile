@@ -92,7 +92,7 @@ unit: all $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 
 integration: all
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/lambda
 
 # Units, the library's promises, the layer archives, then the runtimes; pytest's summary is
 # the run's closing line.
@@ -100,7 +100,7 @@ test: all $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 	sh tests/check-library.sh $(BUILD)/libfnshield.so
 	$(MAKE) layer-test
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/lambda
 
 demo: all
 	sh tests/demo/run.sh

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* logline.c reports the process it runs in; in the CLI that is the CLI. */
@@ -101,6 +102,36 @@ static int find_library(char *out, size_t cap)
 	return 0;
 }
 
+/* --policy FILE. A regular file is passed on by path (children re-read it, checking its
+ * digest); anything else (a pipe: `--policy <(generate)`, /dev/stdin) can be read only once,
+ * so its text is passed on in FNSHIELD_POLICY instead. */
+#define INLINE_POLICY_MAX (100u << 10) /* well under the kernel's 128 KB per variable */
+static int use_policy_file(const char *p)
+{
+	struct stat st;
+	char abs[PATH_MAX];
+	unsetenv("FNSHIELD_POLICY");
+	unsetenv("FNSHIELD_POLICY_FILE");
+	if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+		setenv("FNSHIELD_POLICY_FILE", realpath(p, abs) ? abs : p, 1);
+		return 0;
+	}
+	size_t len = 0;
+	int err = 0;
+	char *text = fs_read_file(p, INLINE_POLICY_MAX + 1, &len, &err);
+	if (!text || len > INLINE_POLICY_MAX) {
+		char msg[PATH_MAX + 128];
+		snprintf(msg, sizeof msg, "invalid fnshield configuration: cannot read policy %s: %s", p,
+			 !text ? strerror(err) : "a policy read from a pipe must be under 100 KB; write it to a file");
+		log_error(msg, NULL, 0, 0, NULL);
+		free(text);
+		return -1;
+	}
+	setenv("FNSHIELD_POLICY", text, 1);
+	free(text);
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	int i = 1;
@@ -109,10 +140,8 @@ static int cmd_run(int argc, char **argv)
 			i++;
 			break;
 		} else if (!strcmp(argv[i], "--policy") && i + 1 < argc) {
-			char abs[PATH_MAX];
-			const char *p = argv[++i];
-			setenv("FNSHIELD_POLICY_FILE", realpath(p, abs) ? abs : p, 1);
-			unsetenv("FNSHIELD_POLICY");
+			if (use_policy_file(argv[++i]) < 0)
+				return EX_CONFIG;
 		} else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
 			setenv("FNSHIELD_MODE", argv[++i], 1);
 		} else if (argv[i][0] == '-') {

@@ -1,7 +1,7 @@
 // dfa.c — one deterministic automaton for all the patterns of a category.
 //
-// Matching must cost the same for 10 rules as for 1,000: one table lookup per input byte, no
-// loop over patterns. So all patterns go into one NFA (nfa.c) and this file turns it into a
+// Matching must cost the same for 10 rules as for 1,000: one transition per input byte at
+// most, no loop over patterns. So all patterns go into one NFA (nfa.c) and this file turns it into a
 // DFA once, at compile time, by subset construction:
 //
 //  1. Byte equivalence classes. Two bytes that every byte set of the NFA treats alike can share
@@ -25,8 +25,13 @@
 //     its owner. A lookup stays O(1) — two loads and a compare — and a 20,000-rule policy
 //     takes a few MB instead of tens.
 //
-// The construction is capped (FS_DFA_MAX_STATES, FS_DFA_MAX_BYTES): a pathological policy
-// becomes a "too complex" configuration error rather than exhausting memory at start-up.
+// Sets are compared without sorting them: the closure just computed stamps its members, and a
+// stored set equals it when it has as many members, all stamped (hash_set is order-free).
+//
+// The construction is capped (FS_DFA_MAX_STATES, FS_DFA_MAX_BYTES, FS_DFA_MAX_WORK): a
+// pathological policy — a subset construction can blow up exponentially — becomes a "too
+// complex" configuration error within about half a second, rather than exhausting memory or
+// time at start-up.
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +248,7 @@ static uint32_t intern(struct builder *b, const uint32_t *set, uint32_t n, uint3
 	if ((size_t)(b->n + 1) * 2 > b->hcap && !rehash(b, b->hcap ? b->hcap * 2 : 1024))
 		return UINT32_MAX;
 	size_t i = hash_set(set, n, rank) & (b->hcap - 1);
+	b->work += n;
 	for (; b->hash[i]; i = (i + 1) & (b->hcap - 1)) {
 		uint32_t id = b->hash[i] - 1;
 		if (same_set(b, id, n, rank))

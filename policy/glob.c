@@ -255,34 +255,26 @@ int fs_glob_add(struct fs_nfa *a, const char *pat, uint32_t rank)
 	uint8_t bits[32];
 	not_slash(bits);
 	uint32_t set_notslash = fs_nfa_set(a, bits);
-	memset(bits, 0xff, 32);
-	uint32_t set_any = fs_nfa_set(a, bits);
-	uint32_t set_slash = fs_nfa_byte(a, '/');
 
-	uint32_t first = a->n;
+	/* from the root, token by token: prefixes shared with earlier patterns are reused */
+	uint32_t j = fs_nfa_root(a);
 	for (size_t k = 0; k < n; k++) {
-		uint32_t s = a->n;
 		switch (t[k].kind) {
 		case G_BYTE:
-			fs_nfa_new(a, FS_NS_CONSUME, fs_nfa_byte(a, t[k].byte), s + 1, FS_NFA_NONE);
+			j = fs_nfa_step(a, j, FS_TOK_ONE, fs_nfa_byte(a, t[k].byte));
 			break;
 		case G_SET:
-			fs_nfa_new(a, FS_NS_CONSUME, fs_nfa_set(a, t[k].bits), s + 1, FS_NFA_NONE);
+			j = fs_nfa_step(a, j, FS_TOK_ONE, fs_nfa_set(a, t[k].bits));
 			break;
-		case G_STAR: /* s: (s+1 | s+2); s+1: [^/] → s */
-			fs_nfa_new(a, FS_NS_SPLIT, 0, s + 1, s + 2);
-			fs_nfa_new(a, FS_NS_CONSUME, set_notslash, s, FS_NFA_NONE);
+		case G_STAR:
+			j = fs_nfa_step(a, j, FS_TOK_STAR, set_notslash);
 			break;
-		case G_GLOBSTAR: /* (/.*)? — s: (s+1 | s+4); s+1: '/' → s+2; s+2: (s+3 | s+4); s+3: any → s+2 */
-			fs_nfa_new(a, FS_NS_SPLIT, 0, s + 1, s + 4);
-			fs_nfa_new(a, FS_NS_CONSUME, set_slash, s + 2, FS_NFA_NONE);
-			fs_nfa_new(a, FS_NS_SPLIT, 0, s + 3, s + 4);
-			fs_nfa_new(a, FS_NS_CONSUME, set_any, s + 2, FS_NFA_NONE);
+		case G_GLOBSTAR:
+			j = fs_nfa_step(a, j, FS_TOK_GLOBSTAR, 0);
 			break;
 		}
 	}
-	fs_nfa_new(a, FS_NS_ACCEPT, rank, FS_NFA_NONE, FS_NFA_NONE);
-	fs_nfa_start(a, first);
+	fs_nfa_accept(a, j, rank);
 	free(t);
-	return a->oom ? -1 : 0;
+	return a->oom || a->too_big ? -1 : 0;
 }

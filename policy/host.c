@@ -95,8 +95,8 @@ static int parse_ipv4(const char *s, size_t n, uint8_t ip[16], char *err, size_t
 		}
 	}
 	if (bad || part != 4) {
-		snprintf(err, cap, "bad IPv4 address \"%.*s\": expected four numbers 0..255 such as 10.0.0.1",
-			 (int)(n > 40 ? 40 : n), s);
+		snprintf(err, cap, "bad IPv4 address: expected four numbers 0..255 without leading zeros, such "
+			 "as 10.0.0.1");
 		return -1;
 	}
 	memset(ip, 0, 10);
@@ -108,13 +108,14 @@ static int parse_ipv6(const char *s, size_t n, uint8_t ip[16], char *err, size_t
 {
 	char buf[64];
 	if (n == 0 || n >= sizeof buf) {
-		snprintf(err, cap, "bad IPv6 address \"%.*s\"", (int)(n > 40 ? 40 : n), s);
+		snprintf(err, cap, "bad IPv6 address");
 		return -1;
 	}
 	memcpy(buf, s, n);
 	buf[n] = 0;
 	if (inet_pton(AF_INET6, buf, ip) != 1) {
-		snprintf(err, cap, "bad IPv6 address \"%s\"", buf);
+		snprintf(err, cap, "bad IPv6 address \"%s\" (IPv4 addresses go without brackets; zones such as "
+			 "%%eth0 are not supported)", buf);
 		return -1;
 	}
 	return 0;
@@ -144,8 +145,8 @@ static int parse_addr(const char *s, size_t n, bool v6, struct fs_hostpat *out, 
 			return -1;
 		out->plen = (unsigned)l + (v6 ? 0u : 96u);
 		if (!host_bits_clear(out->ip, out->plen)) {
-			snprintf(err, cap, "\"%.*s\" has bits set after the /%d prefix; write the network "
-				 "address (for example 10.0.0.0/8)", (int)(n > 60 ? 60 : n), s, l);
+			snprintf(err, cap, "the address has bits set after the /%d prefix; write the network "
+				 "address (for example 10.0.0.0/8, not 10.0.0.1/8)", l);
 			return -1;
 		}
 	}
@@ -294,44 +295,28 @@ int fs_host_add_name(struct fs_nfa *a, const struct fs_hostpat *h, uint32_t rank
 	for (unsigned c = '0'; c <= '9'; c++)
 		fs_bits_set(bits, c);
 	uint32_t set_digit = fs_nfa_set(a, bits);
-	uint32_t set_dot = fs_nfa_byte(a, '.');
-	uint32_t set_colon = fs_nfa_byte(a, ':');
 
-	uint32_t first = a->n;
-	const char *p = h->name;
-	size_t n = strlen(p);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t s = a->n;
-		if (p[i] == '*') {
-			/* one or more labels: s: L → s+1; s+1: (s | s+2); s+2: (s+3 | s+4); s+3: '.' → s */
-			fs_nfa_new(a, FS_NS_CONSUME, set_label, s + 1, FS_NFA_NONE);
-			fs_nfa_new(a, FS_NS_SPLIT, 0, s, s + 2);
-			fs_nfa_new(a, FS_NS_SPLIT, 0, s + 3, s + 4);
-			fs_nfa_new(a, FS_NS_CONSUME, set_dot, s, FS_NFA_NONE);
+	uint32_t j = fs_nfa_root(a);
+	for (const char *p = h->name; *p; p++) {
+		if (*p == '*') {
+			j = fs_nfa_step(a, j, FS_TOK_LABELS, set_label);
 		} else {
 			uint8_t b[32] = { 0 };
-			fs_bits_set(b, (uint8_t)p[i]);
-			if (p[i] >= 'a' && p[i] <= 'z')
-				fs_bits_set(b, (uint8_t)(p[i] - 'a' + 'A'));
-			fs_nfa_new(a, FS_NS_CONSUME, fs_nfa_set(a, b), s + 1, FS_NFA_NONE);
+			fs_bits_set(b, (uint8_t)*p);
+			if (*p >= 'a' && *p <= 'z') /* names match case-insensitively */
+				fs_bits_set(b, (uint8_t)(*p - 'a' + 'A'));
+			j = fs_nfa_step(a, j, FS_TOK_ONE, fs_nfa_set(a, b));
 		}
 	}
-	uint32_t s = a->n;
-	fs_nfa_new(a, FS_NS_CONSUME, set_colon, s + 1, FS_NFA_NONE);
+	j = fs_nfa_step(a, j, FS_TOK_ONE, fs_nfa_byte(a, ':'));
 	if (h->port) {
 		char digits[8];
 		int nd = snprintf(digits, sizeof digits, "%u", (unsigned)h->port);
-		for (int i = 0; i < nd; i++) {
-			s = a->n;
-			fs_nfa_new(a, FS_NS_CONSUME, fs_nfa_byte(a, (uint8_t)digits[i]), s + 1, FS_NFA_NONE);
-		}
+		for (int i = 0; i < nd; i++)
+			j = fs_nfa_step(a, j, FS_TOK_ONE, fs_nfa_byte(a, (uint8_t)digits[i]));
 	} else {
-		/* [0-9]+ — s: digit → s+1; s+1: (s | s+2) */
-		s = a->n;
-		fs_nfa_new(a, FS_NS_CONSUME, set_digit, s + 1, FS_NFA_NONE);
-		fs_nfa_new(a, FS_NS_SPLIT, 0, s, s + 2);
+		j = fs_nfa_step(a, j, FS_TOK_PLUS, set_digit); /* any port */
 	}
-	fs_nfa_new(a, FS_NS_ACCEPT, rank, FS_NFA_NONE, FS_NFA_NONE);
-	fs_nfa_start(a, first);
-	return a->oom ? -1 : 0;
+	fs_nfa_accept(a, j, rank);
+	return a->oom || a->too_big ? -1 : 0;
 }

@@ -124,7 +124,7 @@ enum { FS_NS_CONSUME, FS_NS_SPLIT, FS_NS_ACCEPT };
 
 struct fs_nstate {
 	uint8_t kind;           /* FS_NS_* */
-	uint32_t arg;           /* CONSUME: byte-set id; ACCEPT: rank */
+	uint32_t arg;           /* CONSUME: byte-set id; ACCEPT: rank; junction: its last SPLIT */
 	uint32_t out, out2;     /* successors (out2 for SPLIT only; FS_NFA_NONE when absent) */
 };
 #define FS_NFA_NONE UINT32_MAX
@@ -138,10 +138,39 @@ struct fs_nfa {
 	uint32_t nsets, capsets;
 	uint32_t *set_hash;     /* open addressing over set ids + 1 */
 	uint32_t set_hcap;
+	uint32_t root;          /* the junction every pattern starts from, FS_NFA_NONE before */
+	struct fs_nstep *steps; /* (junction, token) → next junction: shared prefixes */
+	uint32_t nsteps, step_hcap;
 	bool oom;               /* an allocation failed; the NFA is unusable */
 	bool too_big;           /* over FS_NFA_MAX_STATES */
 };
 #define FS_NFA_MAX_STATES (8u << 20)
+
+/*
+ * Patterns are added as sequences of tokens from the root junction. A junction is a SPLIT
+ * chain fanning out to every continuation; a token already taken from a junction is not
+ * built twice, so patterns share their common prefixes ("/var/task/..." x 100 builds
+ * "/var/task/" once). That keeps the NFA sets — and so the subset construction's work —
+ * small: a thousand patterns that start with the same "**" component share one "**" loop
+ * instead of having a thousand.
+ */
+enum fs_tok {
+	FS_TOK_ONE,      /* one byte of the set */
+	FS_TOK_STAR,     /* zero or more bytes of the set */
+	FS_TOK_PLUS,     /* one or more bytes of the set */
+	FS_TOK_GLOBSTAR, /* (/.*)?  — set ignored */
+	FS_TOK_LABELS,   /* L+(\.L+)* with L the set: one or more DNS labels */
+};
+struct fs_nstep {
+	uint32_t from, set, to; /* to == 0: empty slot (no junction is state 0's successor) */
+	uint8_t tok;
+};
+/* The junction reached from `from` by token (tok, set); FS_NFA_NONE on failure. */
+FS_HIDDEN uint32_t fs_nfa_step(struct fs_nfa *a, uint32_t from, enum fs_tok tok, uint32_t set);
+/* The root junction (created on first use). */
+FS_HIDDEN uint32_t fs_nfa_root(struct fs_nfa *a);
+/* A pattern ends at junction j, accepting with rank. */
+FS_HIDDEN void fs_nfa_accept(struct fs_nfa *a, uint32_t j, uint32_t rank);
 
 FS_HIDDEN void fs_nfa_init(struct fs_nfa *a);
 FS_HIDDEN void fs_nfa_free(struct fs_nfa *a);
@@ -179,9 +208,11 @@ struct fs_dfa {
 
 /* Caps on construction: past them the policy is "too complex" (an error, not an OOM). */
 #define FS_DFA_MAX_STATES (1u << 20)
-/* NFA states visited by the subset construction: bounds compile time (~1 s) for inputs that
+/* NFA states visited by the subset construction: bounds compile time (~0.5 s) for inputs that
  * stay small but make every DFA state a large set. */
-#define FS_DFA_MAX_WORK ((uint64_t)100 << 20)
+#ifndef FS_DFA_MAX_WORK
+#define FS_DFA_MAX_WORK ((uint64_t)64 << 20)
+#endif
 #ifndef FS_DFA_MAX_BYTES
 #define FS_DFA_MAX_BYTES ((size_t)64 << 20)
 #endif

@@ -18,6 +18,7 @@
 void fs_nfa_init(struct fs_nfa *a)
 {
 	memset(a, 0, sizeof *a);
+	a->root = FS_NFA_NONE;
 }
 
 void fs_nfa_free(struct fs_nfa *a)
@@ -26,6 +27,7 @@ void fs_nfa_free(struct fs_nfa *a)
 	free(a->starts);
 	free(a->sets);
 	free(a->set_hash);
+	free(a->steps);
 	memset(a, 0, sizeof *a);
 }
 
@@ -125,4 +127,136 @@ void fs_nfa_start(struct fs_nfa *a, uint32_t s)
 		return;
 	}
 	a->starts[a->nstarts++] = s;
+}
+
+/* ---- patterns as token sequences, sharing prefixes ------------------------------------------ */
+
+static uint32_t new_junction(struct fs_nfa *a)
+{
+	uint32_t j = fs_nfa_new(a, FS_NS_SPLIT, 0, FS_NFA_NONE, FS_NFA_NONE);
+	if (!a->oom && !a->too_big)
+		a->st[j].arg = j; /* the last SPLIT of its chain: itself */
+	return j;
+}
+
+/* Add an epsilon move from junction j to s: fill the chain's last SPLIT, or extend it. */
+static void junction_add(struct fs_nfa *a, uint32_t j, uint32_t s)
+{
+	if (a->oom || a->too_big)
+		return;
+	uint32_t last = a->st[j].arg;
+	if (a->st[last].out == FS_NFA_NONE) {
+		a->st[last].out = s;
+	} else if (a->st[last].out2 == FS_NFA_NONE) {
+		a->st[last].out2 = s;
+	} else {
+		/* last: (x | y) becomes (x | (y | s)) */
+		uint32_t n = fs_nfa_new(a, FS_NS_SPLIT, 0, a->st[last].out2, s);
+		if (a->oom || a->too_big)
+			return;
+		a->st[last].out2 = n;
+		a->st[j].arg = n;
+	}
+}
+
+uint32_t fs_nfa_root(struct fs_nfa *a)
+{
+	if (a->root == FS_NFA_NONE) {
+		uint32_t r = new_junction(a);
+		if (a->oom || a->too_big)
+			return FS_NFA_NONE;
+		a->root = r;
+		fs_nfa_start(a, r);
+	}
+	return a->root;
+}
+
+static uint32_t hash_step(uint32_t from, enum fs_tok tok, uint32_t set)
+{
+	uint32_t h = from * 0x9E3779B1u ^ (set + 0x7F4A7C15u) * 0x85EBCA77u ^ (uint32_t)tok * 0xC2B2AE3Du;
+	return h ^ (h >> 16);
+}
+
+static bool steps_rehash(struct fs_nfa *a, uint32_t hcap)
+{
+	struct fs_nstep *t = calloc(hcap, sizeof *t);
+	if (!t)
+		return false;
+	for (uint32_t i = 0; i < a->step_hcap; i++) {
+		const struct fs_nstep *e = &a->steps[i];
+		if (!e->to)
+			continue;
+		uint32_t k = hash_step(e->from, (enum fs_tok)e->tok, e->set) & (hcap - 1);
+		while (t[k].to)
+			k = (k + 1) & (hcap - 1);
+		t[k] = *e;
+	}
+	free(a->steps);
+	a->steps = t;
+	a->step_hcap = hcap;
+	return true;
+}
+
+uint32_t fs_nfa_step(struct fs_nfa *a, uint32_t from, enum fs_tok tok, uint32_t set)
+{
+	if (a->oom || a->too_big || from == FS_NFA_NONE)
+		return FS_NFA_NONE;
+	if ((a->nsteps + 1) * 2 > a->step_hcap && !steps_rehash(a, a->step_hcap ? a->step_hcap * 2 : 256)) {
+		a->oom = true;
+		return FS_NFA_NONE;
+	}
+	uint32_t k = hash_step(from, tok, set) & (a->step_hcap - 1);
+	for (; a->steps[k].to; k = (k + 1) & (a->step_hcap - 1)) {
+		const struct fs_nstep *e = &a->steps[k];
+		if (e->from == from && e->tok == tok && e->set == set)
+			return e->to; /* built already: share it */
+	}
+
+	/* The token's fragment: entered from `from`, leaving to a new junction j. */
+	uint32_t j = new_junction(a), s = a->n;
+	switch (tok) {
+	case FS_TOK_ONE:
+		fs_nfa_new(a, FS_NS_CONSUME, set, j, FS_NFA_NONE);
+		break;
+	case FS_TOK_STAR: /* s: (s+1 | j); s+1: set → s */
+		fs_nfa_new(a, FS_NS_SPLIT, 0, s + 1, j);
+		fs_nfa_new(a, FS_NS_CONSUME, set, s, FS_NFA_NONE);
+		break;
+	case FS_TOK_PLUS: /* s: set → s+1; s+1: (s | j) */
+		fs_nfa_new(a, FS_NS_CONSUME, set, s + 1, FS_NFA_NONE);
+		fs_nfa_new(a, FS_NS_SPLIT, 0, s, j);
+		break;
+	case FS_TOK_GLOBSTAR: { /* (/.*)? — s: (s+1 | j); s+1: '/' → s+2; s+2: (s+3 | j); s+3: any → s+2 */
+		uint8_t all[32];
+		memset(all, 0xff, sizeof all);
+		uint32_t slash = fs_nfa_byte(a, '/'), any = fs_nfa_set(a, all);
+		fs_nfa_new(a, FS_NS_SPLIT, 0, s + 1, j);
+		fs_nfa_new(a, FS_NS_CONSUME, slash, s + 2, FS_NFA_NONE);
+		fs_nfa_new(a, FS_NS_SPLIT, 0, s + 3, j);
+		fs_nfa_new(a, FS_NS_CONSUME, any, s + 2, FS_NFA_NONE);
+		break;
+	}
+	case FS_TOK_LABELS: { /* L+(.L+)* — s: L → s+1; s+1: (s | s+2); s+2: (s+3 | j); s+3: '.' → s */
+		uint32_t dot = fs_nfa_byte(a, '.');
+		fs_nfa_new(a, FS_NS_CONSUME, set, s + 1, FS_NFA_NONE);
+		fs_nfa_new(a, FS_NS_SPLIT, 0, s, s + 2);
+		fs_nfa_new(a, FS_NS_SPLIT, 0, s + 3, j);
+		fs_nfa_new(a, FS_NS_CONSUME, dot, s, FS_NFA_NONE);
+		break;
+	}
+	}
+	junction_add(a, from, s);
+	if (a->oom || a->too_big)
+		return FS_NFA_NONE;
+	a->steps[k] = (struct fs_nstep){ .from = from, .set = set, .to = j, .tok = (uint8_t)tok };
+	a->nsteps++;
+	return j;
+}
+
+void fs_nfa_accept(struct fs_nfa *a, uint32_t j, uint32_t rank)
+{
+	if (a->oom || a->too_big || j == FS_NFA_NONE)
+		return;
+	uint32_t s = fs_nfa_new(a, FS_NS_ACCEPT, rank, FS_NFA_NONE, FS_NFA_NONE);
+	junction_add(a, j, s);
 }

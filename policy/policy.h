@@ -102,9 +102,12 @@ const struct fs_rules *fs_policy_rules(const struct fs_policy *p, enum fs_catego
 /* Whether the policy has any "init" override at all. */
 int fs_policy_has_init(const struct fs_policy *p);
 
-/* If every call of this category gets the same action whatever its target (no lists, or all
- * lists with the default's action), that action; otherwise -1. This is the hot-path shortcut:
- * a category the policy leaves unrestricted costs one load and one compare. */
+/* If every call of this category gets the same verdict whatever its target, that action;
+ * otherwise -1. That is: no lists at all (the default's action), or a default "allow" with only
+ * "allow" lists (allow). Lists whose action equals an alert/block default are not folded: the
+ * log line must still name the rule that decided ("read.block[2]", not "read.default"). This is
+ * the hot-path shortcut: a category the policy leaves unrestricted costs one load and one
+ * compare. */
 int fs_rules_constant(const struct fs_rules *r);
 
 /* "log" section. */

@@ -134,7 +134,7 @@ fail:
 	if (nfa.oom)
 		goto oom;
 	fs_err_node(cx, rc->node, 0, path, "policy too complex: the patterns of \"%s\" together need a "
-		    "matching automaton past fnshield's limits (%u states, %zu MB, or about a second to build); "
+		    "matching automaton past fnshield's limits (%u states, %zu MB, or half a second to build); "
 		    "use fewer patterns, or fewer '*' and '**' before their last component", path,
 		    FS_DFA_MAX_STATES, FS_DFA_MAX_BYTES >> 20);
 	goto out_err;

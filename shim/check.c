@@ -59,6 +59,21 @@ static int report(struct violation *ev)
 	return ev->action == FS_BLOCK ? CHECK_DENY : CHECK_PASS;
 }
 
+/* A path neither spelling of which can be computed (the working directory is deeper than
+ * PATH_MAX, a directory descriptor that is no directory): no rule can be matched, so the call
+ * is judged as the strictest rule of the category would judge it — an unknown path must not be
+ * a way around a rule. The line's rule is CATEGORY.unresolved. */
+static int report_unresolvable(const char *call, enum fs_category c, const char *path)
+{
+	struct violation ev = {
+		.category = c,
+		.call = call,
+		.target = path,
+		.verdict = {.action = FS_BLOCK, .list = FS_LIST_DEFAULT, .index = FS_RULE_UNRESOLVED},
+	};
+	return report(&ev);
+}
+
 /* ---- exec -------------------------------------------------------------------------------- */
 
 /* CPython's subprocess and the JDK try execve on every PATH entry in turn and go on after
@@ -106,7 +121,7 @@ int check_exec(const char *call, int dirfd, const char *path, int follow, char *
 {
 	if (!path || check_unrestricted(FS_EXEC))
 		return CHECK_PASS;
-	char lex[FS_PATH_MAX], canon[FS_PATH_MAX];
+	char lex[FS_LEX_MAX], canon[FS_PATH_MAX];
 	long clen = path_canonical(dirfd, path, follow, canon, sizeof canon);
 	if (clen < 0)
 		return CHECK_PASS; /* no such program: the exec fails on its own */
@@ -162,11 +177,11 @@ int check_file(const char *call, enum fs_category c, int dirfd, const char *path
 {
 	if (!path || check_unrestricted(c))
 		return CHECK_PASS;
-	char lex[FS_PATH_MAX], canon[FS_PATH_MAX];
+	char lex[FS_LEX_MAX], canon[FS_PATH_MAX];
 	long llen = path_lexical(dirfd, path, lex, sizeof lex);
 	long clen = path_canonical(dirfd, path, follow, canon, sizeof canon);
 	if (llen < 0 && clen < 0)
-		return CHECK_PASS; /* nothing the kernel could open either */
+		return report_unresolvable(call, c, path);
 	if (llen < 0) {
 		memcpy(lex, canon, (size_t)clen + 1);
 		llen = clen;
@@ -208,7 +223,7 @@ int checked_open(const char *call, int dirfd, const char *path, int flags, mode_
 	if (!path)
 		return finish_open(sys_openat(dirfd, path, flags, mode), saved_errno);
 
-	char lex[FS_PATH_MAX];
+	char lex[FS_LEX_MAX];
 	long llen = path_lexical(dirfd, path, lex, sizeof lex);
 	struct violation ev = {.category = c, .call = call, .target = lex};
 	if (llen >= 0) {
@@ -242,8 +257,13 @@ int checked_open(const char *call, int dirfd, const char *path, int flags, mode_
 	char canon[FS_PATH_MAX];
 	long clen = path_canonical(dirfd, path, !(flags & O_NOFOLLOW), canon, sizeof canon);
 	if (llen < 0) {
-		if (clen < 0)
+		if (clen < 0) {
+			if (report_unresolvable(call, c, path) == CHECK_DENY) {
+				errno = EACCES;
+				return -1;
+			}
 			return finish_open(sys_openat(dirfd, path, flags, mode), saved_errno);
+		}
 		memcpy(lex, canon, (size_t)clen + 1);
 		llen = clen;
 	}

@@ -2,7 +2,9 @@
  * envprop.c — carry the protection into every child (see envprop.h).
  */
 #include "envprop.h"
+#include "lambda.h"
 #include "logfd.h"
+#include "state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +101,7 @@ size_t envprop_ldbuf_size(char *const envp[])
 	size_t curlen = cur ? strlen(cur) : 0;
 	return sizeof "LD_PRELOAD=" + strlen(lib_path) + 1 + curlen + /* merged LD_PRELOAD */
 	       sizeof ORIG_VAR + curlen +                                /* the caller's value */
+	       LAMBDA_ENV_MAX +                                          /* phase, invocation */
 	       sizeof ADDED_VAR + ADDED_NAMES_MAX;                       /* names we added */
 }
 
@@ -159,6 +162,13 @@ char **envprop_build(char *const envp[], char **out, char *buf)
 		out[n++] = orig;
 	}
 
+	if (g_shim.have_runtime_api) {
+		char *lam = p;
+		lambda_env_entry(lam, LAMBDA_ENV_MAX);
+		p += strlen(lam) + 1;
+		out[n++] = lam;
+	}
+
 	const char *logfd = logfd_env_entry();
 	char *added = p, *list = p + sizeof ADDED_VAR - 1, *end = list + ADDED_NAMES_MAX;
 	memcpy(added, ADDED_VAR, sizeof ADDED_VAR - 1);
@@ -168,6 +178,8 @@ char **envprop_build(char *const envp[], char **out, char *buf)
 		list = note_added(list, end, envp, extra[i]);
 		out[n++] = (char *)extra[i];
 	}
+	if (g_shim.have_runtime_api)
+		list = note_added(list, end, envp, LAMBDA_ENV "=");
 	if (logfd[0]) {
 		list = note_added(list, end, envp, logfd);
 		out[n++] = (char *)logfd;

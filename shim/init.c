@@ -126,6 +126,7 @@ static void do_init(void)
 	const char *digest_env = getenv("_FNSHIELD_POLICY_SHA256");
 
 	int inherited = logfd_setup(getenv(LOGFD_ENV));
+	const char *lambda_env = getenv(LAMBDA_ENV);
 	envprop_hide_injected(); /* after the last getenv of our variables above */
 
 	struct fs_config cfg;
@@ -145,7 +146,8 @@ static void do_init(void)
 		g_shim.rules[1][c] = fs_policy_rules(cfg.policy, c, 1);
 	}
 	parse_runtime_api(getenv("AWS_LAMBDA_RUNTIME_API"));
-	lambda_init(g_shim.have_runtime_api ? getenv("AWS_LAMBDA_RUNTIME_API") : NULL);
+	if (g_shim.have_runtime_api)
+		lambda_init(lambda_env);
 	find_jspawnhelper();
 
 	/* What children get: the same policy, by the same route. A file is passed by absolute

@@ -7,6 +7,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define API_FD_LIMIT 4096   /* descriptors above are not tracked (a runtime's are low) */
@@ -72,13 +73,61 @@ void lambda_forget_fd(int fd)
 		atomic_store(&c->fd, -1);
 }
 
-void lambda_init(const char *runtime_api)
+/* The invocation a child process was started in (its parent's), for every thread of it. */
+static struct lambda_ids inherited_ids;
+static int have_inherited_ids;
+
+void lambda_init(const char *inherited)
 {
 	for (int i = 0; i < MAX_CONNS; i++)
 		atomic_store(&conns[i].fd, -1);
 	atomic_store(&conns_ready, 1);
-	if (runtime_api && *runtime_api)
+	if (!inherited || strncmp(inherited, "invoke", 6)) {
 		atomic_store(&g_phase, PHASE_INIT);
+		return;
+	}
+	atomic_store(&g_phase, PHASE_INVOKE);
+	const char *p = inherited + 6;
+	if (*p++ != ' ')
+		return;
+	size_t n = strcspn(p, " ");
+	if (!n || n >= LAMBDA_ID_MAX)
+		return;
+	memcpy(inherited_ids.request_id, p, n);
+	p += n;
+	if (*p == ' ')
+		snprintf(inherited_ids.trace_id, sizeof inherited_ids.trace_id, "%s", p + 1);
+	have_inherited_ids = 1;
+}
+
+/* Append s to out[*n] within cap (no stdio: this runs in vfork children). */
+static void append(char *out, size_t cap, size_t *n, const char *s)
+{
+	size_t l = strlen(s);
+	if (*n + l >= cap)
+		l = cap - 1 - *n;
+	memcpy(out + *n, s, l);
+	*n += l;
+	out[*n] = 0;
+}
+
+void lambda_env_entry(char *out, size_t cap)
+{
+	struct lambda_ids ids;
+	size_t n = 0;
+	out[0] = 0;
+	append(out, cap, &n, LAMBDA_ENV "=");
+	if (atomic_load_explicit(&g_phase, memory_order_relaxed) != PHASE_INVOKE) {
+		append(out, cap, &n, "init");
+		return;
+	}
+	append(out, cap, &n, "invoke");
+	if (lambda_current(&ids)) {
+		append(out, cap, &n, " ");
+		append(out, cap, &n, ids.request_id);
+		append(out, cap, &n, " ");
+		append(out, cap, &n, ids.trace_id);
+	}
 }
 
 /* ---- invocations in flight --------------------------------------------------------------- */
@@ -166,6 +215,10 @@ int lambda_current(struct lambda_ids *out)
 	}
 	if (active == 1) {
 		memcpy(out, &only, sizeof only);
+		return 1;
+	}
+	if (active == 0 && have_inherited_ids) {
+		memcpy(out, &inherited_ids, sizeof *out);
 		return 1;
 	}
 	return 0;

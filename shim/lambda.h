@@ -28,8 +28,18 @@ struct lambda_ids {
 	char trace_id[LAMBDA_ID_MAX];
 };
 
-/* At load: AWS_LAMBDA_RUNTIME_API set → phase init. */
-void lambda_init(const char *runtime_api);
+/* A process started by a protected process inherits its parent's phase and invocation (it is
+ * part of that invocation, and talks to no Runtime API itself): the exec hooks pass them in
+ * _FNSHIELD_LAMBDA="init" or "invoke[ REQUEST_ID[ TRACE_ID]]". */
+#define LAMBDA_ENV "_FNSHIELD_LAMBDA"
+#define LAMBDA_ENV_MAX (sizeof LAMBDA_ENV + 8 + 2 * LAMBDA_ID_MAX)
+
+/* At load, under Lambda (AWS_LAMBDA_RUNTIME_API set): phase init, or what the parent passed
+ * (inherited: the value of _FNSHIELD_LAMBDA, NULL for the runtime itself). */
+void lambda_init(const char *inherited);
+
+/* "_FNSHIELD_LAMBDA=…" for a child started now from this thread (LAMBDA_ENV_MAX bytes). */
+void lambda_env_entry(char *out, size_t cap);
 
 /* Is this descriptor a connection to the Runtime API? (the I/O hooks' fast test) */
 int lambda_is_api_fd(int fd);

@@ -173,7 +173,14 @@ size_t logline_format_violation(const struct violation *v, char *buf, size_t cap
 		jw_array_close(&w);
 	}
 	char rule[96];
-	fs_rule_name(v->category, v->verdict, rule, sizeof rule);
+	if (v->verdict.index == FS_RULE_UNRESOLVED) {
+		const char *cat = fs_category_name(v->category);
+		size_t n = strlen(cat);
+		memcpy(rule, cat, n);
+		memcpy(rule + n, ".unresolved", sizeof ".unresolved");
+	} else {
+		fs_rule_name(v->category, v->verdict, rule, sizeof rule);
+	}
 	jw_str(&w, "rule", rule, 96);
 	if (v->count > 1) {
 		jw_int(&w, "count", (long long)v->count);

@@ -14,6 +14,9 @@
 
 #define LOGLINE_MAX 4096
 
+/* verdict.index of a call whose path could not be resolved at all (check.c). */
+#define FS_RULE_UNRESOLVED (-2)
+
 struct violation {
 	enum fs_category category;
 	const char *call;          /* the interposed function: "execve", "fopen64", "connect" */

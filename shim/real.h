@@ -9,6 +9,7 @@
 #define FNSHIELD_REAL_H
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <netdb.h>
 #include <spawn.h>
 #include <stdio.h>

@@ -18,6 +18,9 @@
 #include <stddef.h>
 
 #define FS_PATH_MAX 4096
+/* A lexical path joins a directory (at most PATH_MAX) and a relative path (at most PATH_MAX):
+ * its buffer holds both, so a long relative path is never "too long to check". */
+#define FS_LEX_MAX (2 * FS_PATH_MAX + 2)
 
 /* Lexical absolute form of path (relative to dirfd, AT_FDCWD for the cwd). Length, or -1. */
 long path_lexical(int dirfd, const char *path, char *out, size_t cap);

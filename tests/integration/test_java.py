@@ -26,6 +26,7 @@ CASES = [
     Case("pb_start", "exec", EXEC_ERR, same_process=False, exe=JSPAWNHELPER),
     Case("pb_envclear_sh", "exec", SHELL, same_process=False, exe=DASH),
     Case("runtime_exec", "exec", EXEC_ERR, same_process=False, exe=JSPAWNHELPER),
+    Case("pb_envclear_child_read", "read", FILE_ERR, same_process=False, exe=support.JAVA_EXE),
     Case("fis_read", "read", FILE_ERR),
     Case("nio_readAllBytes", "read", NIO_ERR),
     Case("nio_newBufferedReader", "read", NIO_ERR),

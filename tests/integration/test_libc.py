@@ -42,12 +42,16 @@ CASES = [
     c("fopen_r", "read", call={"fopen", "fopen64"}),
     c("fopen64_r", "read", call={"fopen", "fopen64"}),
     c("freopen_r", "read", call={"freopen", "freopen64"}),
+    c("fopen_re", "read", call={"fopen", "fopen64"}),
     c("open_w", "write", call={"open", "open64"}),
     c("open_rdwr", "write", call={"open", "open64"}),
     c("creat", "write", call={"creat", "creat64"}),
     c("fopen_w", "write", call={"fopen", "fopen64"}),
     c("fopen_a", "write", call={"fopen", "fopen64"}),
     c("fopen_rplus", "write", call={"fopen", "fopen64"}),
+    c("fopen_wplus", "write", call={"fopen", "fopen64"}),
+    c("open_trunc_rdonly", "write", call={"open", "open64"}),
+    c("open_creat_rdonly", "create", call={"open", "open64"}),
     c("openat_creat", "create", call={"openat", "openat64"}),
     c("mkstemp", "mkstemp", call={"mkstemp", "mkstemp64"}),
     c("connect", "connect", call={"connect"}),
@@ -73,3 +77,71 @@ def test_libc(case, mode, run, case_dir, servers, cprobe):
     support.check_run(r, sc, mode, case, cprobe)
     if mode != "allowed" and case.exe is None:
         assert r.violations[0]["exe"] == cprobe, r.explain()
+
+
+SENDMMSG_C = r"""
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a[2];
+	struct iovec iov[2] = {{"ok", 2}, {"bad", 3}};
+	struct mmsghdr mm[2];
+	memset(mm, 0, sizeof mm);
+	for (int i = 0; i < 2; i++) {
+		memset(&a[i], 0, sizeof a[i]);
+		a[i].sin_family = AF_INET;
+		a[i].sin_port = htons(atoi(argv[1 + i]));
+		a[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		mm[i].msg_hdr.msg_name = &a[i];
+		mm[i].msg_hdr.msg_namelen = sizeof a[i];
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	int n = sendmmsg(s, mm, 2, 0);
+	printf("{\"sent\":%d,\"errno\":%d}\n", n, n < 0 ? errno : 0);
+	return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("blocked_first", [False, True], ids=["allowed-first", "blocked-first"])
+def test_sendmmsg_checks_every_message(blocked_first, run, cc):
+    """sendmmsg with two datagrams, one to a blocked address: that one is never sent, whatever
+    its place in the vector; what precedes it may be (the call then reports a short count)."""
+    import json
+    import socket
+    prog = cc("sendmmsg2", SENDMMSG_C)
+    socks = []
+    for _ in range(2):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(0.5)
+        socks.append(s)
+    ok_sock, bad_sock = socks
+    pa, pb = ok_sock.getsockname()[1], bad_sock.getsockname()[1]
+    order = [pb, pa] if blocked_first else [pa, pb]
+    pol = support.pol(connect={"default": "allow", "block": ["127.0.0.1:%d" % pb]})
+    r = run([prog, str(order[0]), str(order[1])], pol, "block")
+    got = {}
+    for name, s in (("allowed", ok_sock), ("blocked", bad_sock)):
+        try:
+            got[name] = s.recvfrom(16)[0]
+        except socket.timeout:
+            got[name] = None
+        s.close()
+    ctx = r.explain() + "\nreceived: %r" % got
+    assert r.rc == 0 and not r.errors, ctx
+    assert got["blocked"] is None, "a datagram reached the blocked address%s" % ctx
+    assert len(r.violations) == 1 and r.violations[0]["target"] == "127.0.0.1:%d" % pb, ctx
+    out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    if blocked_first:
+        assert out == {"sent": -1, "errno": 1}, ctx
+    else:
+        assert out["sent"] in (1, -1) and got["allowed"] in (b"ok", None), ctx

@@ -57,6 +57,8 @@ REDIRECT_CASES = [
     ("close_stderr_then_read", "read"),           # close(2), then open
     ("redirect_stderr_then_child_read", "read"),  # fd 2 -> /dev/null, child (env={}) reads
     ("redirect_stderr_then_sh_exec", "exec"),     # fd 2 -> /dev/null, sh inherits it, execs
+    ("closerange_then_read", "read"),             # close every fd above 2, then open
+    ("closerange_then_sh_exec", "exec"),          # ... then a child execs
 ]
 
 
@@ -332,3 +334,68 @@ def test_repeated_violations_all_accounted_for(how, run, cc, case_dir, servers):
     assert r.rc == 0 and r.after and not r.broken and not r.errors, ctx
     total = sum(v.get("count", 1) for v in r.violations)
     assert total == n, "violations accounted for: %d, want %d%s" % (total, n, ctx)
+
+
+# ------------------------------------------------------------ fork while other threads log ----
+FORK_PY = r"""
+import os, sys, threading
+path, n = sys.argv[1], int(sys.argv[2])
+stop = False
+def spin():
+    while not stop:
+        try:
+            open(path).close()
+        except OSError:
+            pass
+ts = [threading.Thread(target=spin) for _ in range(4)]
+for t in ts: t.start()
+pids = []
+for i in range(n):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            open(path).close()
+        finally:
+            os._exit(0)
+    pids.append(pid)
+bad = 0
+for pid in pids:
+    _, st = os.waitpid(pid, 0)
+    bad += st != 0
+stop = True
+for t in ts: t.join()
+print('{"ok": %s, "children": %d, "pid": %d}' % ("true" if bad == 0 else "false", len(pids), os.getpid()))
+print('{"after": true}')
+"""
+
+
+def test_fork_while_threads_log(run, case_dir, servers):
+    """Threads violate in a loop while the main thread forks 30 children that violate once
+    and _exit: no child deadlocks on a lock a logging thread held at fork time, and every
+    child's line comes out."""
+    sc = support.make_scenario("read", case_dir, servers)
+    n = 30
+    r = run([support.PYTHON, "-c", FORK_PY, case_dir + "/secret.txt", str(n)], sc.policy_block,
+            "alert", timeout=60)
+    ctx = r.explain()
+    ctx = ctx if len(ctx) < 20000 else ctx[:10000] + "\n...\n" + ctx[-10000:]
+    assert r.rc == 0 and r.result and r.result.get("ok") is True and r.after, ctx
+    assert not r.broken and not r.errors, ctx
+    parent = r.result.get("pid")
+    child_pids = {v["pid"] for v in r.violations if v["pid"] != parent}
+    assert len(child_pids) >= n, "lines from %d of %d children%s" % (len(child_pids), n, ctx)
+
+
+def test_odd_bytes_in_program_path(run, cc, case_dir, servers):
+    """The program's own path (exe) with control characters and invalid UTF-8: valid JSON."""
+    prog = cc("repeat", REPEAT_C)
+    odd = os.path.join(case_dir.encode(), b"we\x01i\x1brd-\xff-dir")
+    os.makedirs(odd)
+    target = os.path.join(odd, b"prog\x7f\xfe")
+    with open(prog, "rb") as src, open(target, "wb") as dst:
+        dst.write(src.read())
+    os.chmod(target, 0o755)
+    sc = support.make_scenario("read", case_dir, servers)
+    r = run([target, case_dir + "/secret.txt", "1", "return"], sc.policy_block, "alert")
+    v, text, ctx = _one_line(r)
+    assert v["exe"].startswith(case_dir + "/we"), ctx

@@ -31,6 +31,7 @@ CASES = [
     Case("fs_relative_chdir", "read", CODE),
     Case("fs_copyFileSync", "read", CODE),
     Case("worker_read", "read", CODE),
+    Case("process_dlopen", "read_so", ("fail",)),
     Case("cp_fork_child_read", "read", CODE, same_process=False, exe=support.NODE_EXE),
     Case("cp_spawn_envclear_child_read", "read", CODE, same_process=False, exe=support.NODE_EXE),
     # write: DIR/out.txt

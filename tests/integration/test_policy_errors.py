@@ -293,3 +293,57 @@ def test_big_policy_works(flavour, how, tmp_path, run, run_preload, servers):
     v = r.violations[0]
     assert v["rule"] == rule and v["target"] == target, ctx
     assert v["action"] == "block" and r.result and r.result.get("errno") in (1, 13), ctx
+
+
+@pytest.mark.parametrize("how", ["rewrite", "delete"])
+def test_policy_file_tampered_after_start(how, run, case_dir, servers):
+    """The function rewrites (to allow-all) or deletes its policy file, then starts a child:
+    the child is protected by the same policy (its read is blocked) or refuses to start with a
+    configuration error — it never runs unprotected."""
+    sc = support.make_scenario("read", case_dir, servers)
+    r = run([support.PYTHON, str(support.PROGRAMS / "probe.py"), "tamper_policy_then_child_read",
+             case_dir, "secret.txt", how], sc.policy_block, "block")
+    ctx = r.explain()
+    assert r.rc == 0 and r.after and not r.broken, ctx
+    res = r.result
+    assert res.get("ok") is False, "the child read the file unprotected%s" % ctx
+    if res.get("errno") == 13:
+        assert len(r.violations) == 1 and r.violations[0]["action"] == "block", ctx
+    else:
+        assert res.get("child_rc") == support.EX_CONFIG and len(r.errors) == 1, ctx
+
+
+# ------------------------------------------------------------------- the CLI itself -----------
+def test_run_passes_exit_status_through(run):
+    r = run(["/bin/sh", "-c", "exit 7"], {"version": 1}, "block")
+    assert r.rc == 7 and not r.errors, r.explain()
+
+
+def test_run_missing_program(run, tmp_path):
+    r = run([str(tmp_path / "no-such-program")], {"version": 1}, "block")
+    assert r.rc == 127, r.explain()
+
+
+def test_run_without_command_is_usage_error(run):
+    r = run([], {"version": 1}, "block")
+    assert r.rc not in (0, support.EX_CONFIG) and isinstance(r.rc, int) and 0 < r.rc < 128, r.explain()
+
+
+def test_run_policy_from_pipe(tmp_path, built):
+    """`fnshield run --policy <(make-policy)`: a policy read from a pipe (process substitution)
+    is valid; the program runs under it, and so do its children."""
+    marker = str(tmp_path / "marker")
+    rfd, wfd = os.pipe()
+    os.write(wfd, b'{"version": 1, "exec": {"default": "allow", "block": ["/usr/bin/id"]}}')
+    os.close(wfd)
+    try:
+        p = subprocess.run([str(support.FNSHIELD), "run", "--policy", "/dev/fd/%d" % rfd, "--mode", "alert",
+                            "--", "/bin/sh", "-c", 'touch "$0"; /usr/bin/id >/dev/null', marker],
+                           pass_fds=(rfd,), env=support.base_env(), capture_output=True, timeout=30)
+    finally:
+        os.close(rfd)
+    res = support.Result(cmd=["fnshield run --policy /dev/fd/N"], rc=p.returncode, stdout=p.stdout, stderr=p.stderr)
+    support.parse_stderr(p.stderr, res)
+    ctx = res.explain()
+    assert p.returncode == 0 and os.path.exists(marker) and not res.errors, ctx
+    assert len(res.violations) == 1 and res.violations[0]["target"] == "/usr/bin/id", ctx

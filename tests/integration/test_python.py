@@ -18,6 +18,8 @@ CASES = [
     Case("subprocess_run_list", "exec", ERRNO, same_process=False, exe=support.PYTHON_EXE),
     Case("subprocess_run_shell", "exec", SHELL, same_process=False, exe=DASH),
     Case("subprocess_popen", "exec", ERRNO, same_process=False, exe=support.PYTHON_EXE),
+    Case("subprocess_posix_spawn_path", "exec", ERRNO, same_process=False),
+    Case("subprocess_preexec_fn", "exec", ERRNO, same_process=False, exe=support.PYTHON_EXE),
     Case("subprocess_envclear_sh", "exec", SHELL, same_process=False, exe=DASH),
     Case("os_system", "exec", SHELL, same_process=False, exe=DASH),
     Case("os_popen", "exec", SHELL, same_process=False, exe=DASH),
@@ -39,6 +41,7 @@ CASES = [
     Case("dotdot_path", "read", ERRNO),
     Case("symlink_read", "read_link", ERRNO),
     Case("symlink_dir_read", "read_dirlink", ERRNO),
+    Case("ctypes_dlopen", "read_so", ("fail",)),
     Case("subprocess_envclear_child_read", "read", ERRNO, same_process=False, exe=support.PYTHON_EXE),
     # write: DIR/out.txt (exists) or DIR/out-new.txt (created), blocked as DIR/out*
     Case("open_write", "write", ERRNO),
@@ -55,6 +58,7 @@ CASES = [
     Case("socket_create_connection", "connect_default", ERRNO, call={"connect"}),
     Case("connect_name", "connect_name", ERRNO, call={"connect"}),
     Case("urllib_urlopen", "http", ERRNO, call={"connect"}),
+    Case("tcp_fastopen", "connect", ERRNO, call={"sendto"}),
     Case("udp_sendto", "udp", ERRNO, call={"sendto"}),
     # listen
     Case("socket_listen", "listen", ERRNO),
@@ -239,3 +243,129 @@ def test_listen_shorthand_block_allows_connect(run, servers):
     """"listen": "block" does not touch outbound connections."""
     r = run(PROBE_ARGS + ["socket_create_connection", str(servers.tcp)], support.pol(listen="block"), "block")
     assert r.rc == 0 and r.result["ok"] is True and r.violations == [] and not r.errors, r.explain()
+
+
+# ------------------------------------------------------------------ paths past PATH_MAX -------
+@pytest.mark.parametrize("length", [4090, 6000], ids=["cwd-4090", "cwd-6000"])
+@pytest.mark.parametrize("name,category", [("deep_relative_read", "read"), ("deep_dirfd_read", "read"),
+                                           ("deep_relative_exec", "exec")])
+def test_relative_path_past_path_max(name, category, length, run, case_dir):
+    """A relative path (or a directory descriptor) whose absolute spelling is longer than
+    PATH_MAX is still no way around a rule: the kernel resolves it, so must the shim (or it
+    must fail closed) — never a silent pass."""
+    import subprocess
+    mk = subprocess.run([support.PYTHON, PROBE, "deep_make", case_dir, str(length)],
+                        capture_output=True, text=True, env=support.base_env())
+    assert mk.returncode == 0 and '"ok": true' in mk.stdout, mk.stdout + mk.stderr
+    if category == "read":
+        pol = support.pol(read={"default": "allow", "block": [case_dir + "/**/secret.txt"]})
+    else:
+        pol = support.pol(exec={"default": "allow", "block": ["/usr/bin/id"]})
+    r = run(PROBE_ARGS + [name, case_dir, str(length)], pol, "block")
+    ctx = r.explain()
+    assert r.rc == 0 and r.after and not r.broken and not r.errors, ctx
+    assert r.result.get("ok") is False and r.result.get("errno") == 13, \
+        "the call went through: the rule was bypassed%s" % ctx
+    assert len(r.violations) == 1 and r.violations[0]["category"] == category, ctx
+    assert r.violations[0]["action"] == "block", ctx
+
+
+@pytest.mark.parametrize("spelling", [
+    "{d}/./secret.txt", "{d}//secret.txt", "{d}/sub/../secret.txt", "/../..{d}/secret.txt",
+    "{d}/sub/./../sub/../secret.txt", "{d}/secret.txt/", "{d}/dirlink/sub/../secret.txt",
+])
+def test_path_spellings(spelling, run, case_dir, servers):
+    """SPEC: paths are normalised before matching: every spelling of DIR/secret.txt is caught
+    ({d}/secret.txt/ fails with ENOTDIR in the kernel; the rule still applies first)."""
+    sc = support.make_scenario("read", case_dir, servers)
+    path = spelling.format(d=case_dir)
+    r = run([support.PYTHON, "-c", "import sys; open(sys.argv[1]).read()", path], sc.policy_block, "block")
+    ctx = r.explain()
+    assert not r.errors and not r.broken, ctx
+    # the shim may report the lexical spelling (through the link) and the resolved one apart
+    assert len(r.violations) == 1, ctx
+    v = r.violations[0]
+    assert case_dir + "/secret.txt" in (v["target"], v.get("resolved")), ctx
+    assert v["target"] in (case_dir + "/secret.txt", case_dir + "/dirlink/secret.txt"), ctx
+    assert v["action"] == "block", ctx
+    assert b"PermissionError" in r.stderr, ctx
+
+
+def test_dotdot_after_symlink_follows_the_kernel(run, case_dir):
+    """LNK -> DIR/a/b/c; the kernel resolves LNK/../secret.txt to DIR/a/b/secret.txt, not to
+    the lexical DIR/secret.txt: a rule on the real file must catch it."""
+    os.makedirs(os.path.join(case_dir, "a", "b", "c"))
+    real = os.path.join(case_dir, "a", "b", "secret.txt")
+    with open(real, "w") as f:
+        f.write("s")
+    os.symlink(os.path.join(case_dir, "a", "b", "c"), os.path.join(case_dir, "lnk"))
+    pol = support.pol(read={"default": "allow", "block": [real]})
+    r = run([support.PYTHON, "-c", "import sys; open(sys.argv[1]).read()",
+             case_dir + "/lnk/../secret.txt"], pol, "block")
+    ctx = r.explain()
+    assert not r.errors and not r.broken, ctx
+    assert len(r.violations) == 1 and r.violations[0]["action"] == "block", \
+        "the read of %s through lnk/.. was not caught%s" % (real, ctx)
+    assert b"PermissionError" in r.stderr, ctx
+
+
+def test_unix_sockets_are_not_network(run, case_dir):
+    """connect and listen rules are about inet sockets: AF_UNIX traffic is neither."""
+    r = run(PROBE_ARGS + ["unix_sockets", case_dir], support.pol(connect="block", listen="block"), "block")
+    assert r.rc == 0 and r.result and r.result.get("ok") is True, r.explain()
+    assert r.violations == [] and not r.errors, r.explain()
+
+
+def test_listen_on_unbound_socket(run):
+    """listen() without bind() is still listening: caught at listen()."""
+    r = run(PROBE_ARGS + ["listen_unbound"], support.pol(listen="block"), "block")
+    v, res, ctx = _one(r)
+    assert v["category"] == "listen" and v["call"] == "listen" and v["rule"] == "listen.default", ctx
+    assert res["ok"] is False and res["errno"] == 1, ctx
+
+
+@pytest.mark.parametrize("code,rule_pattern", [
+    ("import os; os.system('exit 0')", "/bin/sh"),                         # system() runs /bin/sh
+    ("import subprocess; subprocess.run(['/usr/bin/dash', '-c', 'exit 0'])", "/bin/sh"),  # the real file
+    ("import subprocess; subprocess.run(['/bin/sh', '-c', 'exit 0'])", "/usr/bin/dash"),  # the link
+], ids=["system-vs-/bin/sh", "dash-vs-/bin/sh", "/bin/sh-vs-dash"])
+def test_exec_rule_and_symlinked_program(code, rule_pattern, run):
+    """/bin/sh is a link to dash: a rule on either name catches a run through the other."""
+    r = run([support.PYTHON, "-c", code], support.pol(exec={"default": "allow", "block": [rule_pattern]}), "alert")
+    v, res, ctx = _one_any(r)
+    assert v["category"] == "exec" and v["rule"] == "exec.block[0]", ctx
+    assert {"/bin/sh", "/usr/bin/dash"} & {v["target"], v.get("resolved")}, ctx
+
+
+def _one_any(r):
+    ctx = r.explain()
+    assert r.rc == 0 and not r.errors and not r.broken, ctx
+    assert len(r.violations) == 1, "want 1 violation, got %d%s" % (len(r.violations), ctx)
+    return r.violations[0], r.result, ctx
+
+
+@pytest.mark.parametrize("spelling", [
+    "/proc/self/root{d}/secret.txt", "/proc/self/cwd/secret.txt", "/proc/self/fd/{fd}/secret.txt",
+    "/dev/fd/{fd}/secret.txt", "/proc/{pid}/root{d}/secret.txt",
+])
+def test_procfs_spellings(spelling, run, case_dir, servers):
+    """Magic links under /proc (root, cwd, a directory descriptor) are no way around a rule."""
+    sc = support.make_scenario("read", case_dir, servers)
+    code = ("import os, sys; d = sys.argv[1]; os.chdir(d); fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY); "
+            "p = sys.argv[2].format(d=d, fd=fd, pid=os.getpid())\n"
+            "try:\n    open(p).read(); print('{\"ok\": true}')\n"
+            "except OSError as e:\n    print('{\"ok\": false, \"errno\": %d}' % e.errno)\n")
+    r = run([support.PYTHON, "-c", code, case_dir, spelling], sc.policy_block, "block")
+    v, res, ctx = _one_any(r)
+    assert v["action"] == "block" and case_dir + "/secret.txt" in (v["target"], v.get("resolved")), ctx
+    assert res == {"ok": False, "errno": 13}, ctx
+
+
+def test_name_allow_with_default_block(run, servers):
+    """connect default block, the name allowed: a connection to what the name resolved to
+    goes through, silently."""
+    p = servers.tcp
+    pol = support.pol(connect={"default": "block", "allow": ["localhost:%d" % p]})
+    r = run(PROBE_ARGS + ["connect_name", str(p)], pol, "block")
+    assert r.rc == 0 and r.result and r.result.get("ok") is True, r.explain()
+    assert r.violations == [] and not r.errors, r.explain()

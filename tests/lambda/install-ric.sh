@@ -41,7 +41,7 @@ fi
 mkdir -p "$CACHE_ROOT"
 # One builder at a time; the others wait, then find the cache.
 if command -v flock >/dev/null 2>&1 && [ -z "${FNSHIELD_RIC_LOCKED:-}" ]; then
-	FNSHIELD_RIC_LOCKED=1 exec flock "$CACHE_ROOT/.lock" "$0" "$VERSION"
+	FNSHIELD_RIC_LOCKED=1 exec flock "$CACHE_ROOT/.lock" sh "$0" "$VERSION"
 fi
 if complete; then
 	say "aws-lambda-ric $VERSION cached in $DEST (built by another run)"
@@ -69,7 +69,7 @@ WORK=$CACHE_ROOT/.build-$VERSION-$$
 rm -rf "$WORK"
 mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT INT TERM
-LOGS=$CACHE_ROOT/logs-$VERSION             # kept after a failure
+LOGS=$CACHE_ROOT/logs-$VERSION             # kept here after a failure, moved into the cache after success
 mkdir -p "$LOGS"
 echo '{"name":"fnshield-lambda-ric","private":true}' > "$WORK/package.json"
 say "npm install --ignore-scripts aws-lambda-ric@$VERSION (in $WORK)"
@@ -116,6 +116,7 @@ printf 'aws-lambda-ric %s\nnode %s\nbuilt %s in %s s\n' "$VERSION" "$("$NODE" --
 	"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(( $(date +%s) - start ))" > "$WORK/.complete"
 rm -rf "$DEST"
 mv "$WORK" "$DEST"
+mv "$LOGS" "$DEST/logs" 2>/dev/null || true
 trap - EXIT INT TERM
 say "aws-lambda-ric $VERSION built in $(( $(date +%s) - start )) s, cached in $DEST"
 echo "$PKG"

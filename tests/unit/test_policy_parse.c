@@ -525,3 +525,25 @@ Test(policy_parse, huge_numbers_and_strings)
 	cr_expect_lt(strlen(e.e[0].message), sizeof e.e[0].message);
 	free(t);
 }
+
+Test(policy_parse, many_rules_behind_one_globstar, .timeout = 30)
+{
+	// 2,000 patterns "/opt/**/libN.so": they share "/opt/**/lib", so the automaton stays
+	// small (one "**" loop, not 2,000).
+	size_t cap = 64u << 10, o = 0;
+	char *t = malloc(cap);
+	o += (size_t)snprintf(t + o, cap - o, "{\"exec\": {\"default\": \"allow\", \"block\": [");
+	for (int i = 0; i < 2000; i++)
+		o += (size_t)snprintf(t + o, cap - o, "%s\"/opt/**/lib%d.so\"", i ? "," : "", i);
+	o += (size_t)snprintf(t + o, cap - o, "]}}");
+	struct fs_errors e;
+	struct fs_policy *p = fs_policy_compile(t, o, NULL, &e);
+	cr_assert_not_null(p, "%s", e.e[0].message);
+	struct fs_rules_stats st;
+	fs_rules_stats(fs_policy_rules(p, FS_EXEC, 0), &st);
+	cr_expect_lt(st.dfa_states, 20000u, "%u states", st.dfa_states);
+	const char *path = "/opt/a/b/lib1999.so";
+	cr_expect_eq(fs_match_path(fs_policy_rules(p, FS_EXEC, 0), path, strlen(path)).index, 1999);
+	fs_policy_free(p);
+	free(t);
+}

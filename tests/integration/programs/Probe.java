@@ -67,6 +67,25 @@ public class Probe {
                 pb.environment().clear();
                 return runProcess(pb);
             }
+            case "pb_envclear_child_read": {
+                // a JVM child with a cleared environment reads DIR/NAME; relay its result line
+                String java = System.getProperty("java.home") + "/bin/java";
+                ProcessBuilder pb = new ProcessBuilder(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-XX:-UsePerfData", "-cp", System.getProperty("java.class.path"), "Probe", "fis_read", a[0], a[1]);
+                pb.environment().clear();
+                Process p = pb.start();
+                p.getOutputStream().close();
+                String out = readAll(p.getInputStream());
+                String err = readAll(p.getErrorStream());
+                int rc = p.waitFor();
+                for (String line : out.split("\n")) {
+                    if (line.startsWith("{\"ok\"")) {
+                        return "RAW:" + line.substring(0, line.length() - 1) + ",\"child_rc\":" + rc
+                            + ",\"child_stderr\":" + q(err) + "}";
+                    }
+                }
+                return "{\"ok\":false,\"error\":\"NoChildResult\",\"child_rc\":" + rc + ",\"child_stdout\":" + q(out);
+            }
             case "runtime_exec": {
                 Process p = Runtime.getRuntime().exec(new String[] {"id"});
                 p.getOutputStream().close();
@@ -167,7 +186,10 @@ public class Probe {
         } catch (Throwable e) {
             r = err(e);
         }
-        System.out.println(r + ",\"pid\":" + ProcessHandle.current().pid() + "}");
+        if (r.startsWith("RAW:"))
+            System.out.println(r.substring(4));
+        else
+            System.out.println(r + ",\"pid\":" + ProcessHandle.current().pid() + "}");
         System.out.println("{\"after\":true}");
         System.out.flush();
         System.exit(0);

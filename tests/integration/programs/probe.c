@@ -171,6 +171,14 @@ static void run(const char *c, int argc, char **a)
 		f = fopen(path, "w");
 	else if (!strcmp(c, "fopen_a"))
 		f = fopen(path, "a");
+	else if (!strcmp(c, "fopen_re"))
+		f = fopen(path, "re");
+	else if (!strcmp(c, "open_creat_rdonly"))
+		fd = open(path, O_RDONLY | O_CREAT, 0644);   /* creating is writing */
+	else if (!strcmp(c, "open_trunc_rdonly"))
+		fd = open(path, O_RDONLY | O_TRUNC);         /* truncating is writing */
+	else if (!strcmp(c, "fopen_wplus"))
+		f = fopen(path, "w+");
 	else if (!strcmp(c, "fopen_rplus"))
 		f = fopen(path, "r+");
 	else if (!strcmp(c, "mkstemp")) {

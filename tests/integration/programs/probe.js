@@ -134,6 +134,15 @@ const cases = {
     w.on('message', (m) => { resolve(m); w.terminate(); });
     w.on('error', (e) => resolve(errResult(e)));
   }),
+  // dlopen of DIR/NAME (a plain shared library: loading works, registering as an addon not)
+  process_dlopen: (d, n) => {
+    try {
+      process.dlopen({ exports: {} }, p(d, n));
+    } catch (e) {
+      if (!/did not self-register/.test(e.message)) return errResult(e);
+    }
+    return ok();
+  },
   // A node child with a clean environment reads the file (fork: IPC channel, silent stdio).
   cp_fork_child_read: (d, n) => new Promise((resolve) => {
     const c = cp.fork(__filename, ['fs_readFileSync', d, n], { silent: true });

@@ -107,6 +107,18 @@ def subprocess_popen():
 
 
 @case
+def subprocess_preexec_fn():
+    """preexec_fn: CPython forks (not vfork) and runs Python code in the child before exec."""
+    return rc_result(subprocess.run(["id"], preexec_fn=lambda: None, stdout=subprocess.DEVNULL).returncode)
+
+
+@case
+def subprocess_posix_spawn_path():
+    """close_fds=False and a path with a slash: CPython uses posix_spawn (FIELD-NOTES)."""
+    return rc_result(subprocess.run(["/usr/bin/id"], close_fds=False, stdout=subprocess.DEVNULL).returncode)
+
+
+@case
 def subprocess_capture():
     """stdout and stderr of the child are pipes; report what the child wrote to its stderr."""
     p = subprocess.run(["/bin/sh", "-c", "id"], capture_output=True)
@@ -248,6 +260,14 @@ def symlink_dir_read(d, name):
 
 
 @case
+def ctypes_dlopen(d, name):
+    """dlopen (ctypes.CDLL) of DIR/NAME: glibc opens the file internally, not through open()."""
+    import ctypes
+    ctypes.CDLL(os.path.join(d, name))
+    return {"ok": True}
+
+
+@case
 def subprocess_envclear_child_read(d, name):
     """A python child with a clean environment reads the file."""
     p = subprocess.run([sys.executable, HERE, "open_read", d, name], env={},
@@ -348,6 +368,17 @@ def connect_name(port):
 
 
 @case
+def tcp_fastopen(port):
+    """TCP Fast Open: sendto(MSG_FASTOPEN) connects without connect()."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # blocking: with a timeout the socket is non-blocking and sendto says EINPROGRESS
+        s.sendto(b"ping", socket.MSG_FASTOPEN, ("127.0.0.1", int(port)))
+        s.settimeout(10)
+        s.recv(16)
+    return {"ok": True}
+
+
+@case
 def urllib_urlopen(port):
     with urllib.request.urlopen("http://127.0.0.1:%d/" % int(port), timeout=10) as r:
         r.read()
@@ -372,9 +403,38 @@ def socket_listen(port):
 
 
 @case
+def listen_unbound():
+    """listen() on a socket never bound: the kernel binds it to an ephemeral port itself."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.listen(5)
+    return {"ok": True}
+
+
+@case
 def udp_bind(port):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", int(port)))
+    return {"ok": True}
+
+
+@case
+def unix_sockets(d):
+    """AF_UNIX stream and datagram sockets: neither connect nor listen (inet only)."""
+    path = os.path.join(d, "u.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(path)
+    c.close()
+    srv.close()
+    dpath = os.path.join(d, "d.sock")
+    r = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    r.bind(dpath)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.sendto(b"x", dpath)
+    s.close()
+    r.close()
     return {"ok": True}
 
 
@@ -394,6 +454,20 @@ def close_stderr_then_read(d, name):
 
 
 @case
+def closerange_then_read(d, name):
+    """Close every descriptor above 2 (daemon-style clean-up), then read."""
+    os.closerange(3, 1 << 16)
+    return open_read(d, name)
+
+
+@case
+def closerange_then_sh_exec():
+    os.closerange(3, 1 << 16)
+    p = subprocess.run(["/bin/sh", "-c", "/usr/bin/id"], stdout=subprocess.DEVNULL, close_fds=False)
+    return rc_result(p.returncode)
+
+
+@case
 def redirect_stderr_then_child_read(d, name):
     """fd 2 -> /dev/null in the parent; the child (clean environment) inherits that fd 2."""
     fd = os.open(os.devnull, os.O_WRONLY)
@@ -409,6 +483,80 @@ def redirect_stderr_then_sh_exec():
     os.dup2(fd, 2)
     p = subprocess.run(["/bin/sh", "-c", "/usr/bin/id"], stdout=subprocess.DEVNULL)
     return rc_result(p.returncode)
+
+
+@case
+def tamper_policy_then_child_read(d, name, how):
+    """Rewrite (to allow everything) or delete the policy file this process was started with,
+    then start a child with a clean environment that reads DIR/NAME."""
+    pf = os.environ.get("FNSHIELD_POLICY_FILE")
+    if not pf:
+        return {"ok": False, "error": "NoPolicyFile"}
+    if how == "rewrite":
+        with open(pf, "w") as f:
+            f.write('{"version": 1}')
+    else:
+        os.unlink(pf)
+    p = subprocess.run([sys.executable, HERE, "open_read", d, name], env={},
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    r = child_result(p.stdout, p.returncode)
+    r["child_stderr"] = p.stderr.decode("utf-8", "replace")
+    return r
+
+
+# ---------------------------------------------------------------- beyond PATH_MAX ------
+def _descend(base, total):
+    """chdir from BASE down through directories made as needed, until the working directory's
+    absolute path is exactly TOTAL characters long (it may exceed PATH_MAX)."""
+    os.chdir(base)
+    cur = len(base)
+    while cur < total:
+        step = min(200, total - cur - 1)
+        if step < 1:
+            raise ValueError("cannot reach length %d" % total)
+        comp = "d" * step
+        try:
+            os.mkdir(comp)
+        except FileExistsError:
+            pass
+        os.chdir(comp)
+        cur += 1 + step
+    return cur
+
+
+@case
+def deep_make(base, total):
+    """(run without the shim) make the deep directory, DEEP/secret.txt and DEEP/myid."""
+    _descend(base, int(total))
+    with open("secret.txt", "w") as f:
+        f.write("s")
+    if not os.path.islink("myid"):
+        os.symlink("/usr/bin/id", "myid")
+    return {"ok": True}
+
+
+@case
+def deep_relative_read(base, total):
+    _descend(base, int(total))
+    with open("secret.txt") as f:
+        f.read()
+    return {"ok": True}
+
+
+@case
+def deep_dirfd_read(base, total):
+    _descend(base, int(total))
+    dfd = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+    os.chdir("/")
+    fd = os.open("secret.txt", os.O_RDONLY, dir_fd=dfd)
+    os.close(fd)
+    return {"ok": True}
+
+
+@case
+def deep_relative_exec(base, total):
+    _descend(base, int(total))
+    return fork_exec(lambda: os.execv("./myid", ["myid"]))
 
 
 # ---------------------------------------------------------------- Lambda (DIR NAME API) --

@@ -1,9 +1,10 @@
 // The Node.js test function (handler: index.handler), the same actions as the Python one
 // (functions/python/handler.py): echo, whoami, exec (/usr/bin/id -u), read {path},
-// connect {port}, init_result, fail. A blocked call shows as {"ok": false, "code": "EACCES" |
-// "EPERM", "errno": N}. At module load (init) the actions in E2E_INIT_ACTIONS (JSON) run, top
-// level await included, before the runtime client asks for the first invocation.
-import { execFileSync } from "node:child_process";
+// connect {port}, child_read {path} (/usr/bin/cat PATH), init_result, fail. A blocked call
+// shows as {"ok": false, "code": "EACCES" | "EPERM", "errno": N}. At module load (init) the
+// actions in E2E_INIT_ACTIONS (JSON) run, top-level await included, before the runtime client
+// asks for the first invocation.
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 
@@ -19,6 +20,12 @@ function doExec() {
     if (typeof e.status === "number") return { ok: true, rc: e.status }; // it ran
     return error(e);
   }
+}
+
+function doChildRead(path) {
+  const r = spawnSync("/usr/bin/cat", [path], { stdio: ["ignore", "pipe", "pipe"] });
+  if (r.error) return error(r.error);
+  return { ok: r.status === 0, rc: r.status };
 }
 
 function doRead(path) {
@@ -47,6 +54,7 @@ async function perform(event, context) {
     case "exec": return doExec();
     case "read": return doRead(event.path);
     case "connect": return doConnect(event.port);
+    case "child_read": return doChildRead(event.path);
     case "init_result": return initResults;
     case "fail": throw new Error(event.message || "failed on purpose");
     default: return { ok: false, error: "unknown action " + event.action };

@@ -9,6 +9,7 @@ tell alert (the call succeeded: {"ok": true, ...}) from block ({"ok": false, "co
   {"action": "exec"}                       runs /usr/bin/id -u
   {"action": "read", "path": P}            reads file P
   {"action": "connect", "port": N}         TCP connect to 127.0.0.1:N
+  {"action": "child_read", "path": P}      runs /usr/bin/cat P (the child reads; rc 0 = it could)
   {"action": "threads", "n": K, "path": P} K threads at once, thread i reads P-i
   {"action": "init_result"}                what the actions at import time got
   {"action": "fail", "message": M}         raises (the runtime posts /error)
@@ -36,6 +37,14 @@ def do_exec():
     try:
         p = subprocess.run(["/usr/bin/id", "-u"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         return {"ok": True, "rc": p.returncode}
+    except OSError as e:
+        return _error(e)
+
+
+def do_child_read(path):
+    try:
+        p = subprocess.run(["/usr/bin/cat", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return {"ok": p.returncode == 0, "rc": p.returncode}
     except OSError as e:
         return _error(e)
 
@@ -89,6 +98,8 @@ def perform(event, context=None):
         return do_read(event["path"])
     if action == "connect":
         return do_connect(event["port"])
+    if action == "child_read":
+        return do_child_read(event["path"])
     if action == "threads":
         return do_threads(int(event["n"]), event["path"])
     if action == "init_result":
