@@ -68,8 +68,11 @@ $(BUILD)/exports.map: shim/hooks.def tools/exports.sh
 	@mkdir -p $(BUILD)
 	sh tools/exports.sh shim/hooks.def > $@
 
+# libseccomp is linked in statically and kept out of the dynamic symbol table (--exclude-libs).
+SECCOMP_A ?= $(shell $(CC) -print-file-name=libseccomp.a)
+
 $(BUILD)/libfnshield.so: $(SHIM_OBJ) $(BUILD)/libpolicy.a $(BUILD)/exports.map
-	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libpolicy.a \
+	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libpolicy.a $(SECCOMP_A) \
 	  -Wl,--version-script=$(BUILD)/exports.map -Wl,--exclude-libs,ALL \
 	  -Wl,-z,now -Wl,-z,relro -Wl,-z,nodelete -Wl,--no-undefined -ldl $(LDFLAGS)
 

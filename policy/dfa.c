@@ -315,7 +315,7 @@ static bool sparsify(struct builder *b, uint32_t d)
 			sorted[j] = sorted[j - 1];
 		sorted[j] = v;
 	}
-	uint32_t best = sorted[0], bestn = 0;
+	uint32_t best = 0, bestn = 0;
 	for (uint32_t i = 0; i < ncls;) {
 		uint32_t j = i;
 		while (j < ncls && sorted[j] == sorted[i])

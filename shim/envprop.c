@@ -17,7 +17,8 @@ static char *mode_entry;
 
 /* Variables the child gets from us and never from the caller. */
 static const char *const owned_prefixes[] = {
-	"FNSHIELD_POLICY=", "FNSHIELD_POLICY_FILE=", "FNSHIELD_MODE=", "_FNSHIELD_",
+	"FNSHIELD_POLICY=", "FNSHIELD_POLICY_FILE=", "FNSHIELD_MODE=", "FNSHIELD_SECCOMP=",
+	"_FNSHIELD_",
 };
 
 int envprop_init(const char *lib, const char *policy_entry, const char *digest_entry,
@@ -39,6 +40,14 @@ int envprop_init(const char *lib, const char *policy_entry, const char *digest_e
 	for (int i = 0; i < nextra; i++)
 		if (!extra[i])
 			return -1;
+	return 0;
+}
+
+int envprop_add(const char *entry)
+{
+	if (nextra >= ENVPROP_EXTRA - 4 || !(extra[nextra] = strdup(entry)))
+		return -1;
+	nextra++;
 	return 0;
 }
 

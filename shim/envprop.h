@@ -22,6 +22,9 @@
 int envprop_init(const char *lib_path, const char *policy_entry, const char *digest_entry,
 		 const char *mode);
 
+/* One more entry for every child ("NAME=value"), at load. */
+int envprop_add(const char *entry);
+
 /* Number of entries in envp (NULL counts as empty). */
 size_t envprop_count(char *const envp[]);
 

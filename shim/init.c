@@ -13,6 +13,7 @@
 #include "real.h"
 #include "repeat.h"
 #include "resolve.h"
+#include "syscall_filter.h"
 #include "state.h"
 #include "sys.h"
 
@@ -127,6 +128,7 @@ static void do_init(void)
 
 	int inherited = logfd_setup(getenv(LOGFD_ENV));
 	const char *lambda_env = getenv(LAMBDA_ENV);
+	const char *seccomp_env = getenv(SECCOMP_ENV);
 	envprop_hide_injected(); /* after the last getenv of our variables above */
 
 	struct fs_config cfg;
@@ -168,11 +170,21 @@ static void do_init(void)
 		     cfg.mode == FS_MODE_BLOCK ? "block" : "alert");
 	free(policy_entry);
 
+	/* The system-call backstop, once per tree; children learn that it is in force. */
+	char seccomp_status[96];
+	const char *seccomp_setting = getenv("FNSHIELD_SECCOMP");
+	if (seccomp_install(cfg.policy, g_shim.have_runtime_api, g_shim.jspawnhelper[0] != 0,
+			    seccomp_env, seccomp_setting,
+			    seccomp_status, sizeof seccomp_status))
+		envprop_add(SECCOMP_ENV "=on");
+	else if (seccomp_setting && !strcmp(seccomp_setting, "off"))
+		envprop_add("FNSHIELD_SECCOMP=off");
+
 	/* A forked child starts with its parent's counts; only the parent reports them. */
 	pthread_atfork(NULL, NULL, repeat_forget_pending);
 
 	if (!inherited)
-		log_start(source, cfg.digest, cfg.mode, 0);
+		log_start(source, cfg.digest, cfg.mode, seccomp_status);
 }
 
 int shim_ensure_ready(void)

@@ -198,9 +198,8 @@ void log_violation(const struct violation *v)
 	logfd_write(buf, n);
 }
 
-void log_start(const char *source, const char *digest, int mode, int inherited_tree)
+void log_start(const char *source, const char *digest, int mode, const char *seccomp)
 {
-	(void)inherited_tree;
 	char buf[LOGLINE_MAX];
 	struct jsonw w;
 	jw_init(&w, buf, sizeof buf - 1);
@@ -217,7 +216,7 @@ void log_start(const char *source, const char *digest, int mode, int inherited_t
 			jw_str(&w, NULL, fs_category_name(c), 16);
 	jw_array_close(&w);
 	jw_str(&w, "interposition", "preload", 16);
-	jw_str(&w, "seccomp", "off", 16);
+	jw_str(&w, "seccomp", seccomp, 96);
 	tail(&w);
 	size_t n = finish(&w);
 	logfd_write(buf, n);

@@ -37,7 +37,7 @@ void log_violation(const struct violation *v);
 size_t logline_format_violation(const struct violation *v, char *buf, size_t cap);
 
 /* "fnshield":"start": once per protected process tree. */
-void log_start(const char *source, const char *digest, int mode, int inherited_tree);
+void log_start(const char *source, const char *digest, int mode, const char *seccomp);
 
 /* "fnshield":"error": a configuration or internal error, with where it is. */
 void log_error(const char *message, const char *json_path, int line, int column,

@@ -1,0 +1,465 @@
+/*
+ * micro.c — per-call cost of fnshield's hooks, measured inside one process.
+ *
+ * Run with LD_PRELOAD=libfnshield.so and a policy. Every case calls the same libc function two
+ * ways, through function pointers of the same kind, so that the call mechanism is identical:
+ *
+ *   shim  dlsym(RTLD_DEFAULT, "open"): the first definition in the global scope, which is
+ *         fnshield's hook when the library is preloaded (and libc's own without it);
+ *   libc  dlsym(dlopen("libc.so.6", RTLD_NOLOAD), "open"): libc's definition, whatever is
+ *         preloaded.
+ *
+ * Both run in the same process, on the same files, sockets and caches, in alternating batches
+ * (shim first on even repetitions, libc first on odd ones), so that the machine's drift falls
+ * on both. The difference of each pair of batches is the cost the hook adds. Without
+ * LD_PRELOAD both pointers are libc's: the same binary then measures its own noise floor.
+ *
+ * Modes:
+ *   micro time  CASES REPS BATCH      one JSON object per case on stdout: ns/call of every batch
+ *   micro count CASES CALLS           for bench/icount (a ptrace tracer): each measured loop sits
+ *                                     between two calls of bench_marker() (an int3); the labels
+ *                                     of the loops go to stdout in order
+ *   micro list                        the case names
+ *
+ * CASES is a comma-separated list of case names, or "all". The files it uses live in
+ * $BENCH_DIR (made by bench/run.py, which also writes the policies that allow them).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ---- the two sides --------------------------------------------------------------------- */
+
+struct fns {
+	int (*open)(const char *, int, ...);
+	int (*openat)(int, const char *, int, ...);
+	int (*close)(int);
+	FILE *(*fopen)(const char *, const char *);
+	int (*fclose)(FILE *);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+	void (*freeaddrinfo)(struct addrinfo *);
+	int (*listen)(int, int);
+	int (*mkstemp)(char *);
+	ssize_t (*read)(int, void *, size_t);
+	int (*socket)(int, int, int);
+};
+
+enum { LIBC = 0, SHIM = 1 };
+static struct fns F[2];
+static int preloaded;
+
+static void *must(void *p, const char *what)
+{
+	if (!p) {
+		fprintf(stderr, "micro: cannot resolve %s: %s\n", what, dlerror());
+		exit(2);
+	}
+	return p;
+}
+
+#define RESOLVE(field)                                                                   \
+	do {                                                                             \
+		*(void **)&F[LIBC].field = must(dlsym(libc, #field), "libc " #field);      \
+		*(void **)&F[SHIM].field = must(dlsym(RTLD_DEFAULT, #field), #field);      \
+	} while (0)
+
+static void resolve(void)
+{
+	void *libc = must(dlopen("libc.so.6", RTLD_NOLOAD | RTLD_NOW), "libc.so.6");
+	RESOLVE(open);
+	RESOLVE(openat);
+	RESOLVE(close);
+	RESOLVE(fopen);
+	RESOLVE(fclose);
+	RESOLVE(execve);
+	RESOLVE(connect);
+	RESOLVE(getaddrinfo);
+	RESOLVE(freeaddrinfo);
+	RESOLVE(listen);
+	RESOLVE(mkstemp);
+	RESOLVE(read);
+	RESOLVE(socket);
+	preloaded = F[SHIM].open != F[LIBC].open;
+}
+
+/* ---- fixtures -------------------------------------------------------------------------- */
+
+static char dir[512], p_short[600], p_long[1024], p_write[600], p_noexec[600], rel[] = "a.txt";
+static int dirfd_ = -1, listen_fd = -1, udp_fd = -1, null_fd = -1;
+static struct sockaddr_in lo_addr;
+static char *exec_argv[] = {"noexec", "arg", NULL};
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+static void touch(const char *p, mode_t mode)
+{
+	int fd = F[LIBC].open(p, O_WRONLY | O_CREAT, mode);
+	if (fd < 0)
+		die(p);
+	F[LIBC].close(fd);
+	chmod(p, mode);
+}
+
+/* A long path as deep dependency trees make them (Node.js's node_modules). */
+static const char *long_parts[] = {
+	"node_modules", "@aws-sdk", "client-secrets-manager", "node_modules", "@smithy",
+	"middleware-endpoint", "dist-cjs", "adaptors", "getEndpointFromInstructions", NULL};
+
+static void setup(void)
+{
+	const char *d = getenv("BENCH_DIR");
+	if (!d || d[0] != '/') {
+		fprintf(stderr, "micro: set BENCH_DIR to an absolute directory (bench/run.py does)\n");
+		exit(2);
+	}
+	snprintf(dir, sizeof dir, "%s", d);
+	snprintf(p_short, sizeof p_short, "%s/a.txt", dir);
+	snprintf(p_write, sizeof p_write, "%s/w.log", dir);
+	snprintf(p_noexec, sizeof p_noexec, "%s/noexec", dir);
+	touch(p_short, 0644);
+	touch(p_write, 0644);
+	touch(p_noexec, 0644); /* a regular file without execute permission: execve fails, EACCES */
+
+	size_t n = (size_t)snprintf(p_long, sizeof p_long, "%s", dir);
+	for (int i = 0; long_parts[i]; i++) {
+		n += (size_t)snprintf(p_long + n, sizeof p_long - n, "/%s", long_parts[i]);
+		if (mkdir(p_long, 0755) < 0 && errno != EEXIST)
+			die(p_long);
+	}
+	snprintf(p_long + n, sizeof p_long - n, "/index.js");
+	touch(p_long, 0644);
+
+	if (chdir(dir) < 0)
+		die(dir);
+	if ((dirfd_ = F[LIBC].open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die(dir);
+	if ((null_fd = F[LIBC].open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		die("/dev/null");
+
+	/* The loopback listener: connects are answered by the kernel; the accept queue is drained
+	 * after every batch, outside the timed region. */
+	lo_addr.sin_family = AF_INET;
+	lo_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	socklen_t al = sizeof lo_addr;
+	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&lo_addr, sizeof lo_addr) < 0 ||
+	    F[LIBC].listen(listen_fd, 4096) < 0 ||
+	    getsockname(listen_fd, (struct sockaddr *)&lo_addr, &al) < 0)
+		die("listener");
+	udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (udp_fd < 0)
+		die("udp socket");
+}
+
+static void drain(void)
+{
+	int fd;
+	while ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		F[LIBC].close(fd);
+}
+
+/* ---- cases ------------------------------------------------------------------------------
+ * Each runs n calls on one side. A failure that should not happen stops the run: a number
+ * measured on a failing path would be a number about something else. */
+
+static void fail(const char *c)
+{
+	fprintf(stderr, "micro: case %s: unexpected failure: %s\n", c, strerror(errno));
+	exit(3);
+}
+
+static void c_open_short(int s, long n)
+{
+	for (long i = 0; i < n; i++) {
+		int fd = F[s].open(p_short, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail("open_short");
+		F[s].close(fd);
+	}
+}
+
+static void c_open_long(int s, long n)
+{
+	for (long i = 0; i < n; i++) {
+		int fd = F[s].open(p_long, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail("open_long");
+		F[s].close(fd);
+	}
+}
+
+static void c_open_rel(int s, long n)
+{
+	for (long i = 0; i < n; i++) {
+		int fd = F[s].open(rel, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail("open_rel");
+		F[s].close(fd);
+	}
+}
+
+static void c_open_write(int s, long n)
+{
+	for (long i = 0; i < n; i++) {
+		int fd = F[s].open(p_write, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd < 0)
+			fail("open_write");
+		F[s].close(fd);
+	}
+}
+
+static void c_openat_abs(int s, long n)
+{
+	for (long i = 0; i < n; i++) {
+		int fd = F[s].openat(AT_FDCWD, p_short, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail("openat_abs");
+		F[s].close(fd);
+	}
+}
+
+static void c_openat_dirfd(int s, long n)
+{
+	for (long i = 0; i < n; i++) {
+		int fd = F[s].openat(dirfd_, rel, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail("openat_dirfd");
+		F[s].close(fd);
+	}
+}
+
+static void c_fopen(int s, long n)
+{
+	for (long i = 0; i < n; i++) {
+		FILE *f = F[s].fopen(p_short, "re");
+		if (!f)
+			fail("fopen");
+		F[s].fclose(f);
+	}
+}
+
+static void c_close_bad(int s, long n)
+{
+	for (long i = 0; i < n; i++)
+		F[s].close(-1);
+}
+
+static void c_read_null(int s, long n)
+{
+	char b[1];
+	for (long i = 0; i < n; i++)
+		F[s].read(null_fd, b, 1);
+}
+
+static void c_exec_noexec(int s, long n)
+{
+	for (long i = 0; i < n; i++)
+		if (F[s].execve(p_noexec, exec_argv, environ) != -1 || errno != EACCES)
+			fail("exec_noexec");
+}
+
+static void c_connect_tcp(int s, long n)
+{
+	static const struct linger l0 = {1, 0}; /* close sends RST: no TIME_WAIT, no port exhaustion */
+	for (long i = 0; i < n; i++) {
+		int fd = F[s].socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			fail("connect_tcp socket");
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &l0, sizeof l0);
+		if (F[s].connect(fd, (struct sockaddr *)&lo_addr, sizeof lo_addr) < 0 &&
+		    errno != EINPROGRESS)
+			fail("connect_tcp");
+		F[s].close(fd);
+	}
+}
+
+static void c_connect_udp(int s, long n)
+{
+	for (long i = 0; i < n; i++)
+		if (F[s].connect(udp_fd, (struct sockaddr *)&lo_addr, sizeof lo_addr) < 0)
+			fail("connect_udp");
+}
+
+static void c_getaddrinfo(int s, long n)
+{
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
+	for (long i = 0; i < n; i++) {
+		if (F[s].getaddrinfo("localhost", "443", &hints, &res) != 0)
+			fail("getaddrinfo");
+		F[s].freeaddrinfo(res);
+	}
+}
+
+static void c_listen(int s, long n)
+{
+	for (long i = 0; i < n; i++)
+		if (F[s].listen(listen_fd, 4096) < 0)
+			fail("listen");
+}
+
+static void c_mkstemp_einval(int s, long n)
+{
+	char t[600];
+	for (long i = 0; i < n; i++) {
+		snprintf(t, sizeof t, "%s/tmp-no-template", dir); /* no XXXXXX: EINVAL in libc */
+		if (F[s].mkstemp(t) != -1 || errno != EINVAL)
+			fail("mkstemp_einval");
+	}
+}
+
+struct bcase {
+	const char *name;
+	const char *what;
+	void (*run)(int side, long n);
+	void (*after_batch)(void);
+};
+
+static const struct bcase cases[] = {
+	{"open_short", "open(abs short, O_RDONLY)+close [read]", c_open_short, NULL},
+	{"open_long", "open(abs long, O_RDONLY)+close [read]", c_open_long, NULL},
+	{"open_rel", "open(relative, O_RDONLY)+close [read]", c_open_rel, NULL},
+	{"open_write", "open(abs short, O_WRONLY|O_APPEND)+close [write]", c_open_write, NULL},
+	{"openat_abs", "openat(AT_FDCWD, abs short)+close [read]", c_openat_abs, NULL},
+	{"openat_dirfd", "openat(dirfd, relative)+close [read]", c_openat_dirfd, NULL},
+	{"fopen", "fopen(abs short, \"re\")+fclose [read]", c_fopen, NULL},
+	{"close_bad", "close(-1) [close hook]", c_close_bad, NULL},
+	{"read_null", "read(/dev/null, 1) [Lambda watch]", c_read_null, NULL},
+	{"exec_noexec", "execve(mode-0644 file) -> EACCES [exec]", c_exec_noexec, NULL},
+	{"connect_tcp", "socket+connect(127.0.0.1, non-blocking)+close [connect]", c_connect_tcp, drain},
+	{"connect_udp", "connect(UDP socket, 127.0.0.1) [connect]", c_connect_udp, NULL},
+	{"getaddrinfo", "getaddrinfo(\"localhost\")+freeaddrinfo [dns]", c_getaddrinfo, NULL},
+	{"listen", "listen() again on a listener [listen]", c_listen, NULL},
+	{"mkstemp_einval", "mkstemp(no XXXXXX) -> EINVAL, no syscall [write]", c_mkstemp_einval, NULL},
+	{NULL, NULL, NULL, NULL},
+};
+
+/* ---- timing ---------------------------------------------------------------------------- */
+
+static double now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static int selected(const char *list, const char *name)
+{
+	if (!strcmp(list, "all"))
+		return 1;
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchrnul(p, ',');
+		if ((size_t)(e - p) == n && !memcmp(p, name, n))
+			return 1;
+		p = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+static void time_case(const struct bcase *c, int reps, long batch)
+{
+	double *t[2];
+	t[0] = calloc((size_t)reps, sizeof(double));
+	t[1] = calloc((size_t)reps, sizeof(double));
+	/* warm-up: caches, the dentry cache, lazy state on both sides */
+	for (int s = 0; s < 2; s++) {
+		c->run(s, batch / 10 + 1);
+		if (c->after_batch)
+			c->after_batch();
+	}
+	for (int r = 0; r < reps; r++) {
+		for (int k = 0; k < 2; k++) {
+			int s = (r & 1) ? (k == 0 ? LIBC : SHIM) : (k == 0 ? SHIM : LIBC);
+			double t0 = now_ns();
+			c->run(s, batch);
+			double t1 = now_ns();
+			t[s][r] = (t1 - t0) / (double)batch;
+			if (c->after_batch)
+				c->after_batch();
+		}
+	}
+	printf("{\"case\":\"%s\",\"what\":\"", c->name);
+	for (const char *p = c->what; *p; p++)
+		printf(*p == '"' ? "\\\"" : "%c", *p);
+	printf("\",\"preloaded\":%s,\"reps\":%d,\"batch\":%ld,\"shim_ns\":[", preloaded ? "true" : "false",
+	       reps, batch);
+	for (int r = 0; r < reps; r++)
+		printf("%s%.3f", r ? "," : "", t[SHIM][r]);
+	printf("],\"libc_ns\":[");
+	for (int r = 0; r < reps; r++)
+		printf("%s%.3f", r ? "," : "", t[LIBC][r]);
+	printf("]}\n");
+	fflush(stdout);
+	free(t[0]);
+	free(t[1]);
+}
+
+/* ---- counting (bench/icount single-steps the loops between two markers) ----------------- */
+
+__attribute__((noinline)) void bench_marker(void)
+{
+	__asm__ volatile("int3" ::: "memory");
+}
+
+static void count_case(const struct bcase *c, long calls)
+{
+	for (int s = 0; s < 2; s++) { /* warm-up outside the counted region */
+		c->run(s, 3);
+		if (c->after_batch)
+			c->after_batch();
+	}
+	for (int s = SHIM; s >= LIBC; s--) {
+		printf("%s %s %ld\n", c->name, s == SHIM ? "shim" : "libc", calls);
+		fflush(stdout);
+		bench_marker();
+		c->run(s, calls);
+		bench_marker();
+		if (c->after_batch)
+			c->after_batch();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "list")) {
+		for (const struct bcase *c = cases; c->name; c++)
+			printf("%s\t%s\n", c->name, c->what);
+		return 0;
+	}
+	if (argc < 4 || (strcmp(argv[1], "time") && strcmp(argv[1], "count")) ||
+	    (!strcmp(argv[1], "time") && argc < 5)) {
+		fprintf(stderr, "usage: micro time CASES REPS BATCH | micro count CASES CALLS | micro list\n");
+		return 2;
+	}
+	resolve();
+	setup();
+	for (const struct bcase *c = cases; c->name; c++) {
+		if (!selected(argv[2], c->name))
+			continue;
+		if (!strcmp(argv[1], "time"))
+			time_case(c, atoi(argv[3]), atol(argv[4]));
+		else
+			count_case(c, atol(argv[3]));
+	}
+	return 0;
+}

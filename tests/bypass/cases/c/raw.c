@@ -1,0 +1,73 @@
+/*
+ * raw.c — the forbidden operation as a bare system call, no libc wrapper.
+ * Built twice: through libc's syscall() (which a preload library can interpose) and with
+ * -DVIA_ASM, an inline syscall instruction (which it cannot).
+ *
+ *   raw execve        execve("/usr/bin/touch", MARKER)
+ *   raw read          openat(AT_FDCWD, SECRET, O_RDONLY), print it
+ *   raw write         openat(AT_FDCWD, VICTIM, O_WRONLY|O_TRUNC), write
+ *   raw openat2-read  openat2(AT_FDCWD, SECRET, {O_RDONLY})
+ *   raw openat2-write openat2(AT_FDCWD, VICTIM, {O_WRONLY|O_TRUNC})
+ *   raw connect       socket + connect(127.0.0.1:TCP4_PORT)
+ */
+#include "bypass.h"
+
+#include <arpa/inet.h>
+#include <linux/openat2.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+static void after_open(long fd, int writing)
+{
+	if (fd < 0) {
+		DONE("refused errno=%ld", -fd);
+		return;
+	}
+	if (writing) {
+		ssize_t w = write((int)fd, "PWNED\n", 6);
+		DONE("opened for writing, wrote %zd", w);
+	} else {
+		show_fd((int)fd);
+		DONE("opened and read");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *op = argc > 1 ? argv[1] : "";
+	if (!strcmp(op, "execve")) {
+		char *args[] = {"touch", (char *)target("BYPASS_MARKER"), NULL};
+		ATTEMPT("execve %s via %s", TOUCH, RAW_VIA);
+		long r = RAW(SYS_execve, TOUCH, args, environ);
+		DONE("refused errno=%ld", -r);
+	} else if (!strcmp(op, "read") || !strcmp(op, "write")) {
+		int w = op[0] == 'w';
+		const char *p = target(w ? "BYPASS_VICTIM" : "BYPASS_SECRET");
+		ATTEMPT("openat %s via %s", p, RAW_VIA);
+		after_open(RAW(SYS_openat, AT_FDCWD, p, w ? O_WRONLY | O_TRUNC : O_RDONLY, 0), w);
+	} else if (!strcmp(op, "openat2-read") || !strcmp(op, "openat2-write")) {
+		int w = op[8] == 'w';
+		const char *p = target(w ? "BYPASS_VICTIM" : "BYPASS_SECRET");
+		struct open_how how = {.flags = w ? O_WRONLY | O_TRUNC : O_RDONLY};
+		ATTEMPT("openat2 %s via %s", p, RAW_VIA);
+		after_open(RAW(SYS_openat2, AT_FDCWD, p, &how, sizeof how), w);
+	} else if (!strcmp(op, "connect")) {
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)atoi(target("BYPASS_TCP4_PORT")))};
+		inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		if (s < 0)
+			setup_fail("socket");
+		ATTEMPT("connect 127.0.0.1 via %s", RAW_VIA);
+		long r = RAW(SYS_connect, s, &sa, sizeof sa);
+		DONE("connect=%ld", r);
+	} else {
+		fprintf(stderr, "raw: unknown op %s\n", op);
+		return 3;
+	}
+	return 0;
+}

@@ -1,0 +1,46 @@
+"""exec through ctypes: libc's own functions instead of the preloaded ones.
+
+execv runs /usr/bin/touch MARKER. The system/popen variants run "/bin/sh -c ': > MARKER'": the
+shell's own redirection creates the marker, so the marker means /bin/sh (blocked) ran at all.
+
+modes: libc-execv, libc-system   ctypes.CDLL("libc.so.6")  (binds libc's own definitions)
+       none-execv, none-system   ctypes.CDLL(None)         (the global scope: preload first)
+       none-libc-system          CDLL(None)["__libc_system"], an alias the preload lacks
+       none-io-popen             CDLL(None)["_IO_popen"], another one
+"""
+import ctypes
+
+from _case import attempt, run
+
+TOUCH = b"/usr/bin/touch"
+
+
+def handler(event, context):
+    mode = event["mode"]
+    marker = event["marker"].encode()
+    lib = ctypes.CDLL("libc.so.6" if mode.startswith("libc-") else None, use_errno=True)
+    cmd = b": > '" + marker + b"'"
+    if mode.endswith("-execv"):
+        argv = (ctypes.c_char_p * 3)(b"touch", marker, None)
+        attempt("execv(%s) via %s" % (TOUCH, mode))
+        lib.execv(TOUCH, argv)
+        return "execv failed errno=%d" % ctypes.get_errno()
+    if mode.endswith("-system"):
+        fn = lib["__libc_system"] if mode == "none-libc-system" else lib.system
+        attempt("system(%s) via %s" % (cmd, mode))
+        return "system returned %d" % fn(cmd)
+    if mode == "none-io-popen":
+        fn = lib["_IO_popen"]
+        fn.restype = ctypes.c_void_p
+        pclose = lib.pclose
+        pclose.argtypes = [ctypes.c_void_p]
+        attempt("_IO_popen(%s)" % cmd)
+        fp = fn(cmd, b"r")
+        if not fp:
+            return "popen failed errno=%d" % ctypes.get_errno()
+        return "pclose returned %d" % pclose(fp)
+    raise SystemExit("unknown mode " + mode)
+
+
+if __name__ == "__main__":
+    run(handler)
