@@ -52,7 +52,11 @@ else
 	# shellcheck disable=SC2086 # a list of package names
 	sh tools/deps.sh build/third_party/cjson $pkgs
 	# cJSON's source is shared with the native build; only objects go to build/ARCH.
+	# libseccomp for the target architecture, from Debian's archive (tools/fetch-deb.sh).
+	debarch=$arch
+	sh tools/fetch-deb.sh "$debarch" libseccomp-dev "$build/sysroot-seccomp"
 	$make_ --no-print-directory BUILD="$build" CC="$triplet-gcc" CJSON_DIR=build/third_party/cjson \
+		SECCOMP_A="$PWD/$build/sysroot-seccomp/usr/lib/$triplet/libseccomp.a" \
 		"$build/libfnshield.so" "$build/fnshield"
 fi
 
