@@ -9,13 +9,13 @@
  *   libc  dlsym(dlopen("libc.so.6", RTLD_NOLOAD), "open"): libc's definition, whatever is
  *         preloaded.
  *
- * Both run in the same process, on the same files, sockets and caches, in alternating batches
- * (shim first on even repetitions, libc first on odd ones), so that the machine's drift falls
- * on both. The difference of each pair of batches is the cost the hook adds. Without
+ * Both run in the same process, on the same files, sockets and caches, alternating call by call
+ * (see "timing" below), so that the machine's drift falls on both. Without
  * LD_PRELOAD both pointers are libc's: the same binary then measures its own noise floor.
  *
  * Modes:
- *   micro time  CASES REPS BATCH      one JSON object per case on stdout: ns/call of every batch
+ *   micro time  CASES PAIRS BATCH     one JSON object per case on stdout: PAIRS calls on each side,
+ *                                     per-call times summarised per batch of BATCH pairs
  *   micro count CASES CALLS           for bench/icount (a ptrace tracer): each measured loop sits
  *                                     between two calls of bench_marker() (an int3); the labels
  *                                     of the loops go to stdout in order
@@ -101,6 +101,8 @@ static void resolve(void)
 /* ---- fixtures -------------------------------------------------------------------------- */
 
 static char dir[512], p_short[600], p_long[1024], p_write[600], p_noexec[600], rel[] = "a.txt";
+static char mk_tmpl[600];
+static size_t mk_tmpl_len;
 static int dirfd_ = -1, listen_fd = -1, udp_fd = -1, null_fd = -1;
 static struct sockaddr_in lo_addr;
 static char *exec_argv[] = {"noexec", "arg", NULL};
@@ -136,6 +138,7 @@ static void setup(void)
 	snprintf(p_short, sizeof p_short, "%s/a.txt", dir);
 	snprintf(p_write, sizeof p_write, "%s/w.log", dir);
 	snprintf(p_noexec, sizeof p_noexec, "%s/noexec", dir);
+	mk_tmpl_len = (size_t)snprintf(mk_tmpl, sizeof mk_tmpl, "%s/tmp-no-template", dir);
 	touch(p_short, 0644);
 	touch(p_write, 0644);
 	touch(p_noexec, 0644); /* a regular file without execute permission: execve fails, EACCES */
@@ -179,8 +182,9 @@ static void drain(void)
 }
 
 /* ---- cases ------------------------------------------------------------------------------
- * Each runs n calls on one side. A failure that should not happen stops the run: a number
- * measured on a failing path would be a number about something else. */
+ * Each makes one call (or the one pair a program makes: open and close) on one side. A failure
+ * that should not happen stops the run: a number measured on a failing path would be a number
+ * about something else. */
 
 static void fail(const char *c)
 {
@@ -188,178 +192,184 @@ static void fail(const char *c)
 	exit(3);
 }
 
-static void c_open_short(int s, long n)
+static void c_open_short(int s)
 {
-	for (long i = 0; i < n; i++) {
-		int fd = F[s].open(p_short, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			fail("open_short");
-		F[s].close(fd);
-	}
+	int fd = F[s].open(p_short, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("open_short");
+	F[s].close(fd);
 }
 
-static void c_open_long(int s, long n)
+static void c_open_long(int s)
 {
-	for (long i = 0; i < n; i++) {
-		int fd = F[s].open(p_long, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			fail("open_long");
-		F[s].close(fd);
-	}
+	int fd = F[s].open(p_long, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("open_long");
+	F[s].close(fd);
 }
 
-static void c_open_rel(int s, long n)
+static void c_open_rel(int s)
 {
-	for (long i = 0; i < n; i++) {
-		int fd = F[s].open(rel, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			fail("open_rel");
-		F[s].close(fd);
-	}
+	int fd = F[s].open(rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("open_rel");
+	F[s].close(fd);
 }
 
-static void c_open_write(int s, long n)
+static void c_open_write(int s)
 {
-	for (long i = 0; i < n; i++) {
-		int fd = F[s].open(p_write, O_WRONLY | O_APPEND | O_CLOEXEC);
-		if (fd < 0)
-			fail("open_write");
-		F[s].close(fd);
-	}
+	int fd = F[s].open(p_write, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		fail("open_write");
+	F[s].close(fd);
 }
 
-static void c_openat_abs(int s, long n)
+static void c_openat_abs(int s)
 {
-	for (long i = 0; i < n; i++) {
-		int fd = F[s].openat(AT_FDCWD, p_short, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			fail("openat_abs");
-		F[s].close(fd);
-	}
+	int fd = F[s].openat(AT_FDCWD, p_short, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("openat_abs");
+	F[s].close(fd);
 }
 
-static void c_openat_dirfd(int s, long n)
+static void c_openat_dirfd(int s)
 {
-	for (long i = 0; i < n; i++) {
-		int fd = F[s].openat(dirfd_, rel, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			fail("openat_dirfd");
-		F[s].close(fd);
-	}
+	int fd = F[s].openat(dirfd_, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("openat_dirfd");
+	F[s].close(fd);
 }
 
-static void c_fopen(int s, long n)
+static void c_fopen(int s)
 {
-	for (long i = 0; i < n; i++) {
-		FILE *f = F[s].fopen(p_short, "re");
-		if (!f)
-			fail("fopen");
-		F[s].fclose(f);
-	}
+	FILE *f = F[s].fopen(p_short, "re");
+	if (!f)
+		fail("fopen");
+	F[s].fclose(f);
 }
 
-static void c_close_bad(int s, long n)
+static void c_close_bad(int s)
 {
-	for (long i = 0; i < n; i++)
-		F[s].close(-1);
+	F[s].close(-1);
 }
 
-static void c_read_null(int s, long n)
+static void c_read_null(int s)
 {
 	char b[1];
-	for (long i = 0; i < n; i++)
-		F[s].read(null_fd, b, 1);
+	F[s].read(null_fd, b, 1);
 }
 
-static void c_exec_noexec(int s, long n)
+static void c_exec_noexec(int s)
 {
-	for (long i = 0; i < n; i++)
-		if (F[s].execve(p_noexec, exec_argv, environ) != -1 || errno != EACCES)
-			fail("exec_noexec");
+	if (F[s].execve(p_noexec, exec_argv, environ) != -1 || errno != EACCES)
+		fail("exec_noexec");
 }
 
-static void c_connect_tcp(int s, long n)
+static void c_connect_tcp(int s)
 {
 	static const struct linger l0 = {1, 0}; /* close sends RST: no TIME_WAIT, no port exhaustion */
-	for (long i = 0; i < n; i++) {
-		int fd = F[s].socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			fail("connect_tcp socket");
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &l0, sizeof l0);
-		if (F[s].connect(fd, (struct sockaddr *)&lo_addr, sizeof lo_addr) < 0 &&
-		    errno != EINPROGRESS)
-			fail("connect_tcp");
-		F[s].close(fd);
-	}
+	int fd = F[s].socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail("connect_tcp socket");
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l0, sizeof l0);
+	if (F[s].connect(fd, (struct sockaddr *)&lo_addr, sizeof lo_addr) < 0 && errno != EINPROGRESS)
+		fail("connect_tcp");
+	F[s].close(fd);
 }
 
-static void c_connect_udp(int s, long n)
+static void c_connect_udp(int s)
 {
-	for (long i = 0; i < n; i++)
-		if (F[s].connect(udp_fd, (struct sockaddr *)&lo_addr, sizeof lo_addr) < 0)
-			fail("connect_udp");
+	if (F[s].connect(udp_fd, (struct sockaddr *)&lo_addr, sizeof lo_addr) < 0)
+		fail("connect_udp");
 }
 
-static void c_getaddrinfo(int s, long n)
+static void c_getaddrinfo(int s)
 {
 	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
-	for (long i = 0; i < n; i++) {
-		if (F[s].getaddrinfo("localhost", "443", &hints, &res) != 0)
-			fail("getaddrinfo");
-		F[s].freeaddrinfo(res);
-	}
+	if (F[s].getaddrinfo("localhost", "443", &hints, &res) != 0)
+		fail("getaddrinfo");
+	F[s].freeaddrinfo(res);
 }
 
-static void c_listen(int s, long n)
+static void c_listen(int s)
 {
-	for (long i = 0; i < n; i++)
-		if (F[s].listen(listen_fd, 4096) < 0)
-			fail("listen");
+	if (F[s].listen(listen_fd, 4096) < 0)
+		fail("listen");
 }
 
-static void c_mkstemp_einval(int s, long n)
+static void c_mkstemp_einval(int s)
 {
 	char t[600];
-	for (long i = 0; i < n; i++) {
-		snprintf(t, sizeof t, "%s/tmp-no-template", dir); /* no XXXXXX: EINVAL in libc */
-		if (F[s].mkstemp(t) != -1 || errno != EINVAL)
-			fail("mkstemp_einval");
-	}
+	memcpy(t, mk_tmpl, mk_tmpl_len + 1); /* no XXXXXX: EINVAL in libc, no system call */
+	if (F[s].mkstemp(t) != -1 || errno != EINVAL)
+		fail("mkstemp_einval");
 }
 
 struct bcase {
 	const char *name;
 	const char *what;
-	void (*run)(int side, long n);
+	void (*one)(int side);
+	long max_batch;           /* pairs between two after_batch() calls; 0: any */
 	void (*after_batch)(void);
 };
 
 static const struct bcase cases[] = {
-	{"open_short", "open(abs short, O_RDONLY)+close [read]", c_open_short, NULL},
-	{"open_long", "open(abs long, O_RDONLY)+close [read]", c_open_long, NULL},
-	{"open_rel", "open(relative, O_RDONLY)+close [read]", c_open_rel, NULL},
-	{"open_write", "open(abs short, O_WRONLY|O_APPEND)+close [write]", c_open_write, NULL},
-	{"openat_abs", "openat(AT_FDCWD, abs short)+close [read]", c_openat_abs, NULL},
-	{"openat_dirfd", "openat(dirfd, relative)+close [read]", c_openat_dirfd, NULL},
-	{"fopen", "fopen(abs short, \"re\")+fclose [read]", c_fopen, NULL},
-	{"close_bad", "close(-1) [close hook]", c_close_bad, NULL},
-	{"read_null", "read(/dev/null, 1) [Lambda watch]", c_read_null, NULL},
-	{"exec_noexec", "execve(mode-0644 file) -> EACCES [exec]", c_exec_noexec, NULL},
-	{"connect_tcp", "socket+connect(127.0.0.1, non-blocking)+close [connect]", c_connect_tcp, drain},
-	{"connect_udp", "connect(UDP socket, 127.0.0.1) [connect]", c_connect_udp, NULL},
-	{"getaddrinfo", "getaddrinfo(\"localhost\")+freeaddrinfo [dns]", c_getaddrinfo, NULL},
-	{"listen", "listen() again on a listener [listen]", c_listen, NULL},
-	{"mkstemp_einval", "mkstemp(no XXXXXX) -> EINVAL, no syscall [write]", c_mkstemp_einval, NULL},
-	{NULL, NULL, NULL, NULL},
+	{"open_short", "open(abs short, O_RDONLY)+close [read]", c_open_short, 0, NULL},
+	{"open_long", "open(abs long, O_RDONLY)+close [read]", c_open_long, 0, NULL},
+	{"open_rel", "open(relative, O_RDONLY)+close [read]", c_open_rel, 0, NULL},
+	{"open_write", "open(abs short, O_WRONLY|O_APPEND)+close [write]", c_open_write, 0, NULL},
+	{"openat_abs", "openat(AT_FDCWD, abs short)+close [read]", c_openat_abs, 0, NULL},
+	{"openat_dirfd", "openat(dirfd, relative)+close [read]", c_openat_dirfd, 0, NULL},
+	{"fopen", "fopen(abs short, \"re\")+fclose [read]", c_fopen, 0, NULL},
+	{"close_bad", "close(-1) [close hook, no category]", c_close_bad, 0, NULL},
+	{"read_null", "read(/dev/null, 1) [read() hook, no category]", c_read_null, 0, NULL},
+	{"exec_noexec", "execve(mode-0644 file) -> EACCES [exec]", c_exec_noexec, 0, NULL},
+	{"connect_tcp", "socket+connect(127.0.0.1, non-blocking)+close [connect]", c_connect_tcp, 1000, drain},
+	{"connect_udp", "connect(UDP socket, 127.0.0.1) [connect]", c_connect_udp, 0, NULL},
+	{"getaddrinfo", "getaddrinfo(\"localhost\")+freeaddrinfo [dns]", c_getaddrinfo, 0, NULL},
+	{"listen", "listen() again on a listener [listen: never restricted]", c_listen, 0, NULL},
+	{"mkstemp_einval", "mkstemp(no XXXXXX) -> EINVAL, no system call [write]", c_mkstemp_einval, 0, NULL},
+	{NULL, NULL, NULL, 0, NULL},
 };
 
-/* ---- timing ---------------------------------------------------------------------------- */
+static void run_n(const struct bcase *c, int s, long n)
+{
+	for (long i = 0; i < n; i++)
+		c->one(s);
+}
+
+/* ---- timing ----------------------------------------------------------------------------
+ * Every call is timed on its own with the time-stamp counter, and the two sides alternate call
+ * by call (shim, libc, libc, shim, ...): a pair of neighbouring calls sees the same machine, so
+ * another tenant's burst or an interrupt lands on one call, not on one side. Per batch of
+ * pairs: the mean of each side (what a program pays on average, tails included), the median of
+ * each side, and the median of the pairs' differences (robust against the tails; the figure
+ * the targets are judged on). The batches are the repetitions whose spread is reported. */
+
+static inline uint64_t tsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi)::"memory");
+	return ((uint64_t)hi << 32) | lo;
+}
 
 static double now_ns(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median_i64(int64_t *v, long n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_i64);
+	return n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
 }
 
 static int selected(const char *list, const char *name)
@@ -376,42 +386,85 @@ static int selected(const char *list, const char *name)
 	return 0;
 }
 
-static void time_case(const struct bcase *c, int reps, long batch)
+static void print_array(const char *key, const double *v, long n, double scale)
 {
-	double *t[2];
-	t[0] = calloc((size_t)reps, sizeof(double));
-	t[1] = calloc((size_t)reps, sizeof(double));
+	printf(",\"%s\":[", key);
+	for (long i = 0; i < n; i++)
+		printf("%s%.2f", i ? "," : "", v[i] * scale);
+	printf("]");
+}
+
+static void time_case(const struct bcase *c, long pairs, long batch)
+{
+	if (c->max_batch && batch > c->max_batch)
+		batch = c->max_batch;
+	long nb = (pairs + batch - 1) / batch;
+	int64_t *d[2], *diff;
+	d[0] = malloc((size_t)batch * sizeof(int64_t));
+	d[1] = malloc((size_t)batch * sizeof(int64_t));
+	diff = malloc((size_t)batch * sizeof(int64_t));
+	double *mean[2], *med[2], *mdiff;
+	for (int s = 0; s < 2; s++) {
+		mean[s] = calloc((size_t)nb, sizeof(double));
+		med[s] = calloc((size_t)nb, sizeof(double));
+	}
+	mdiff = calloc((size_t)nb, sizeof(double));
+
 	/* warm-up: caches, the dentry cache, lazy state on both sides */
 	for (int s = 0; s < 2; s++) {
-		c->run(s, batch / 10 + 1);
+		run_n(c, s, batch / 10 + 10);
 		if (c->after_batch)
 			c->after_batch();
 	}
-	for (int r = 0; r < reps; r++) {
-		for (int k = 0; k < 2; k++) {
-			int s = (r & 1) ? (k == 0 ? LIBC : SHIM) : (k == 0 ? SHIM : LIBC);
-			double t0 = now_ns();
-			c->run(s, batch);
-			double t1 = now_ns();
-			t[s][r] = (t1 - t0) / (double)batch;
-			if (c->after_batch)
-				c->after_batch();
+	double w0 = now_ns();
+	uint64_t c0 = tsc();
+	for (long b = 0; b < nb; b++) {
+		int64_t sum[2] = {0, 0};
+		for (long i = 0; i < batch; i++) {
+			int first = ((i ^ b) & 1) ? LIBC : SHIM, second = !first;
+			uint64_t t0 = tsc();
+			c->one(first);
+			uint64_t t1 = tsc();
+			c->one(second);
+			uint64_t t2 = tsc();
+			d[first][i] = (int64_t)(t1 - t0);
+			d[second][i] = (int64_t)(t2 - t1);
+			diff[i] = d[SHIM][i] - d[LIBC][i];
+			sum[first] += d[first][i];
+			sum[second] += d[second][i];
 		}
+		if (c->after_batch)
+			c->after_batch();
+		for (int s = 0; s < 2; s++) {
+			mean[s][b] = (double)sum[s] / (double)batch;
+			med[s][b] = median_i64(d[s], batch);
+		}
+		mdiff[b] = median_i64(diff, batch);
 	}
+	uint64_t c1 = tsc();
+	double w1 = now_ns();
+	double ns_per_tick = (w1 - w0) / (double)(c1 - c0);
+
 	printf("{\"case\":\"%s\",\"what\":\"", c->name);
 	for (const char *p = c->what; *p; p++)
 		printf(*p == '"' ? "\\\"" : "%c", *p);
-	printf("\",\"preloaded\":%s,\"reps\":%d,\"batch\":%ld,\"shim_ns\":[", preloaded ? "true" : "false",
-	       reps, batch);
-	for (int r = 0; r < reps; r++)
-		printf("%s%.3f", r ? "," : "", t[SHIM][r]);
-	printf("],\"libc_ns\":[");
-	for (int r = 0; r < reps; r++)
-		printf("%s%.3f", r ? "," : "", t[LIBC][r]);
-	printf("]}\n");
+	printf("\",\"preloaded\":%s,\"pairs\":%ld,\"batch\":%ld,\"batches\":%ld,\"ns_per_tick\":%.6f,"
+	       "\"wall_s\":%.2f",
+	       preloaded ? "true" : "false", nb * batch, batch, nb, ns_per_tick, (w1 - w0) / 1e9);
+	print_array("shim_mean_ns", mean[SHIM], nb, ns_per_tick);
+	print_array("libc_mean_ns", mean[LIBC], nb, ns_per_tick);
+	print_array("shim_median_ns", med[SHIM], nb, ns_per_tick);
+	print_array("libc_median_ns", med[LIBC], nb, ns_per_tick);
+	print_array("diff_median_ns", mdiff, nb, ns_per_tick);
+	printf("}\n");
 	fflush(stdout);
-	free(t[0]);
-	free(t[1]);
+	for (int s = 0; s < 2; s++) {
+		free(d[s]);
+		free(mean[s]);
+		free(med[s]);
+	}
+	free(diff);
+	free(mdiff);
 }
 
 /* ---- counting (bench/icount single-steps the loops between two markers) ----------------- */
@@ -424,7 +477,7 @@ __attribute__((noinline)) void bench_marker(void)
 static void count_case(const struct bcase *c, long calls)
 {
 	for (int s = 0; s < 2; s++) { /* warm-up outside the counted region */
-		c->run(s, 3);
+		run_n(c, s, 3);
 		if (c->after_batch)
 			c->after_batch();
 	}
@@ -432,7 +485,7 @@ static void count_case(const struct bcase *c, long calls)
 		printf("%s %s %ld\n", c->name, s == SHIM ? "shim" : "libc", calls);
 		fflush(stdout);
 		bench_marker();
-		c->run(s, calls);
+		run_n(c, s, calls);
 		bench_marker();
 		if (c->after_batch)
 			c->after_batch();
@@ -448,7 +501,7 @@ int main(int argc, char **argv)
 	}
 	if (argc < 4 || (strcmp(argv[1], "time") && strcmp(argv[1], "count")) ||
 	    (!strcmp(argv[1], "time") && argc < 5)) {
-		fprintf(stderr, "usage: micro time CASES REPS BATCH | micro count CASES CALLS | micro list\n");
+		fprintf(stderr, "usage: micro time CASES PAIRS BATCH | micro count CASES CALLS | micro list\n");
 		return 2;
 	}
 	resolve();

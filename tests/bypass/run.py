@@ -399,7 +399,7 @@ def one_run(case, config, ws, tools, lib, fnshield):
         "effect": effect,
         "attempted": attempted,
         "done": done[-1][5:] if done else None,
-        "logged": bool(violations),
+        "logged": bool(violations or errors),
         "violations": [{k: v.get(k) for k in ("action", "category", "call", "target", "rule")}
                        for v in violations[:8]],
         "seccomp": next((s.get("seccomp") for s in starts if "seccomp" in s), None),
@@ -426,7 +426,7 @@ def one_run(case, config, ws, tools, lib, fnshield):
         res["verdict"], res["why"] = "missed", "; ".join(effect)
     elif timed_out:
         res["verdict"], res["why"] = "error", "timeout after %ss" % timeout
-    elif errors or rc == 78:
+    elif not attempted and (errors or rc == 78):
         res["verdict"] = "error"
         res["why"] = "fnshield error: %s" % (errors[0].get("message") if errors else tail(err))
     elif not attempted:
@@ -436,11 +436,13 @@ def one_run(case, config, ws, tools, lib, fnshield):
         res["verdict"] = "error"
         res["why"] = "broke after its attempt (rc=%s%s): %s" % (
             rc, ", " + signame if signame else "", tail(err or out))
-    elif case.require_log and not violations:
+    elif case.require_log and not (violations or errors):
         res["verdict"], res["why"] = "missed", "refused, but no violation line reached stderr"
     else:
         res["verdict"] = "caught"
         res["why"] = (res["done"] or ("killed by %s" % signame if signame else "rc=%s" % rc))
+        if errors:
+            res["why"] += "; fnshield error line: %s" % errors[0].get("message", "")[:160]
     return res
 
 

@@ -19,6 +19,8 @@ exports.run = (handler) => {
       (e) => {
         if (e && typeof e.code === 'string' && typeof e.errno === 'number') {
           say('DONE', 'refused:', e.code, e.message);     // a refused system call
+        } else if (e && typeof e.status === 'number') {
+          say('DONE', 'child failed with status', e.status); // execSync: the child's outcome
         } else {
           console.error(e);
           process.exitCode = 1;

@@ -22,7 +22,12 @@ import sys
 
 from _case import attempt, got, run
 
-READ = "import sys; print('GOT', open(sys.argv[1]).read(), flush=True)"
+READ = """import sys
+try:
+    print('GOT', open(sys.argv[1]).read(), flush=True)
+except OSError as e:
+    print('DONE refused in the child:', e, flush=True)
+"""
 PERMISSIVE = json.dumps({"version": 1, "mode": "alert"})
 
 
