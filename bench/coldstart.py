@@ -7,6 +7,10 @@ library) under the example production policy, alternating the two so that the ma
 falls on both. Prints a table and writes bench/results/coldstart.json.
 
 Usage: bench/coldstart.py [RUNS]   (default 30 runs of each)
+
+`make bench` does not run this script on its own: bench/macro.py imports its cases, measures
+them together with the other variants (library without the wrapper, the alternatives) in the
+same alternating rounds, and writes coldstart.json through summarise()/write_results() below.
 """
 import json
 import os
@@ -21,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WRAPPER = ROOT / "wrappers" / "fnshield-exec"
 POLICY = (ROOT / "policy" / "examples" / "production.json").read_text()
-RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 and __name__ == "__main__" else 30
 
 
 def java():
@@ -46,6 +50,28 @@ def once(cmd, env):
     return (time.perf_counter() - t) * 1000
 
 
+def summarise(name, plain, wrapped):
+    """One row of coldstart.json from the two lists of milliseconds."""
+    mp, mw = statistics.median(plain), statistics.median(wrapped)
+    return {
+        "runtime": name, "runs": len(plain),
+        "plain_ms_median": round(mp, 2), "fnshield_ms_median": round(mw, 2),
+        "added_ms_median": round(mw - mp, 2), "ratio": round(mw / mp, 3),
+        "plain_ms_iqr": [round(q, 2) for q in statistics.quantiles(plain, n=4)[::2]],
+        "fnshield_ms_iqr": [round(q, 2) for q in statistics.quantiles(wrapped, n=4)[::2]],
+    }
+
+
+def write_results(results):
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "coldstart.json").write_text(json.dumps(results, indent=2) + "\n")
+    print("%-8s %10s %12s %10s %7s" % ("runtime", "plain ms", "fnshield ms", "added ms", "ratio"))
+    for r in results:
+        print("%-8s %10.1f %12.1f %10.1f %7.3f" % (r["runtime"], r["plain_ms_median"],
+              r["fnshield_ms_median"], r["added_ms_median"], r["ratio"]))
+
+
 def main():
     base = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"),
             "LANG": "C.UTF-8"}
@@ -58,21 +84,8 @@ def main():
             for _ in range(RUNS):
                 plain.append(once(cmd, base))
                 wrapped.append(once([str(WRAPPER)] + cmd, shielded))
-            mp, mw = statistics.median(plain), statistics.median(wrapped)
-            results.append({
-                "runtime": name, "runs": RUNS,
-                "plain_ms_median": round(mp, 2), "fnshield_ms_median": round(mw, 2),
-                "added_ms_median": round(mw - mp, 2), "ratio": round(mw / mp, 3),
-                "plain_ms_iqr": [round(q, 2) for q in statistics.quantiles(plain, n=4)[::2]],
-                "fnshield_ms_iqr": [round(q, 2) for q in statistics.quantiles(wrapped, n=4)[::2]],
-            })
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "coldstart.json").write_text(json.dumps(results, indent=2) + "\n")
-    print("%-8s %10s %12s %10s %7s" % ("runtime", "plain ms", "fnshield ms", "added ms", "ratio"))
-    for r in results:
-        print("%-8s %10.1f %12.1f %10.1f %7.3f" % (r["runtime"], r["plain_ms_median"],
-              r["fnshield_ms_median"], r["added_ms_median"], r["ratio"]))
+            results.append(summarise(name, plain, wrapped))
+    write_results(results)
 
 
 if __name__ == "__main__":

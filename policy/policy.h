@@ -170,4 +170,19 @@ struct fs_verdict fs_match_addr_steps(const struct fs_rules *r, const uint8_t ip
  */
 long fs_path_normalise(const char *base, const char *path, char *out, size_t cap);
 
+/* ---- explanations (policy/explain.c) -------------------------------------------------------
+ * Added for `fnshield explain` and `fnshield learn` (cli/explain.c, cli/learn.c): read-only
+ * views of compiled rules. Not for the hot path. */
+
+/* The category's default action (enum fs_action). */
+int fs_rules_default(const struct fs_rules *r);
+/* How many patterns a list holds, and the text of pattern i as written (NULL past the end). */
+uint32_t fs_rules_count(const struct fs_rules *r, enum fs_list l);
+const char *fs_rules_text(const struct fs_rules *r, enum fs_list l, uint32_t i);
+/* Whether the policy's "init" section overrides this category. */
+int fs_policy_has_override(const struct fs_policy *p, enum fs_category c);
+/* The symlink-resolved spelling the compiler adds for a path pattern when resolve_aliases is
+ * set ("/bin/sh" -> "/usr/bin/dash"): malloc'ed, or NULL when there is none. System calls. */
+char *fs_pattern_alias(const char *pattern);
+
 #endif

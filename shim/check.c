@@ -39,6 +39,33 @@ static struct fs_verdict match_path(enum fs_category c, const char *p, long len)
 	return fs_match_path(shim_rules(c), p, (size_t)len);
 }
 
+/* /proc/PID/mem (and a thread's): writing it patches the process's own code — the hooks
+ * included. No policy needs it, so a write-open of it is blocked whatever the rules say
+ * ("rule":"write.protected"). PID may be a number, "self" or "thread-self". */
+static int is_proc_mem(const char *p)
+{
+	if (strncmp(p, "/proc/", 6))
+		return 0;
+	const char *s = strchr(p + 6, '/');
+	if (!s)
+		return 0;
+	if (!strcmp(s, "/mem"))
+		return 1;
+	if (strncmp(s, "/task/", 6))
+		return 0;
+	s = strchr(s + 6, '/');
+	return s && !strcmp(s, "/mem");
+}
+
+static struct fs_verdict protect_proc_mem(enum fs_category c, struct fs_verdict v,
+					  const char *lex, const char *canon, long clen)
+{
+	if (c == FS_WRITE && (is_proc_mem(lex) || (clen > 0 && is_proc_mem(canon))))
+		return (struct fs_verdict){.action = FS_BLOCK, .list = FS_LIST_DEFAULT,
+					   .index = FS_RULE_PROTECTED};
+	return v;
+}
+
 /* The verdict for a path in both spellings: the stricter wins, so that a symlink neither
  * escapes a block rule on its target nor borrows an allow rule of its own name. */
 static struct fs_verdict match_both(enum fs_category c, const char *lex, long llen,
@@ -47,7 +74,7 @@ static struct fs_verdict match_both(enum fs_category c, const char *lex, long ll
 	struct fs_verdict v = match_path(c, lex, llen);
 	if (clen > 0 && (clen != llen || memcmp(lex, canon, (size_t)llen)))
 		v = fs_verdict_stricter(v, match_path(c, canon, clen));
-	return v;
+	return protect_proc_mem(c, v, lex, canon, clen);
 }
 
 static int report(struct violation *ev)
@@ -175,7 +202,7 @@ enum fs_category open_category(int flags)
 
 int check_file(const char *call, enum fs_category c, int dirfd, const char *path, int follow)
 {
-	if (!path || check_unrestricted(c))
+	if (!path || (check_unrestricted(c) && !(c == FS_WRITE && !strncmp(path, "/proc/", 6))))
 		return CHECK_PASS;
 	char lex[FS_LEX_MAX], canon[FS_PATH_MAX];
 	long llen = path_lexical(dirfd, path, lex, sizeof lex);
@@ -227,7 +254,7 @@ int checked_open(const char *call, int dirfd, const char *path, int flags, mode_
 	long llen = path_lexical(dirfd, path, lex, sizeof lex);
 	struct violation ev = {.category = c, .call = call, .target = lex};
 	if (llen >= 0) {
-		ev.verdict = match_path(c, lex, llen);
+		ev.verdict = protect_proc_mem(c, match_path(c, lex, llen), lex, NULL, -1);
 		if (effective(ev.verdict) == FS_BLOCK) {
 			report(&ev);
 			errno = EACCES;

@@ -28,17 +28,23 @@
 		va_end(ap);                                                                       \
 	}
 
-/* Both categories unrestricted: the real function, untouched. */
-static int open_unrestricted(int flags)
+/* The category unrestricted: the real function, untouched — except a write-open under /proc,
+ * which may be /proc/PID/mem (blocked whatever the policy, check.c). */
+static int open_unrestricted(int flags, const char *path)
 {
-	return shim_ready() < 0 || check_unrestricted(open_category(flags));
+	if (shim_ready() < 0)
+		return 1;
+	enum fs_category c = open_category(flags);
+	if (c == FS_WRITE && path && path[0] == '/' && !strncmp(path, "/proc/", 6))
+		return 0;
+	return check_unrestricted(c);
 }
 
 #define OPEN_HOOK(name)                                                                         \
 	EXPORT int name(const char *path, int flags, ...)                                         \
 	{                                                                                         \
 		MODE_FROM_VARARGS(flags, flags);                                                  \
-		if (open_unrestricted(flags))                                                     \
+		if (open_unrestricted(flags, path))                                                     \
 			return REAL(name)(path, flags, mode);                                    \
 		return checked_open(#name, AT_FDCWD, path, flags, mode);                          \
 	}
@@ -47,7 +53,7 @@ static int open_unrestricted(int flags)
 	EXPORT int name(int dirfd, const char *path, int flags, ...)                              \
 	{                                                                                         \
 		MODE_FROM_VARARGS(flags, flags);                                                  \
-		if (open_unrestricted(flags))                                                     \
+		if (open_unrestricted(flags, path))                                                     \
 			return REAL(name)(dirfd, path, flags, mode);                             \
 		return checked_open(#name, dirfd, path, flags, mode);                             \
 	}
@@ -57,7 +63,7 @@ static int open_unrestricted(int flags)
 #define OPEN2_HOOK(name)                                                                        \
 	EXPORT int name(const char *path, int flags)                                              \
 	{                                                                                         \
-		if (open_unrestricted(flags) || (flags & O_CREAT) ||                              \
+		if (open_unrestricted(flags, path) || (flags & O_CREAT) ||                              \
 		    (flags & O_TMPFILE) == O_TMPFILE)                                             \
 			return REAL(name)(path, flags);                                          \
 		return checked_open(#name, AT_FDCWD, path, flags, 0);                             \
@@ -66,7 +72,7 @@ static int open_unrestricted(int flags)
 #define OPENAT2_HOOK(name)                                                                      \
 	EXPORT int name(int dirfd, const char *path, int flags)                                   \
 	{                                                                                         \
-		if (open_unrestricted(flags) || (flags & O_CREAT) ||                              \
+		if (open_unrestricted(flags, path) || (flags & O_CREAT) ||                              \
 		    (flags & O_TMPFILE) == O_TMPFILE)                                             \
 			return REAL(name)(dirfd, path, flags);                                   \
 		return checked_open(#name, dirfd, path, flags, 0);                                \
@@ -75,7 +81,7 @@ static int open_unrestricted(int flags)
 #define CREAT_HOOK(name)                                                                        \
 	EXPORT int name(const char *path, mode_t mode)                                            \
 	{                                                                                         \
-		if (open_unrestricted(O_CREAT | O_WRONLY | O_TRUNC))                              \
+		if (open_unrestricted(O_CREAT | O_WRONLY | O_TRUNC, path))                              \
 			return REAL(name)(path, mode);                                           \
 		return checked_open(#name, AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode);   \
 	}

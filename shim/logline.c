@@ -173,11 +173,12 @@ size_t logline_format_violation(const struct violation *v, char *buf, size_t cap
 		jw_array_close(&w);
 	}
 	char rule[96];
-	if (v->verdict.index == FS_RULE_UNRESOLVED) {
+	if (v->verdict.index == FS_RULE_UNRESOLVED || v->verdict.index == FS_RULE_PROTECTED) {
 		const char *cat = fs_category_name(v->category);
+		const char *why = v->verdict.index == FS_RULE_PROTECTED ? ".protected" : ".unresolved";
 		size_t n = strlen(cat);
 		memcpy(rule, cat, n);
-		memcpy(rule + n, ".unresolved", sizeof ".unresolved");
+		memcpy(rule + n, why, strlen(why) + 1);
 	} else {
 		fs_rule_name(v->category, v->verdict, rule, sizeof rule);
 	}

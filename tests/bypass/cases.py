@@ -7,8 +7,8 @@ policy, and what the per-case policy allows on top of the common one (run.py, `p
     connect  block, except `allow_connect` ({allowed_port} is filled in)
     listen   block
     read     allow, except RUN/secret/**
-    write    `write_default` (block: /tmp/**, /dev/null, /dev/tty allowed), except
-             RUN/protected/**
+    write    `write_default` (block: /tmp/**, /dev/null, /dev/tty, /proc/*/coredump_filter
+             allowed), except RUN/protected/**
 
 Effects (checked by run.py on the world, not on the log):
     exec     RUN/marker exists (the cases run /usr/bin/touch RUN/marker)
@@ -64,6 +64,9 @@ CASES = [
     Case("exec.py_ctypes_io_popen_alias", "exec",
          'ctypes.CDLL(None)["_IO_popen"] (libc alias not interposed)',
          ("py", "exec_ctypes.py", "none-io-popen"), "exec"),
+    Case("exec.py_ctypes_libc_syscall", "exec",
+         'ctypes.CDLL("libc.so.6").syscall(SYS_execve) (libc\'s own syscall())',
+         ("py", "exec_ctypes.py", "libc-syscall"), "exec"),
     Case("exec.c_dlopen_dlsym_execve", "exec", 'C dlopen("libc.so.6") + dlsym("execve")',
          ("c", "libc_direct", "dlopen-execve"), "exec", needs=("gcc",)),
     Case("exec.c_libc_system_alias", "exec", "C dlsym(RTLD_DEFAULT, \"__libc_system\")",

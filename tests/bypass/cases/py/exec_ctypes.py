@@ -7,6 +7,8 @@ modes: libc-execv, libc-system   ctypes.CDLL("libc.so.6")  (binds libc's own def
        none-execv, none-system   ctypes.CDLL(None)         (the global scope: preload first)
        none-libc-system          CDLL(None)["__libc_system"], an alias the preload lacks
        none-io-popen             CDLL(None)["_IO_popen"], another one
+       libc-syscall              CDLL("libc.so.6").syscall(SYS_execve, ...): libc's own
+                                 syscall(), not the preloaded one
 """
 import ctypes
 
@@ -25,6 +27,15 @@ def handler(event, context):
         attempt("execv(%s) via %s" % (TOUCH, mode))
         lib.execv(TOUCH, argv)
         return "execv failed errno=%d" % ctypes.get_errno()
+    if mode == "libc-syscall":
+        import platform
+        nr = {"x86_64": 59, "aarch64": 221}[platform.machine()]
+        argv = (ctypes.c_char_p * 3)(b"touch", marker, None)
+        envp = (ctypes.c_char_p * 1)(None)
+        lib.syscall.restype = ctypes.c_long
+        attempt("syscall(SYS_execve=%d, %s) via libc.so.6" % (nr, TOUCH))
+        r = lib.syscall(ctypes.c_long(nr), TOUCH, argv, envp)
+        return "syscall returned %d errno=%d" % (r, ctypes.get_errno())
     if mode.endswith("-system"):
         fn = lib["__libc_system"] if mode == "none-libc-system" else lib.system
         attempt("system(%s) via %s" % (cmd, mode))
