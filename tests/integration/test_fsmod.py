@@ -1,0 +1,87 @@
+"""write beyond opens: rename, link, symlink, unlink, rmdir, mkdir, truncate — and
+/proc/PID/mem, which is never writable. Each through Python's os module (libc underneath)."""
+import json
+
+import pytest
+
+import support
+
+CODE = r'''
+import json, os, sys
+d = sys.argv[1]
+op = sys.argv[2]
+def act():
+    if op == "rename_into":   os.rename(d + "/free/a", d + "/locked/a")
+    if op == "rename_out":    os.rename(d + "/locked/b", d + "/free/b")
+    if op == "link_secret":   os.link(d + "/secret.txt", d + "/free/copy")
+    if op == "symlink_into":  os.symlink("/etc/hostname", d + "/locked/l")
+    if op == "unlink":        os.unlink(d + "/locked/b")
+    if op == "rmdir":         os.rmdir(d + "/locked/sub")
+    if op == "mkdir":         os.mkdir(d + "/locked/new")
+    if op == "truncate":      os.truncate(d + "/locked/b", 0)
+    if op == "proc_mem":      open("/proc/self/mem", "r+b").close()
+try:
+    act(); print(json.dumps({"ok": True}))
+except OSError as e:
+    print(json.dumps({"ok": False, "errno": e.errno}))
+print(json.dumps({"after": True}))
+'''
+
+# op -> (category of the line, target relative to the case dir or absolute)
+OPS = {
+    "rename_into": ("write", "locked/a"),
+    "rename_out": ("write", "locked/b"),
+    "link_secret": ("read", "secret.txt"),
+    "symlink_into": ("write", "locked/l"),
+    "unlink": ("write", "locked/b"),
+    "rmdir": ("write", "locked/sub"),
+    "mkdir": ("write", "locked/new"),
+    "truncate": ("write", "locked/b"),
+}
+
+
+def _setup(d):
+    (d / "free").mkdir()
+    (d / "locked").mkdir()
+    (d / "locked" / "sub").mkdir()
+    (d / "free" / "a").write_text("a")
+    (d / "locked" / "b").write_text("b")
+    (d / "secret.txt").write_text("s")
+
+
+def _policy(d):
+    return {"version": 1,
+            "read": {"default": "allow", "block": [str(d) + "/secret*"]},
+            "write": {"default": "allow", "block": [str(d) + "/locked/**"]}}
+
+
+@pytest.mark.parametrize("mode", ["alert", "block"])
+@pytest.mark.parametrize("op", sorted(OPS))
+def test_path_changes_are_writes(op, mode, run, tmp_path):
+    _setup(tmp_path)
+    r = run([support.PYTHON, "-c", CODE, str(tmp_path), op], _policy(tmp_path), mode)
+    ctx = r.explain()
+    cat, rel = OPS[op]
+    assert r.after, ctx
+    assert len(r.violations) == 1, ctx
+    v = r.violations[0]
+    assert v["category"] == cat and v["target"] == "%s/%s" % (tmp_path, rel), ctx
+    assert v["action"] == mode, ctx
+    if mode == "block":
+        assert r.result == {"ok": False, "errno": 13}, ctx
+    else:
+        assert r.result == {"ok": True}, ctx
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+def test_path_changes_allowed_log_nothing(op, run, tmp_path):
+    _setup(tmp_path)
+    r = run([support.PYTHON, "-c", CODE, str(tmp_path), op], {"version": 1}, "block")
+    assert r.result == {"ok": True} and not r.violations, r.explain()
+
+
+def test_proc_self_mem_is_never_writable(run, tmp_path):
+    r = run([support.PYTHON, "-c", CODE, str(tmp_path), "proc_mem"], {"version": 1}, "block")
+    ctx = r.explain()
+    assert r.result == {"ok": False, "errno": 13}, ctx
+    assert [v["rule"] for v in r.violations] == ["write.protected"], ctx
