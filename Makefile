@@ -95,7 +95,7 @@ unit: all $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 
 integration: all
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/lambda
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/lambda tests/cli
 
 # Units, the library's promises, the layer archives, then the runtimes; pytest's summary is
 # the run's closing line.
@@ -103,13 +103,18 @@ test: all $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 	sh tests/check-library.sh $(BUILD)/libfnshield.so
 	$(MAKE) layer-test
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/lambda
+	/usr/bin/python3 tests/bypass/run.py
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/lambda tests/cli
 
 demo: all
 	sh tests/demo/run.sh
 
+# Benchmarks (issue #5): microbenchmarks in C, cold start and workloads, the alternatives
+# (seccomp-bpf, CPython audit hooks, Node.js permissions); results, charts and the README table
+# in bench/results/. gnuplot draws the charts. bench/run.py --quick is the short version.
 bench: all
-	@echo "make bench: the benchmark suite is issue #5"
+	sh tools/deps.sh $(CJSON_DIR) gnuplot-nox binutils libseccomp-dev nodejs openjdk-17-jdk-headless
+	BUILD=$(BUILD) /usr/bin/python3 bench/run.py
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
@@ -152,3 +157,34 @@ layer-test: layer
 clean: layer-clean
 layer-clean:
 	rm -rf build/arm64 build/fnshield-layer-*.zip
+
+# ---- native backtraces: libunwind (issue #6) ---------------------------------------------
+# Violation lines carry the native call stack when the policy says "log": {"backtrace": true}
+# (shim/backtrace.c). libunwind is compiled in like cJSON, from Debian's source package:
+# Debian's libunwind.a is not PIC, and libunwind.so.8 would put unw_*/_U* into the process's
+# global scope (Amazon Linux 2 has no libunwind at all). tools/build-libunwind.sh builds a PIC
+# archive with hidden symbols, local unwinding only, renames its few risky libc references to
+# stubs in shim/backtrace.c, and caches it per architecture in build/third_party/libunwind-ARCH
+# (x86_64, arm64: the arm64 layer cross-compiles it with --host=aarch64-linux-gnu). Delete
+# that directory to rebuild it. --exclude-libs,ALL (above) keeps it out of the dynamic symbol
+# table; tests/check-library.sh checks. The CLI links it too: it writes lines with logline.o.
+UNWIND_TRIPLET := $(shell $(CC) -dumpmachine 2>/dev/null)
+UNWIND_ARCH    := $(if $(findstring aarch64,$(UNWIND_TRIPLET)),arm64,x86_64)
+UNWIND_NATIVE  := $(shell uname -m | sed 's/aarch64/arm64/')
+UNWIND_HOST    := $(if $(filter $(UNWIND_ARCH),$(UNWIND_NATIVE)),,$(UNWIND_TRIPLET))
+UNWIND_DIR     ?= build/third_party/libunwind-$(UNWIND_ARCH)
+UNWIND_A       := $(UNWIND_DIR)/lib/libunwind.a
+
+$(UNWIND_A): | $(BUILD)/.deps-ok
+	CC="$(CC)" sh tools/build-libunwind.sh $(UNWIND_DIR) $(UNWIND_HOST)
+
+$(BUILD)/obj/shim/backtrace.o: ALL_CFLAGS += -I$(UNWIND_DIR)/include
+$(BUILD)/obj/shim/backtrace.o: $(UNWIND_A)
+$(BUILD)/libfnshield.so: $(UNWIND_A)
+$(BUILD)/libfnshield.so: LDFLAGS += $(UNWIND_A)
+CLI_SHIM_OBJ  += $(BUILD)/obj/shim/backtrace.o $(UNWIND_A)
+$(BUILD)/fnshield: $(BUILD)/obj/shim/backtrace.o $(UNWIND_A)
+UNIT_SHIM_OBJ += $(BUILD)/obj/shim/backtrace.o $(UNWIND_A)
+$(BUILD)/unit-tests: $(BUILD)/obj/shim/backtrace.o $(UNWIND_A)
+# The tests look frames up by name: their functions must be in the dynamic symbol table.
+$(BUILD)/unit-tests: ALL_CFLAGS += -rdynamic

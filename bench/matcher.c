@@ -7,12 +7,13 @@
  * policy takes to compile (every protected process pays that once, at load) and the size of
  * the automaton.
  *
- *   matcher time  POLICY.json...   one JSON object per (policy, probe) on stdout
- *   matcher count POLICY.json...   probes between bench_marker() calls, for bench/icount
+ *   matcher time  N POLICY.json...  N decisions per (policy, probe), in 50 batches, and as many
+ *                                   normalisations alone; one JSON object each on stdout
+ *   matcher count N POLICY.json...  N decisions per probe between bench_marker() calls, for
+ *                                   bench/icount
  *
  * Probes use $BENCH_DIR like bench/micro.c.
  */
-#define _GNU_SOURCE
 #include "policy.h"
 
 #include <stdio.h>
@@ -77,8 +78,8 @@ static inline void decide(const struct fs_rules *r, const struct probe *p)
 
 int main(int argc, char **argv)
 {
-	if (argc < 3 || (strcmp(argv[1], "time") && strcmp(argv[1], "count"))) {
-		fprintf(stderr, "usage: matcher time|count POLICY.json...\n");
+	if (argc < 4 || (strcmp(argv[1], "time") && strcmp(argv[1], "count"))) {
+		fprintf(stderr, "usage: matcher time|count N POLICY.json...\n");
 		return 2;
 	}
 	const char *dir = getenv("BENCH_DIR");
@@ -87,6 +88,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int counting = !strcmp(argv[1], "count");
+	long ndec = atol(argv[2]);
+	enum { BATCHES = 50 };
+	long batch = ndec / BATCHES > 0 ? ndec / BATCHES : 1;
 	struct probe probes[] = {
 		{"read_short", FS_READ, NULL, ""},
 		{"read_long", FS_READ, NULL, ""},
@@ -103,7 +107,7 @@ int main(int argc, char **argv)
 	snprintf(probes[4].path, sizeof probes[4].path, "%s/w.log", dir);
 	snprintf(probes[5].path, sizeof probes[5].path, "%s/noexec", dir);
 
-	for (int a = 2; a < argc; a++) {
+	for (int a = 3; a < argc; a++) {
 		size_t len;
 		char *text = slurp(argv[a], &len);
 		struct fs_compile_options opts = {.mode_override = -1, .resolve_aliases = 1};
@@ -129,10 +133,10 @@ int main(int argc, char **argv)
 			if (counting) {
 				for (int k = 0; k < 3; k++)
 					decide(r, p);
-				printf("%s %s %s 100\n", argv[a], p->name, "match");
+				printf("%s %s %s %ld\n", argv[a], p->name, "match", ndec);
 				fflush(stdout);
 				bench_marker();
-				for (int k = 0; k < 100; k++)
+				for (long k = 0; k < ndec; k++)
 					decide(r, p);
 				bench_marker();
 				continue;
@@ -144,31 +148,30 @@ int main(int argc, char **argv)
 			struct fs_rules_stats st;
 			fs_rules_stats(r, &st);
 
-			enum { BATCHES = 50, BATCH = 40000 }; /* 2M decisions */
 			double ns[BATCHES], nn[BATCHES];
 			for (int k = 0; k < 1000; k++)
 				decide(r, p);
 			for (int b = 0; b < BATCHES; b++) {
 				double t0 = now_ns();
-				for (int k = 0; k < BATCH; k++)
+				for (long k = 0; k < batch; k++)
 					decide(r, p);
 				double t1 = now_ns();
-				for (int k = 0; k < BATCH; k++) { /* normalisation alone */
+				for (long k = 0; k < batch; k++) { /* normalisation alone */
 					char o2[4096];
 					sink += (int)fs_path_normalise(p->base, p->path, o2, sizeof o2);
 				}
 				double t2 = now_ns();
-				ns[b] = (t1 - t0) / BATCH;
-				nn[b] = (t2 - t1) / BATCH;
+				ns[b] = (t1 - t0) / (double)batch;
+				nn[b] = (t2 - t1) / (double)batch;
 			}
 			qsort(ns, BATCHES, sizeof ns[0], cmp_d);
 			qsort(nn, BATCHES, sizeof nn[0], cmp_d);
 			printf("{\"policy\":\"%s\",\"probe\":\"%s\",\"path_len\":%ld,\"action\":%d,"
 			       "\"dfa_steps\":%zu,\"patterns\":%u,\"dfa_states\":%u,\"dfa_classes\":%u,"
-			       "\"table_bytes\":%zu,\"compile_ms_median\":%.3f,\"calls\":%d,"
+			       "\"table_bytes\":%zu,\"compile_ms_median\":%.3f,\"calls\":%ld,"
 			       "\"ns_median\":%.2f,\"ns_p25\":%.2f,\"ns_p75\":%.2f,\"normalise_ns_median\":%.2f}\n",
 			       argv[a], p->name, n, v.action, steps, st.patterns, st.dfa_states, st.dfa_classes,
-			       st.bytes, ct[2], BATCHES * BATCH, ns[BATCHES / 2], ns[BATCHES / 4],
+			       st.bytes, ct[2], BATCHES * batch, ns[BATCHES / 2], ns[BATCHES / 4],
 			       ns[3 * BATCHES / 4], nn[BATCHES / 2]);
 			fflush(stdout);
 		}

@@ -5,9 +5,14 @@
  *       Validate a policy file, or with no FILE the configuration in the environment
  *       (FNSHIELD_POLICY / FNSHIELD_POLICY_FILE / FNSHIELD_MODE) exactly as the library will
  *       read it. Exit 0, or 78 with every error as a "fnshield":"error" line on stderr.
+ *   fnshield check --print [FILE]
+ *       The same, then the policy in force as fnshield JSON on stdout (a FunctionShield policy
+ *       as its translation; cli/explain.c).
  *   fnshield run [--policy FILE] [--mode alert|block] -- CMD [ARG...]
  *       Run a command under the shim: for trying a policy on a laptop or in CI.
+ *   fnshield learn ...    cli/learn.c          fnshield explain ...    cli/explain.c
  */
+#include "cli.h"
 #include "config.h"
 #include "logline.h"
 #include "state.h"
@@ -24,13 +29,14 @@
 struct shim_state g_shim;
 atomic_int g_phase;
 
-#define EX_USAGE 64
-#define EX_CONFIG 78
 
 static int usage(void)
 {
-	fputs("usage: fnshield check [FILE]\n"
-	      "       fnshield run [--policy FILE] [--mode alert|block] -- CMD [ARG...]\n",
+	fputs("usage: fnshield check [--print] [FILE]\n"
+	      "       fnshield run [--policy FILE] [--mode alert|block] -- CMD [ARG...]\n"
+	      "       fnshield learn [--from POLICY] [--wildcard-threshold N] [FILE...]\n"
+	      "       fnshield explain [--policy FILE] [--mode M] [--init] [--ip ADDR] \\\n"
+	      "                        (exec PATH | read PATH | write PATH | connect HOST:PORT | listen ADDR:PORT)\n",
 	      stderr);
 	return EX_USAGE;
 }
@@ -54,6 +60,11 @@ static int cmd_check(int argc, char **argv)
 	struct fs_errors errs;
 	char source[PATH_MAX + 8] = "";
 	int r;
+	int print = argc >= 2 && !strcmp(argv[1], "--print");
+	if (print) {
+		argc--;
+		argv++;
+	}
 	if (argc > 2)
 		return usage();
 	if (argc == 2) {
@@ -73,10 +84,11 @@ static int cmd_check(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	fs_config_source_name(&cfg, source, sizeof source);
-	printf("fnshield: policy ok: %s, mode %s, sha256 %s\n", source,
-	       cfg.mode == FS_MODE_BLOCK ? "block" : "alert", cfg.digest);
+	fprintf(print ? stderr : stdout, "fnshield: policy ok: %s, mode %s, sha256 %s\n", source,
+		cfg.mode == FS_MODE_BLOCK ? "block" : "alert", cfg.digest);
+	enum fs_mode mode = cfg.mode;
 	fs_config_free(&cfg);
-	return 0;
+	return print ? print_policy_in_force(argc == 2 ? argv[1] : NULL, mode) : 0;
 }
 
 /* libfnshield.so next to this binary (build/), or in ../lib (the layer's /opt/fnshield). */
@@ -197,6 +209,10 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "learn"))
+		return cmd_learn(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "explain"))
+		return cmd_explain(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		puts("fnshield 0.1.0");
 		return 0;

@@ -55,8 +55,11 @@ else
 	# libseccomp for the target architecture, from Debian's archive (tools/fetch-deb.sh).
 	debarch=$arch
 	sh tools/fetch-deb.sh "$debarch" libseccomp-dev "$build/sysroot-seccomp"
+	# libunwind for the target architecture, cross-compiled from Debian's source (PIC, hidden).
+	CC="$triplet-gcc" sh tools/build-libunwind.sh "build/third_party/libunwind-$arch" "$triplet"
 	$make_ --no-print-directory BUILD="$build" CC="$triplet-gcc" CJSON_DIR=build/third_party/cjson \
 		SECCOMP_A="$PWD/$build/sysroot-seccomp/usr/lib/$triplet/libseccomp.a" \
+		UNWIND_DIR="build/third_party/libunwind-$arch" \
 		"$build/libfnshield.so" "$build/fnshield"
 fi
 

@@ -412,3 +412,18 @@ int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *
 	ev.target = target;
 	return report(&ev);
 }
+
+int check_socket_refused(const char *call, int domain, int type)
+{
+	/* No destination yet: the line names the kind of socket that was refused. */
+	int stream = (type & 0xf) == SOCK_STREAM;
+	const char *target = domain == AF_INET6 ? (stream ? "inet6 stream socket" : "inet6 datagram socket")
+						: (stream ? "inet stream socket" : "inet datagram socket");
+	struct violation ev = {
+		.category = FS_CONNECT,
+		.call = call,
+		.target = target,
+		.verdict = fs_match_addr(shim_rules(FS_CONNECT), (const uint8_t[16]){0}, 0, NULL, 0),
+	};
+	return report(&ev);
+}

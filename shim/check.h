@@ -41,6 +41,9 @@ enum fs_category open_category(int flags);
 int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,
 		   socklen_t len);
 
+/* socket() of an inet domain that the backstop refuses outright: log it (connect category). */
+int check_socket_refused(const char *call, int domain, int type);
+
 /* Is this the Lambda Runtime API endpoint (always allowed, and watched by lambda.c)? */
 int check_is_runtime_api(const struct sockaddr *sa, socklen_t len);
 

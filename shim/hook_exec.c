@@ -260,3 +260,18 @@ EXPORT FILE *popen(const char *command, const char *type)
 		return NULL;
 	return REAL(popen)(command, type);
 }
+
+/* The same, under glibc's other exported names. */
+EXPORT FILE *_IO_popen(const char *command, const char *type)
+{
+	if (command && shim_ready() == 0 && shell_denied("_IO_popen", command))
+		return NULL;
+	return REAL(_IO_popen)(command, type);
+}
+
+EXPORT int __libc_system(const char *command)
+{
+	if (command && shim_ready() == 0 && shell_denied("__libc_system", command))
+		return -1;
+	return REAL(__libc_system)(command);
+}

@@ -31,6 +31,11 @@ EXPORT int close(int fd)
 	return REAL(close)(fd);
 }
 
+EXPORT int __close(int fd)
+{
+	return close(fd);
+}
+
 static int close_range_raw(unsigned first, unsigned last, int flags)
 {
 	if (REAL(close_range))
@@ -74,6 +79,11 @@ EXPORT int dup2(int oldfd, int newfd)
 	if (oldfd != newfd && logfd_is(newfd))
 		logfd_evacuate();
 	return REAL(dup2)(oldfd, newfd);
+}
+
+EXPORT int __dup2(int oldfd, int newfd)
+{
+	return dup2(oldfd, newfd);
 }
 
 EXPORT int dup3(int oldfd, int newfd, int flags)

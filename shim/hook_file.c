@@ -88,6 +88,8 @@ static int open_unrestricted(int flags, const char *path)
 
 OPEN_HOOK(open)
 OPEN_HOOK(open64)
+OPEN_HOOK(__open)
+OPEN_HOOK(__open64)
 OPENAT_HOOK(openat)
 OPENAT_HOOK(openat64)
 OPEN2_HOOK(__open_2)
@@ -148,6 +150,7 @@ static int stdio_denied(const char *call, const char *path, const char *mode)
 
 FOPEN_HOOK(fopen)
 FOPEN_HOOK(fopen64)
+FOPEN_HOOK(_IO_fopen)
 FREOPEN_HOOK(freopen)
 FREOPEN_HOOK(freopen64)
 

@@ -26,12 +26,12 @@ static int denied(const char *call, enum fs_category c, int dirfd, const char *p
 	return r == CHECK_DENY;
 }
 
-/* A source that is moved or linked: reading it (the data goes along) and, for a rename,
- * writing it (its old name disappears). */
-static int moved_denied(const char *call, int dirfd, const char *path, int removes)
+/* A source that is moved or linked is read (the data goes along) and written (a rename
+ * removes its name; a hard link is a second name through which the same file can be
+ * written). */
+static int moved_denied(const char *call, int dirfd, const char *path)
 {
-	return denied(call, FS_READ, dirfd, path, 0) ||
-	       (removes && denied(call, FS_WRITE, dirfd, path, 0));
+	return denied(call, FS_READ, dirfd, path, 0) || denied(call, FS_WRITE, dirfd, path, 0);
 }
 
 EXPORT int truncate(const char *path, off_t length)
@@ -50,7 +50,7 @@ EXPORT int truncate64(const char *path, off64_t length)
 
 EXPORT int rename(const char *oldpath, const char *newpath)
 {
-	if (moved_denied("rename", AT_FDCWD, oldpath, 1) ||
+	if (moved_denied("rename", AT_FDCWD, oldpath) ||
 	    denied("rename", FS_WRITE, AT_FDCWD, newpath, 0))
 		return -1;
 	return REAL(rename)(oldpath, newpath);
@@ -58,7 +58,7 @@ EXPORT int rename(const char *oldpath, const char *newpath)
 
 EXPORT int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
-	if (moved_denied("renameat", olddirfd, oldpath, 1) ||
+	if (moved_denied("renameat", olddirfd, oldpath) ||
 	    denied("renameat", FS_WRITE, newdirfd, newpath, 0))
 		return -1;
 	return REAL(renameat)(olddirfd, oldpath, newdirfd, newpath);
@@ -67,7 +67,7 @@ EXPORT int renameat(int olddirfd, const char *oldpath, int newdirfd, const char 
 EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 		     unsigned int flags)
 {
-	if (moved_denied("renameat2", olddirfd, oldpath, 1) ||
+	if (moved_denied("renameat2", olddirfd, oldpath) ||
 	    denied("renameat2", FS_WRITE, newdirfd, newpath, 0))
 		return -1;
 	if (REAL(renameat2))
@@ -78,7 +78,7 @@ EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char
 
 EXPORT int link(const char *oldpath, const char *newpath)
 {
-	if (moved_denied("link", AT_FDCWD, oldpath, 0) ||
+	if (moved_denied("link", AT_FDCWD, oldpath) ||
 	    denied("link", FS_WRITE, AT_FDCWD, newpath, 0))
 		return -1;
 	return REAL(link)(oldpath, newpath);
@@ -86,7 +86,7 @@ EXPORT int link(const char *oldpath, const char *newpath)
 
 EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
 {
-	if (moved_denied("linkat", olddirfd, oldpath, 0) ||
+	if (moved_denied("linkat", olddirfd, oldpath) ||
 	    denied("linkat", FS_WRITE, newdirfd, newpath, 0))
 		return -1;
 	return REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);

@@ -32,6 +32,12 @@ EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 	return REAL(send)(fd, buf, n, flags);
 }
 
+EXPORT ssize_t __send(int fd, const void *buf, size_t n, int flags)
+{
+	SAW_REQUEST(fd, buf, n);
+	return REAL(__send)(fd, buf, n, flags);
+}
+
 EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	SAW_REQUEST(fd, buf, n);

@@ -41,6 +41,27 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	return r;
 }
 
+/* glibc's other exported name: the same checks, the same bookkeeping. */
+EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return connect(fd, addr, len);
+}
+
+/* When the backstop refuses inet sockets (connect and listen both blocked outright, outside
+ * Lambda), the kernel refuses socket() before any connect could be logged: log it here. */
+EXPORT int socket(int domain, int type, int protocol)
+{
+	if ((domain == AF_INET || domain == AF_INET6) && g_shim.inet_sockets_refused &&
+	    shim_ready() == 0) {
+		int saved = errno;
+		int r = check_socket_refused("socket", domain, type);
+		errno = r == CHECK_DENY ? EPERM : saved;
+		if (r == CHECK_DENY)
+			return -1;
+	}
+	return REAL(socket)(domain, type, protocol);
+}
+
 EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
 		      socklen_t len)
 {

@@ -7,6 +7,7 @@
  */
 #include "check.h"
 #include "envprop.h"
+#include "logfd.h"
 #include "real.h"
 #include "repeat.h"
 #include "state.h"
@@ -16,11 +17,15 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
 #ifndef SYS_io_uring_setup
 #define SYS_io_uring_setup 425
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
 #endif
 #ifndef SYS_openat2
 #define SYS_openat2 437
@@ -103,6 +108,20 @@ EXPORT long syscall(long nr, ...)
 		a[at + 2] = (long)newenv;
 		break;
 	}
+	/* The log descriptor: as hook_fd.c does for the libc functions. */
+	case SYS_close:
+		if (logfd_is((int)a[0]))
+			return 0;
+		break;
+	case SYS_close_range:
+		return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+	case SYS_dup3:
+		if (a[0] != a[1] && logfd_is((int)a[1]))
+			logfd_evacuate();
+		break;
 	case SYS_connect:
 		if (check_sockaddr("syscall", FS_CONNECT, (const void *)a[1], (socklen_t)a[2]) == CHECK_DENY)
 			return deny(EPERM);

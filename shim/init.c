@@ -5,6 +5,7 @@
  * A configuration error stops the process here (SPEC: one "fnshield":"error" line, exit 78):
  * a function must never run silently unprotected because its policy had a typo.
  */
+#include "backtrace.h"
 #include "config.h"
 #include "envprop.h"
 #include "lambda.h"
@@ -170,13 +171,20 @@ static void do_init(void)
 		     cfg.mode == FS_MODE_BLOCK ? "block" : "alert");
 	free(policy_entry);
 
+	/* Backtraces on: map the modules now, not at the first violation. */
+	if (fs_policy_backtrace(cfg.policy))
+		backtrace_prepare();
+
 	/* The system-call backstop, once per tree; children learn that it is in force. */
 	char seccomp_status[96];
 	const char *seccomp_setting = getenv("FNSHIELD_SECCOMP");
 	if (seccomp_install(cfg.policy, g_shim.have_runtime_api, g_shim.jspawnhelper[0] != 0,
 			    seccomp_env, seccomp_setting,
-			    seccomp_status, sizeof seccomp_status))
+			    seccomp_status, sizeof seccomp_status)) {
 		envprop_add(SECCOMP_ENV "=on");
+		g_shim.inet_sockets_refused =
+			seccomp_refuses_inet_sockets(cfg.policy, g_shim.have_runtime_api);
+	}
 	else if (seccomp_setting && !strcmp(seccomp_setting, "off"))
 		envprop_add("FNSHIELD_SECCOMP=off");
 

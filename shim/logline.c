@@ -2,6 +2,7 @@
  * logline.c — format and write fnshield's JSON lines (see logline.h).
  */
 #include "logline.h"
+#include "backtrace.h"
 #include "jsonw.h"
 #include "lambda.h"
 #include "logfd.h"
@@ -131,7 +132,10 @@ size_t logline_format_violation(const struct violation *v, char *buf, size_t cap
 	jw_str(&w, "category", fs_category_name(v->category), 8);
 	jw_str(&w, "call", v->call, 32);
 	/* Variable parts get what is left after the tail and the rule are reserved. */
-	const size_t reserve = TAIL_MAX + 128 + RESERVE_EMF;
+	/* The native stack, when the policy asks (not for a summary of repeats: its stack would be
+	 * one of many, or the exit path's); it has its own budget, reserved here. */
+	const int bt = v->count <= 1 && g_shim.policy && fs_policy_backtrace(g_shim.policy);
+	const size_t reserve = TAIL_MAX + 128 + RESERVE_EMF + (bt ? BACKTRACE_BUDGET : 0);
 	jw_str(&w, "target", v->target, jw_room(&w, reserve) / 2);
 	if (v->resolved)
 		jw_str(&w, "resolved", v->resolved, jw_room(&w, reserve) / 3);
@@ -182,6 +186,8 @@ size_t logline_format_violation(const struct violation *v, char *buf, size_t cap
 	} else {
 		fs_rule_name(v->category, v->verdict, rule, sizeof rule);
 	}
+	if (bt)
+		backtrace_jw(&w, "backtrace", BACKTRACE_BUDGET, BACKTRACE_DEPTH, BT_SKIP_OWN);
 	jw_str(&w, "rule", rule, 96);
 	if (v->count > 1) {
 		jw_int(&w, "count", (long long)v->count);

@@ -12,9 +12,11 @@
  * libdl.so.2 as NEEDED; see the layer block of the Makefile). The version is the
  * architecture's base version. layer/build.sh checks the result with objdump -T. */
 #if defined(__x86_64__)
-__asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
+#define GLIBC_BASE "GLIBC_2.2.5"
+__asm__(".symver dlvsym,dlvsym@GLIBC_2.2.5");
 #elif defined(__aarch64__)
-__asm__(".symver dlsym,dlsym@GLIBC_2.17");
+#define GLIBC_BASE "GLIBC_2.17"
+__asm__(".symver dlvsym,dlvsym@GLIBC_2.17");
 #endif
 /* ---- end glibc compatibility ------------------------------------------------------------ */
 
@@ -22,13 +24,19 @@ __asm__(".symver dlsym,dlsym@GLIBC_2.17");
 #include "hooks.def"
 #undef HOOK
 
+/* The library interposes dlsym itself (hook_dlsym.c), so its own lookups go to the real one,
+ * found by version with dlvsym (which is not interposed). */
+void *(*fs_real_dlsym)(void *, const char *);
+
 void real_resolve_all(void)
 {
+	if (!fs_real_dlsym)
+		fs_real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", GLIBC_BASE);
 	/* Plain stores of pointer-sized values: a concurrent reader sees NULL or the final value,
 	 * and every thread computes the same value. */
 #define HOOK(ret, name, params) \
 	if (!real_##name)       \
-		real_##name = (ret(*) params)dlsym(RTLD_NEXT, #name);
+		real_##name = (ret(*) params)fs_real_dlsym(RTLD_NEXT, #name);
 #include "hooks.def"
 #undef HOOK
 }

@@ -25,6 +25,9 @@
  * library's constructor may call close() or open() before ours has run). */
 #define REAL(name) (__builtin_expect(real_##name != NULL, 1) ? real_##name : (real_resolve_all(), real_##name))
 
+/* libc's dlsym (the library interposes dlsym too). */
+extern void *(*fs_real_dlsym)(void *, const char *);
+
 /* Resolve every real_* pointer. Idempotent; called from the library's constructor and, should
  * a hook run before it, from that hook. */
 void real_resolve_all(void);

@@ -32,6 +32,9 @@ struct shim_state {
 	/* The JDK's launcher helper (<java.home>/lib/jspawnhelper): a trampoline the JVM
 	 * posix_spawns for every ProcessBuilder; the program it then runs is checked inside it. */
 	char jspawnhelper[PATH_MAX];
+
+	/* The seccomp backstop refuses socket(AF_INET/AF_INET6) (syscall_filter.h). */
+	int inet_sockets_refused;
 };
 
 extern struct shim_state g_shim;

@@ -28,6 +28,12 @@ static int constant(const struct fs_policy *p, enum fs_category c)
 	return a == fs_rules_constant(fs_policy_rules(p, c, 1)) ? a : -1;
 }
 
+int seccomp_refuses_inet_sockets(const struct fs_policy *p, int in_lambda)
+{
+	return fs_policy_mode(p) == FS_MODE_BLOCK && !in_lambda &&
+	       constant(p, FS_CONNECT) == FS_BLOCK && constant(p, FS_LISTEN) == FS_BLOCK;
+}
+
 static int add(scmp_filter_ctx ctx, uint32_t action, const char *name)
 {
 	int nr = seccomp_syscall_resolve_name(name);
@@ -60,7 +66,7 @@ static int build(scmp_filter_ctx ctx, const struct fs_policy *p, int in_lambda, 
 		r |= add(ctx, SCMP_ACT_ERRNO(EACCES), "execveat");
 	}
 	/* The Runtime API must stay reachable, so under Lambda inet sockets stay too. */
-	if (!in_lambda && constant(p, FS_CONNECT) == FS_BLOCK && constant(p, FS_LISTEN) == FS_BLOCK) {
+	if (seccomp_refuses_inet_sockets(p, in_lambda)) {
 		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_EQ, AF_INET));
 		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,

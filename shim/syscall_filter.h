@@ -40,4 +40,7 @@
 int seccomp_install(const struct fs_policy *p, int in_lambda, int trampoline,
 		    const char *inherited, const char *setting, char *status, size_t cap);
 
+/* Whether the filter for this policy refuses inet sockets (for the socket() hook's line). */
+int seccomp_refuses_inet_sockets(const struct fs_policy *p, int in_lambda);
+
 #endif

@@ -26,9 +26,13 @@
 #                            application that closes "all other descriptors" and reuses the
 #                            numbers would get bytes read from and written to its own files.
 #                            backtrace.c validates with a side-effect-free system call instead.
-#   open                  -> fail: no file is ever opened on the unwind path (libunwind opens
+#   open fstat stat       -> fail: no file is ever opened on the unwind path (libunwind opens
 #                            ELF files for .eh_frame fallbacks and symbol names; fnshield's
-#                            own open() hook must never be re-entered from here)
+#                            own open() hook must never be re-entered from here, and
+#                            fstat/stat are GLIBC_2.33 symbols, which Amazon Linux 2 lacks)
+#   malloc free           -> fail / nothing: the code that would allocate (ELF file mapping,
+#                            remote address spaces) is linked in but never reached; this makes
+#                            "no malloc" a property of the link, not of the call path
 # A symbol libunwind references that is none of these and not in the list below fails the
 # build, so a new libunwind version cannot quietly bring a new libc dependency in.
 set -eu
@@ -87,10 +91,9 @@ srcabs=$PWD/$src
 )
 
 # ---- rename libc references (see the header) and check what is left -------------------------
-arch=$(sed -n 's/^arch=//p' "$bdir/libtool" | head -n 1)
-[ -n "$arch" ] || arch=$(uname -m)
+arch=$(sed -n 's/^arch = //p' "$bdir/Makefile" | head -n 1) # libunwind's name: x86_64, aarch64
 redefs=$bdir/redefine.syms
-for s in dl_iterate_phdr sigprocmask pipe2 pipe syscall write read close open; do
+for s in dl_iterate_phdr sigprocmask pipe2 pipe syscall write read close open fstat stat malloc free; do
 	echo "$s fnshield_unw_$s"
 done >"$redefs"
 mkdir -p "$bdir/out/lib" "$bdir/out/include"
@@ -99,10 +102,10 @@ $objcopy_ --redefine-syms="$redefs" "$bdir/src/.libs/libunwind.a" "$bdir/out/lib
 undef=$($nm_ -A "$bdir/out/lib/libunwind.a" 2>/dev/null | awk '$2 == "U" {print $3}' | sort -u)
 defined=$($nm_ -A --defined-only "$bdir/out/lib/libunwind.a" 2>/dev/null | awk '{print $3}' | sort -u)
 external=$(printf '%s\n' "$undef" | grep -vxF "$defined" || true)
-allowed='^(fnshield_unw_[a-z0-9_]+|_GLOBAL_OFFSET_TABLE_|__stack_chk_fail|__assert_fail|abort|memcpy|memset|memmove|memcmp|strlen|strcmp|strncmp|strcpy|strncpy|strchr|strrchr|strtoul|strtoull|snprintf|sprintf|getpagesize|sysconf|getpid|getenv|mmap|mmap64|munmap|mincore|msync|fcntl|fstat|fstat64|stat|__fxstat|__fxstat64|lseek|sigfillset|sigemptyset|sigaddset|pthread_mutex_init|pthread_mutex_lock|pthread_mutex_unlock|pthread_once|_Ux86_64_getcontext|_Uaarch64_getcontext|__errno_location|__tls_get_addr|free|malloc|calloc|realloc|getcontext|_U_dyn_info_list_addr|__libc_single_threaded)$'
+allowed='^(fnshield_unw_[a-z0-9_]+|__aarch64_[a-z0-9_]+|_GLOBAL_OFFSET_TABLE_|__stack_chk_fail|__assert_fail|abort|memcpy|memset|memchr|stpcpy|strerror|memmove|memcmp|strlen|strcmp|strncmp|strcpy|strncpy|strchr|strrchr|strtoul|strtoull|snprintf|sprintf|getpagesize|sysconf|getpid|getenv|mmap|mmap64|munmap|mincore|msync|fcntl|fstat|fstat64|stat|__fxstat|__fxstat64|lseek|sigfillset|sigemptyset|sigaddset|pthread_mutex_init|pthread_mutex_lock|pthread_mutex_unlock|pthread_once|_Ux86_64_getcontext|_Uaarch64_getcontext|__errno_location|__tls_get_addr|free|malloc|calloc|realloc|getcontext|_U_dyn_info_list_addr|__libc_single_threaded)$'
 bad=$(printf '%s\n' "$external" | grep -vE "$allowed" || true)
 if [ -n "$bad" ]; then
-	echo "libunwind: unexpected libc references (add them to tools/build-libunwind.sh after review): $(echo $bad)" >&2
+	echo "libunwind: unexpected libc references (add them to tools/build-libunwind.sh after review): $(printf "%s\n" "$bad" | tr "\n" " ")" >&2
 	exit 1
 fi
 

@@ -18,21 +18,22 @@
 
 extern int __open64(const char *, int, ...);
 
+/* Part of the technique (after ATTEMPT): a refusal here is an outcome, not a setup failure. */
 static void *libc_sym(const char *name)
 {
 	void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		setup_fail("dlopen libc.so.6");
-	void *f = dlsym(h, name);
-	if (!f)
-		setup_fail(name);
+	void *f = h ? dlsym(h, name) : NULL;
+	if (!f) {
+		DONE("dlopen/dlsym(libc.so.6, %s) refused: %s", name, dlerror());
+		exit(0);
+	}
 	return f;
 }
 
 static void read_with(int (*op)(const char *, int, ...), const char *how)
 {
 	const char *p = target("BYPASS_SECRET");
-	ATTEMPT("open %s via %s", p, how);
+	say("NOTE open %s via %s", p, how);
 	int fd = op(p, O_RDONLY);
 	if (fd < 0) {
 		DONE("refused errno=%d", errno);
@@ -45,28 +46,34 @@ static void read_with(int (*op)(const char *, int, ...), const char *how)
 int main(int argc, char **argv)
 {
 	const char *op = argc > 1 ? argv[1] : "";
+	target("BYPASS_SECRET");
+	target("BYPASS_MARKER");
+	ATTEMPT("%s", op);
 	if (!strcmp(op, "dlopen-execve")) {
 		int (*ex)(const char *, char *const[], char *const[]) = libc_sym("execve");
 		char *args[] = {"touch", (char *)target("BYPASS_MARKER"), NULL};
-		ATTEMPT("execve %s via dlopen(libc.so.6)+dlsym", TOUCH);
 		ex(TOUCH, args, environ);
 		DONE("refused errno=%d", errno);
 	} else if (!strcmp(op, "dlopen-open")) {
 		read_with(libc_sym("open"), "dlopen(libc.so.6)+dlsym");
 	} else if (!strcmp(op, "rtld-next-open")) {
 		int (*o)(const char *, int, ...) = dlsym(RTLD_NEXT, "open");
-		if (!o)
-			setup_fail("dlsym(RTLD_NEXT, open)");
+		if (!o) {
+			DONE("dlsym(RTLD_NEXT, open) refused");
+			return 0;
+		}
 		read_with(o, "dlsym(RTLD_NEXT)");
 	} else if (!strcmp(op, "alias-open")) {
 		read_with(__open64, "__open64");
 	} else if (!strcmp(op, "alias-system")) {
 		int (*sys)(const char *) = dlsym(RTLD_DEFAULT, "__libc_system");
-		if (!sys)
-			setup_fail("dlsym __libc_system");
+		if (!sys) {
+			DONE("dlsym __libc_system refused");
+			return 0;
+		}
 		char cmd[4200];
 		snprintf(cmd, sizeof cmd, ": > '%s'", target("BYPASS_MARKER")); /* sh itself */
-		ATTEMPT("__libc_system(%s)", cmd);
+		say("NOTE __libc_system(%s)", cmd);
 		int r = sys(cmd);
 		DONE("system returned %d errno=%d", r, errno);
 	} else if (!strcmp(op, "dlopen-connect")) {
@@ -75,9 +82,10 @@ int main(int argc, char **argv)
 					 .sin_port = htons((uint16_t)atoi(target("BYPASS_TCP4_PORT")))};
 		inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
 		int s = socket(AF_INET, SOCK_STREAM, 0);
-		if (s < 0)
-			setup_fail("socket");
-		ATTEMPT("connect 127.0.0.1 via dlopen(libc.so.6)+dlsym");
+		if (s < 0) {
+			DONE("socket refused errno=%d", errno);
+			return 0;
+		}
 		int r = co(s, (struct sockaddr *)&sa, sizeof sa);
 		DONE("connect=%d errno=%d", r, r ? errno : 0);
 	} else {

@@ -20,9 +20,9 @@ public class ConnectCase extends BypassCase {
         }
         if (mode.equals("udp")) {
             int port = Integer.parseInt(event.get("udp4_port"));
+            attempt("DatagramSocket.send 127.0.0.1:" + port);
             try (DatagramSocket s = new DatagramSocket()) {
                 byte[] b = "exfil".getBytes();
-                attempt("DatagramSocket.send 127.0.0.1:" + port);
                 s.send(new DatagramPacket(b, b.length, InetAddress.getByName("127.0.0.1"), port));
             }
             return "sent";

@@ -9,7 +9,7 @@ const { attempt, run } = require('./_case');
 
 function tcp(host, port) {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port }, () => { s.end(); resolve('connected'); });
+    const s = net.connect({ host, port }, () => { s.destroy(); resolve('connected'); });
     s.on('error', reject);
   });
 }
@@ -23,12 +23,14 @@ exports.handler = async (event) => {
       attempt(`net.connect [::1]:${event.tcp6_port}`);
       return tcp('::1', Number(event.tcp6_port));
     case 'udp': {
-      const s = dgram.createSocket('udp4');
       attempt(`dgram send 127.0.0.1:${event.udp4_port}`);
+      const s = dgram.createSocket('udp4');
       try {
-        await new Promise((resolve, reject) =>
-          s.send('exfil', Number(event.udp4_port), '127.0.0.1', (e) => (e ? reject(e) : resolve())));
-      } finally { s.close(); }
+        await new Promise((resolve, reject) => {
+          s.on('error', reject);     // a refused socket() arrives as an 'error' event
+          s.send('exfil', Number(event.udp4_port), '127.0.0.1', (e) => (e ? reject(e) : resolve()));
+        });
+      } finally { try { s.close(); } catch (e) { /* never bound */ } }
       return 'sent';
     }
     default:

@@ -71,10 +71,10 @@ def handler(event, context):
         return subprocess.run(
             [SH, "-c", "LD_PRELOAD= FNSHIELD_MODE=alert FNSHIELD_POLICY= " + line]).returncode
     if mode == "memfd-fexecve":
+        attempt("memfd_create + copy of touch + os.execve(memfd, [touch, marker])")
         fd = os.memfd_create("payload", 0)
         with open(TOUCH, "rb") as f:
             os.write(fd, f.read())
-        attempt("os.execve(memfd, [touch, marker])")
         os.execve(fd, ["touch", m], dict(os.environ))
     raise SystemExit("unknown mode " + mode)
 

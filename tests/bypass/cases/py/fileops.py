@@ -14,9 +14,9 @@ def handler(event, context):
     victim = event["victim"]
     if mode == "rename":
         new = os.path.join(event["scratch"], "replacement")
+        attempt("rename(%s, %s)" % (new, victim))
         with open(new, "w") as f:
             f.write("PWNED\n")
-        attempt("rename(%s, %s)" % (new, victim))
         os.rename(new, victim)
         return "renamed"
     if mode == "truncate":

@@ -28,6 +28,9 @@ def handler(event, context):
     parent, name = os.path.split(rel)
     flags = (os.O_WRONLY | os.O_TRUNC) if write else os.O_RDONLY
     dir_fd = None
+    # The technique starts here: making the link, the chdir, the descriptor are part of it
+    # (a shim may refuse them).
+    attempt("%s: %s %s" % (mode, "write" if write else "read", target))
 
     if mode == "dotdot":
         path = os.path.join(run_dir, "public", "..", rel)
@@ -61,7 +64,6 @@ def handler(event, context):
     elif mode in ("ctypes-libc", "ctypes-alias"):
         lib = ctypes.CDLL("libc.so.6" if mode == "ctypes-libc" else None, use_errno=True)
         fn = lib.open if mode == "ctypes-libc" else lib["__open64"]
-        attempt("%s(%s) via ctypes" % ("open" if mode == "ctypes-libc" else "__open64", target))
         fd = fn(target.encode(), flags)
         if fd < 0:
             return "refused errno=%d" % ctypes.get_errno()
@@ -69,8 +71,8 @@ def handler(event, context):
     else:
         raise SystemExit("unknown mode " + mode)
 
-    attempt("open(%r, %s)%s" % (path, "write" if write else "read",
-                                " dir_fd=%d" % dir_fd if dir_fd is not None else ""))
+    print("NOTE open(%r)%s" % (path, " dir_fd=%d" % dir_fd if dir_fd is not None else ""),
+          flush=True)
     fd = os.open(path, flags, dir_fd=dir_fd)
     return finish(fd, write)
 

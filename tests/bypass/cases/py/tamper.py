@@ -48,10 +48,10 @@ def handler(event, context):
         return child(dict(env, FNSHIELD_POLICY=PERMISSIVE, FNSHIELD_MODE="alert"), secret)
     if mode == "child-policy-file":
         f = os.path.join(event["scratch"], "permissive.json")
+        attempt("child with FNSHIELD_POLICY_FILE=%s reads the secret" % f)
         with open(f, "w") as fh:
             fh.write(PERMISSIVE)
         env = {k: v for k, v in base.items() if not k.startswith("FNSHIELD_POLICY")}
-        attempt("child with FNSHIELD_POLICY_FILE=%s reads the secret" % f)
         return child(dict(env, FNSHIELD_POLICY_FILE=f, FNSHIELD_MODE="alert"), secret)
     if mode == "child-no-preload":
         env = {k: v for k, v in base.items() if k != "LD_PRELOAD" and "FNSHIELD" not in k}

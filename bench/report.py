@@ -1,0 +1,420 @@
+"""The benchmark report: JSON, readable tables, gnuplot charts, the README table, the targets.
+
+Numbers and how they are judged:
+  added ns      per call, the median over batches of the 10%-trimmed mean of the call-by-call
+                differences (hook minus libc) in one process; spread = p25..p75 over batches
+  instructions  user-space instructions per call, exact (bench/icount), hook minus libc
+  ratio         hook / libc, means per batch, median over batches
+A target is met when the timed median meets it; the instruction count says whether that is
+the code or the machine.
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+from pathlib import Path
+
+SYSCALLS = {0: "read", 1: "write", 3: "close", 4: "stat", 5: "fstat", 8: "lseek", 9: "mmap",
+            16: "ioctl", 21: "access", 41: "socket", 42: "connect", 49: "bind", 50: "listen",
+            54: "setsockopt", 59: "execve", 72: "fcntl", 79: "getcwd", 89: "readlink",
+            257: "openat", 262: "newfstatat", 267: "readlinkat", 269: "faccessat", 302: "prlimit64",
+            332: "statx", 437: "openat2", 439: "faccessat2"}
+
+TARGET_NS = 20.0
+UNRESTRICTED_NS = 2.0
+FLAT_TOLERANCE = 0.10   # 1000 rules within 10% of 10 rules
+COLD_MS = 1.0
+MACRO_RATIO = 1.02
+
+ABS_CASES = ["open_short", "open_long", "open_write", "openat_abs", "fopen", "exec_noexec"]
+NET_CASES = ["connect_udp", "connect_tcp", "getaddrinfo"]
+
+
+def syscall_name(nr):
+    return SYSCALLS.get(nr, str(nr))
+
+
+def q(xs, p):
+    if len(xs) == 1:
+        return xs[0]
+    return statistics.quantiles(xs, n=100, method="inclusive")[p - 1]
+
+
+def summarise_micro(rows):
+    out = {}
+    for d in rows:
+        added = d["diff_trimmed_ns"]
+        s = {
+            "what": d["what"], "pairs": d["pairs"], "batch": d["batch"], "wall_s": d["wall_s"],
+            "hook_ns": round(statistics.median(d["shim_mean_ns"]), 1),
+            "libc_ns": round(statistics.median(d["libc_mean_ns"]), 1),
+            "added_ns": round(statistics.median(added), 1),
+            "added_p25": round(q(added, 25), 1), "added_p75": round(q(added, 75), 1),
+            "added_median_of_pairs_ns": round(statistics.median(d["diff_median_ns"]), 1),
+            "ratio": round(statistics.median([a / b for a, b in zip(d["shim_mean_ns"], d["libc_mean_ns"])]), 3),
+        }
+        out.setdefault(str(d["rules"]), {})[d["case"]] = s
+    return out
+
+
+def attach_counts(summary, counts):
+    for n, per in counts.items():
+        for case, c in per.items():
+            s = summary.setdefault(str(n), {}).setdefault(case, {})
+            if "shim_instructions" in c and "libc_instructions" in c:
+                s["hook_instructions"] = c["shim_instructions"]
+                s["libc_instructions"] = c["libc_instructions"]
+                s["added_instructions"] = round(c["shim_instructions"] - c["libc_instructions"], 1)
+            if "shim_syscalls" in c:
+                s["hook_syscalls"] = c["shim_syscalls"]
+                s["libc_syscalls"] = c.get("libc_syscalls", {})
+
+
+def fmt_sys(d):
+    return "+".join("%s%s" % ("" if v == 1 else "%g*" % v, k) for k, v in sorted(d.items())) or "-"
+
+
+def micro_table(summary):
+    lines = []
+    for n in ("100", "0", "10", "1000", "none"):
+        if n not in summary:
+            continue
+        title = {"none": "no library (A/A: both sides are libc; the noise floor)",
+                 "0": "0 rules (nothing restricted: every category on the fast path)"}.get(n, "%s rules" % n)
+        lines.append("\n%s\n" % title)
+        lines.append("%-15s %10s %10s %16s %7s %8s %8s  %-30s %s" % (
+            "case", "libc ns", "hook ns", "added ns [IQR]", "ratio", "+instr", "pairs", "hook syscalls",
+            "what"))
+        for case, s in summary[n].items():
+            if "added_ns" not in s:
+                continue
+            lines.append("%-15s %10.1f %10.1f %7.1f [%.0f,%.0f] %7.3f %8s %8s  %-30s %s" % (
+                case, s["libc_ns"], s["hook_ns"], s["added_ns"], s["added_p25"], s["added_p75"],
+                s["ratio"], s.get("added_instructions", "-"), s["pairs"], fmt_sys(s.get("hook_syscalls", {})),
+                s["what"]))
+    return "\n".join(lines) + "\n"
+
+
+def matcher_table(rows):
+    lines = ["%-6s %-12s %5s %6s %7s %9s %9s %10s %10s %9s %s" % (
+        "rules", "probe", "len", "steps", "states", "bytes", "compile", "ns/decide", "IQR", "normalise",
+        "instr")]
+    for r in rows:
+        lines.append("%-6d %-12s %5d %6d %7d %9d %7.2fms %10.1f %4.0f-%-5.0f %9.1f %s" % (
+            r["rules"], r["probe"], r["path_len"], r["dfa_steps"], r["dfa_states"], r["table_bytes"],
+            r["compile_ms_median"], r["ns_median"], r["ns_p25"], r["ns_p75"], r["normalise_ns_median"],
+            r.get("instructions", "-")))
+    return "\n".join(lines) + "\n"
+
+
+def macro_table(m):
+    lines = ["%-13s %-12s %9s %15s %14s %16s %s" % ("workload", "variant", "median ms", "IQR ms",
+                                                     "added ms", "ratio [IQR]", "check")]
+    for name, w in m["workloads"].items():
+        for v, s in w["variants"].items():
+            val = s["validation"]
+            ok = "ok" if val["exit"] == 0 and val["violations"] == 0 else \
+                "exit %d, %d violations" % (val["exit"], val["violations"])
+            lines.append("%-13s %-12s %9.1f %7.1f-%-7.1f %14.2f %6.3f [%.3f,%.3f] %s" % (
+                name, v, s["median"], s["p25"], s["p75"], s["added_ms_median"], s["ratio_median"],
+                s["ratio_paired_p25"], s["ratio_paired_p75"], ok))
+    lines.append("\nwhere cold start goes (ms, median [IQR]):")
+    for k, s in m.get("breakdown", {}).items():
+        lines.append("  %-42s %7.2f [%.2f, %.2f]" % (k, s["median"], s["p25"], s["p75"]))
+    return "\n".join(lines) + "\n"
+
+
+def evaluate(summary, matcher, macro):
+    T = []
+
+    def add(target, item, value, limit, met, unit, note=""):
+        T.append({"target": target, "item": item, "value": value, "limit": limit, "met": bool(met),
+                  "unit": unit, "note": note})
+
+    s100 = summary.get("100", {})
+    for c in ABS_CASES + NET_CASES:
+        if c in s100 and "added_ns" in s100[c]:
+            s = s100[c]
+            add("<= 20 ns added per allowed call (100 rules, absolute path)", c, s["added_ns"], TARGET_NS,
+                s["added_ns"] <= TARGET_NS, "ns",
+                "+%s instructions, system calls %s vs libc %s" % (
+                    s.get("added_instructions", "?"), fmt_sys(s.get("hook_syscalls", {})),
+                    fmt_sys(s.get("libc_syscalls", {}))))
+    un = [("100", "listen"), ("0", "listen"), ("0", "open_short"), ("0", "open_write"),
+          ("0", "mkstemp_einval"), ("0", "connect_udp"), ("100", "close_bad"), ("100", "read_null")]
+    for n, c in un:
+        s = summary.get(n, {}).get(c)
+        if s and "added_ns" in s:
+            add("<= 2 ns for a category without rules", "%s (%s rules)" % (c, n), s["added_ns"],
+                UNRESTRICTED_NS, s["added_ns"] <= UNRESTRICTED_NS, "ns",
+                "+%s instructions" % s.get("added_instructions", "?"))
+    by = {(r["rules"], r["probe"]): r for r in matcher}
+    for probe in ("read_short", "read_long", "read_python", "write_short", "exec_short"):
+        a, b = by.get((10, probe)), by.get((1000, probe))
+        if a and b:
+            ratio = b["ns_median"] / a["ns_median"]
+            ia, ib = a.get("instructions"), b.get("instructions")
+            add("matching cost flat from 10 to 1,000 rules", "matcher %s" % probe, round(ratio, 3),
+                1 + FLAT_TOLERANCE, ratio <= 1 + FLAT_TOLERANCE, "x (ns at 1000 / ns at 10)",
+                "%.1f -> %.1f ns; instructions %s -> %s; table %d -> %d bytes" % (
+                    a["ns_median"], b["ns_median"], ia, ib, a["table_bytes"], b["table_bytes"]))
+    for c in ("open_short", "open_long"):
+        a, b = summary.get("10", {}).get(c), summary.get("1000", {}).get(c)
+        if a and b and "added_ns" in a and "added_ns" in b:
+            d = b["added_ns"] - a["added_ns"]
+            add("matching cost flat from 10 to 1,000 rules", "hook %s" % c, round(d, 1),
+                max(5.0, FLAT_TOLERANCE * a["added_ns"]), d <= max(5.0, FLAT_TOLERANCE * a["added_ns"]),
+                "ns more at 1000 than at 10", "%.1f -> %.1f ns added; instructions %s -> %s" % (
+                    a["added_ns"], b["added_ns"], a.get("added_instructions"), b.get("added_instructions")))
+    for name in ("cold_python3", "cold_node", "cold_java"):
+        w = macro["workloads"].get(name)
+        if not w:
+            continue
+        for v in ("fnshield", "fnshield100", "preload"):
+            s = w["variants"].get(v)
+            if s:
+                add("<= 1 ms added cold start per runtime", "%s %s" % (name[5:], v), s["added_ms_median"],
+                    COLD_MS, s["added_ms_median"] <= COLD_MS, "ms",
+                    "%.1f -> %.1f ms" % (w["variants"]["plain"]["median"], s["median"]))
+    for name in ("py_import", "node_require", "java_work"):
+        w = macro["workloads"].get(name)
+        if w:
+            s = w["variants"]["fnshield"]
+            add("macro workloads <= 2% slower", name, s["ratio_median"], MACRO_RATIO,
+                s["ratio_median"] <= MACRO_RATIO, "x",
+                "paired IQR [%.3f, %.3f]" % (s["ratio_paired_p25"], s["ratio_paired_p75"]))
+    return T
+
+
+def targets_table(T):
+    lines = ["| target | measured | value | limit | |", "| --- | --- | ---: | ---: | --- |"]
+    for t in T:
+        lines.append("| %s | %s | %s %s | %s | **%s** |" % (
+            t["target"], t["item"], t["value"], t["unit"].split(" ")[0], t["limit"],
+            "met" if t["met"] else "missed"))
+    return "\n".join(lines) + "\n"
+
+
+def profile_md(profiles, summary):
+    lines = ["# Where the instructions go (100-rule policy)", "",
+             "Exact user-space instructions per call of fnshield's hook, by function and by source line",
+             "(bench/icount single-steps the call; inlined functions are charged to the line they come",
+             "from). Kernel time is not in these counts: see the system calls column.", ""]
+    s100 = summary.get("100", {})
+    order = sorted(profiles, key=lambda c: -profiles[c]["instructions_per_call"])
+    for case in order:
+        p = profiles[case]
+        s = s100.get(case, {})
+        lines.append("## %s — %s instructions/call (libc alone: %s), %s ns added; system calls %s (libc: %s)" % (
+            case, p["instructions_per_call"], s.get("libc_instructions", "?"), s.get("added_ns", "?"),
+            fmt_sys(s.get("hook_syscalls", {})), fmt_sys(s.get("libc_syscalls", {}))))
+        lines.append("")
+        lines.append("| instructions/call | share | object | function |")
+        lines.append("| ---: | ---: | --- | --- |")
+        for f in p["functions"]:
+            lines.append("| %s | %.0f%% | %s | `%s` |" % (f["instructions_per_call"], 100 * f["share"],
+                                                          f["object"], f["function"]))
+        if p["lines"]:
+            lines.append("")
+            lines.append("hottest lines: " + "; ".join("`%s` %s" % (l["line"], l["instructions_per_call"])
+                                                       for l in p["lines"]))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def xproc_summary(x):
+    out = {}
+    for kind, per in x.items():
+        out[kind] = {c: {"median_ns": round(statistics.median(v), 1), "p25": round(q(v, 25), 1),
+                         "p75": round(q(v, 75), 1), "batches": len(v)} for c, v in per.items()}
+    return out
+
+
+# ---- charts ---------------------------------------------------------------------------------------
+def charts(results, summary, matcher, macro, log):
+    if not shutil.which("gnuplot"):
+        log("  gnuplot missing: no charts")
+        return []
+    d = results / ".chartdata"
+    d.mkdir(exist_ok=True)
+    cases = [c for c in ["open_short", "open_long", "open_rel", "open_write", "openat_abs", "openat_dirfd",
+                         "fopen", "exec_noexec", "mkstemp_einval", "connect_udp", "connect_tcp",
+                         "getaddrinfo", "listen", "close_bad", "read_null"]
+             if any(c in summary.get(n, {}) for n in ("0", "10", "100", "1000"))]
+    with open(d / "micro.dat", "w") as f:
+        f.write("case r0 r10 r100 r1000\n")
+        for c in cases:
+            vals = []
+            for n in ("0", "10", "100", "1000"):
+                s = summary.get(n, {}).get(c)
+                vals.append("%.2f" % max(0.5, s["added_ns"]) if s and "added_ns" in s else "NaN")
+            f.write("%s %s\n" % (c, " ".join(vals)))
+    probes = ["read_short", "read_long", "read_python", "write_short", "exec_short"]
+    with open(d / "matcher.dat", "w") as f:
+        f.write("rules " + " ".join(probes) + "\n")
+        for n in (10, 100, 1000):
+            row = {r["probe"]: r["ns_median"] for r in matcher if r["rules"] == n}
+            f.write("%d %s\n" % (n, " ".join("%.2f" % row.get(p, float("nan")) for p in probes)))
+    variants = ["fnshield", "preload", "seccomp", "audit", "nodeperm"]
+    with open(d / "macro.dat", "w") as f:
+        f.write("workload " + " ".join(variants) + "\n")
+        for name, w in macro["workloads"].items():
+            f.write("%s %s\n" % (name, " ".join(
+                "%.4f" % w["variants"][v]["ratio_median"] if v in w["variants"] else "NaN" for v in variants)))
+    script = """
+set terminal pngcairo size 1280,640 font "DejaVu Sans,10"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set key top left
+set grid ytics
+set xtics rotate by -35 noenhanced
+set output '{r}/micro.png'
+set title "fnshield: time added per call (hook - libc, same process), by number of rules" noenhanced
+set ylabel "ns added per call (log scale; <= 0.5 shown as 0.5)"
+set logscale y
+set yrange [0.4:*]
+set arrow 1 from graph 0, first 20 to graph 1, first 20 nohead dt 2 lc rgb "red"
+set label 1 "20 ns target" at graph 0.01, first 23 tc rgb "red"
+plot '{d}/micro.dat' using 2:xtic(1) title "0 rules (unrestricted)", '' using 3 title "10 rules", \
+     '' using 4 title "100 rules", '' using 5 title "1,000 rules"
+unset arrow 1
+unset label 1
+unset logscale y
+set output '{r}/matcher.png'
+set style data linespoints
+set title "policy matching alone (normalise + DFA walk), ns per decision" noenhanced
+set xlabel "rules in the policy"
+set ylabel "ns per decision"
+set logscale x
+set xrange [7:1400]
+set yrange [0:*]
+set xtics rotate by 0
+plot for [i=2:6] '{d}/matcher.dat' using 1:i with linespoints lw 2 title columnheader(i)
+unset logscale x
+unset xlabel
+set xrange [*:*]
+set output '{r}/macro.png'
+set style data histograms
+set title "workloads: time relative to the runtime alone (median of rounds)" noenhanced
+set ylabel "ratio to plain (1.0 = no cost)"
+set yrange [0.9:*]
+set xtics rotate by -20
+set arrow 2 from graph 0, first 1.02 to graph 1, first 1.02 nohead dt 2 lc rgb "red"
+plot '{d}/macro.dat' using 2:xtic(1) title "fnshield (wrapper + library)", '' using 3 title "library only", \
+     '' using 4 title "seccomp-bpf alone", '' using 5 title "CPython audit hooks", '' using 6 title "Node permission model"
+""".format(r=results, d=d)
+    (d / "charts.gp").write_text(script)
+    p = subprocess.run(["gnuplot", str(d / "charts.gp")], capture_output=True, text=True)
+    if p.returncode:
+        log("  gnuplot: " + p.stderr[-500:])
+    shutil.rmtree(d, ignore_errors=True)
+    return [f for f in ("micro.png", "matcher.png", "macro.png") if (results / f).exists()]
+
+
+# ---- the README table ---------------------------------------------------------------------------
+def readme_table(data, summary, T, macro, matcher):
+    m = data["machine"]
+    s100, s0 = summary.get("100", {}), summary.get("0", {})
+    L = []
+    L.append("### Benchmarks (issue #5)")
+    L.append("")
+    L.append("Reproduce: `make bench` (about %d minutes; results in `bench/results/`: `micro.txt`, "
+             "`macro.txt`, `profile.md`, JSON, charts)." % max(1, round(m["duration_s"] / 60)))
+    L.append("")
+    L.append("Machine: %s, %d vCPUs (%s guest), Linux %s, glibc %s, %s; %s, node %s, %s. Commit %s. "
+             "Load average %.1f at start, %.1f at end: a shared VM on which other test suites ran "
+             "at the same time, so timings carry that noise; instruction counts (exact, ptrace "
+             "single-step: hardware counters are not exposed here) do not." % (
+                 m["cpu"], m["cpus"], m["hypervisor"] or "bare", m["kernel"], m["glibc"], m["os"],
+                 m["python"], m["node"], m["java"], m["commit"], m["load_start"][0], m["load_end"][0]))
+    L.append("")
+    L.append("Per call, 100-rule policy: fnshield's hook against libc's own function in the same process, "
+             "alternating call by call (≥1M pairs for calls under ~5 µs); *added* is the median over "
+             "batches of the trimmed mean of the pairwise differences, with its interquartile range.")
+    L.append("")
+    L.append("| call | libc ns | with fnshield ns | added ns [IQR] | added instructions | system calls (libc) |")
+    L.append("| --- | ---: | ---: | ---: | ---: | --- |")
+    rows = [("100", c) for c in ["open_short", "open_long", "open_rel", "open_write", "openat_abs",
+                                 "openat_dirfd", "fopen", "exec_noexec", "mkstemp_einval", "connect_udp",
+                                 "connect_tcp", "getaddrinfo", "listen", "close_bad", "read_null"]]
+    rows += [("0", c) for c in ["open_short", "open_write", "mkstemp_einval", "connect_udp"]]
+    for n, c in rows:
+        s = summary.get(n, {}).get(c)
+        if not s or "added_ns" not in s:
+            continue
+        label = s["what"].split(" [")[0] + (" — *0 rules*" if n == "0" else "")
+        L.append("| %s | %.0f | %.0f | %.1f [%.1f, %.1f] | %s | %s (%s) |" % (
+            label.replace("|", "\\|"), s["libc_ns"], s["hook_ns"], s["added_ns"], s["added_p25"], s["added_p75"],
+            s.get("added_instructions", "–"), fmt_sys(s.get("hook_syscalls", {})),
+            fmt_sys(s.get("libc_syscalls", {}))))
+    L.append("")
+    L.append("Matching alone (normalise + one DFA walk, no system call), ns per decision:")
+    L.append("")
+    L.append("| path | 10 rules | 100 rules | 1,000 rules | DFA states at 1,000 | compile at 10 / 100 / 1,000 |")
+    L.append("| --- | ---: | ---: | ---: | ---: | --- |")
+    by = {(r["rules"], r["probe"]): r for r in matcher}
+    for probe in ("read_short", "read_long", "read_python", "write_short", "exec_short"):
+        a, b, c = by.get((10, probe)), by.get((100, probe)), by.get((1000, probe))
+        if a and b and c:
+            L.append("| %s (%d bytes) | %.0f | %.0f | %.0f | %d | %.1f / %.1f / %.1f ms |" % (
+                probe, a["path_len"], a["ns_median"], b["ns_median"], c["ns_median"], c["dfa_states"],
+                a["compile_ms_median"], b["compile_ms_median"], c["compile_ms_median"]))
+    L.append("")
+    L.append("Whole programs (median of alternating rounds; ratio to the runtime alone, paired IQR):")
+    L.append("")
+    variants = ["fnshield", "fnshield100", "preload", "seccomp", "audit", "nodeperm"]
+    names = {"fnshield": "fnshield", "fnshield100": "fnshield, 100 rules", "preload": "library only",
+             "seccomp": "seccomp-bpf alone", "audit": "CPython audit hooks", "nodeperm": "Node permissions"}
+    L.append("| workload | plain ms | " + " | ".join(names[v] for v in variants) + " |")
+    L.append("| --- | ---: | " + " | ".join("---:" for _ in variants) + " |")
+    for name, w in macro["workloads"].items():
+        cells = []
+        for v in variants:
+            s = w["variants"].get(v)
+            cells.append("%.1f ms ×%.3f [%.3f, %.3f]" % (s["median"], s["ratio_median"], s["ratio_paired_p25"],
+                                                      s["ratio_paired_p75"]) if s else "–")
+        L.append("| %s | %.1f | %s |" % (name, w["variants"]["plain"]["median"], " | ".join(cells)))
+    L.append("")
+    L.append("Targets:")
+    L.append("")
+    L.append(targets_table(T))
+    return "\n".join(L)
+
+
+def write_all(results, data, log=print):
+    results = Path(results)
+    summary = summarise_micro(data["micro"])
+    attach_counts(summary, data["counts"])
+    T = evaluate(summary, data["matcher"], data["macro"])
+    xs = xproc_summary(data["xproc"])
+    micro_json = {"machine": data["machine"], "quick": data["quick"], "policies_rules": data["policies"],
+                  "method": __doc__.strip(), "violations_logged": data["micro_violations"],
+                  "summary": summary, "matcher": data["matcher"], "cross_process_libc_ns": xs,
+                  "targets": T, "raw": data["micro"]}
+    (results / "micro.json").write_text(json.dumps(micro_json, indent=1) + "\n")
+    (results / "macro.json").write_text(json.dumps({"machine": data["machine"], **data["macro"]}, indent=1) + "\n")
+    (results / "profile.json").write_text(json.dumps(data["profiles"], indent=1) + "\n")
+    (results / "profile.md").write_text(profile_md(data["profiles"], summary) + "\n")
+    txt = ["fnshield micro benchmarks — %s" % data["machine"]["cpu"], "",
+           "hook vs libc in one process, call by call; added = median over batches of the trimmed mean "
+           "of pairwise differences; +instr = exact user-space instructions added per call",
+           micro_table(summary), "", "matching alone (bench/matcher.c):", matcher_table(data["matcher"]), "",
+           "libc calls across processes (ns, median over batches [IQR]): a cost the whole process pays "
+           "(the seccomp backstop) shows only here"]
+    for kind, per in xs.items():
+        txt.append("  %-22s " % kind + "  ".join("%s %.1f [%.1f, %.1f]" % (c, v["median_ns"], v["p25"], v["p75"])
+                                                  for c, v in per.items()))
+    txt += ["", "violation lines logged during the runs: %d (must be 0)" % data["micro_violations"], "",
+            "targets:", targets_table(T)]
+    (results / "micro.txt").write_text("\n".join(txt) + "\n")
+    (results / "macro.txt").write_text(macro_table(data["macro"]))
+    pngs = charts(results, summary, data["matcher"], data["macro"], log)
+    (results / "README-table.md").write_text(readme_table(data, summary, T, data["macro"], data["matcher"]) + "\n")
+    print()
+    print(micro_table({k: v for k, v in summary.items() if k in ("100", "0")}))
+    print(macro_table(data["macro"]))
+    print(targets_table(T))
+    met = sum(t["met"] for t in T)
+    log("targets: %d of %d met; charts: %s" % (met, len(T), ", ".join(pngs) or "none"))

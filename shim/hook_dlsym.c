@@ -1,0 +1,81 @@
+/*
+ * hook_dlsym.c — a lookup of a checked function in libc by handle gets the checked one
+ * (see hooks.def).
+ */
+#include "real.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* glibc 2.34 moved these into libc.so.6 under new versions; bind the ones Amazon Linux 2
+ * has (see real.c). */
+#if defined(__x86_64__)
+__asm__(".symver dlinfo,dlinfo@GLIBC_2.3.3");
+__asm__(".symver dladdr,dladdr@GLIBC_2.2.5");
+__asm__(".symver dlclose,dlclose@GLIBC_2.2.5");
+#elif defined(__aarch64__)
+__asm__(".symver dlinfo,dlinfo@GLIBC_2.17");
+__asm__(".symver dladdr,dladdr@GLIBC_2.17");
+__asm__(".symver dlclose,dlclose@GLIBC_2.17");
+#endif
+
+/* The names of the interposed functions. */
+#define HOOK(ret, name, params) #name,
+static const char *const hooked[] = {
+#include "hooks.def"
+};
+#undef HOOK
+
+/* The checked definition of an interposed function: what a lookup in the global scope finds
+ * (this library's, being preloaded), exactly what the application's own calls bind to. */
+static void *checked_definition(const char *name)
+{
+	for (size_t i = 0; i < sizeof hooked / sizeof *hooked; i++)
+		if (!strcmp(hooked[i], name))
+			return fs_real_dlsym(RTLD_DEFAULT, name);
+	return NULL;
+}
+
+/* Is the handle one of glibc's own objects (libc, libdl, libpthread, the loader)? */
+static int is_glibc(void *handle)
+{
+	struct link_map *lm = NULL;
+	if (handle == RTLD_DEFAULT || handle == RTLD_NEXT || dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 ||
+	    !lm || !lm->l_name)
+		return 0;
+	const char *base = strrchr(lm->l_name, '/');
+	base = base ? base + 1 : lm->l_name;
+	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libdl.so", 8) ||
+	       !strncmp(base, "libpthread.so", 13) || !strncmp(base, "ld-linux", 8);
+}
+
+/* Does the object the call comes from define `name` itself? Then it is an interposer looking
+ * for the next definition, and must get libc's, or the two would call each other forever. */
+static int caller_defines(const char *name, const void *ret)
+{
+	Dl_info caller, def;
+	if (!dladdr(ret, &caller) || !caller.dli_fbase)
+		return 1; /* unknown caller: do not interfere */
+	void *self = REAL(dlopen)(caller.dli_fname && caller.dli_fname[0] ? caller.dli_fname : NULL,
+				  RTLD_LAZY | RTLD_NOLOAD);
+	if (!self)
+		return 1;
+	void *sym = fs_real_dlsym(self, name);
+	dlclose(self);
+	return sym && dladdr(sym, &def) && def.dli_fbase == caller.dli_fbase;
+}
+
+EXPORT void *dlsym(void *handle, const char *name)
+{
+	if (!fs_real_dlsym)
+		real_resolve_all();
+	if (is_glibc(handle)) {
+		void *ours = checked_definition(name);
+		if (ours && !caller_defines(name, __builtin_return_address(0)))
+			return ours;
+	}
+	return fs_real_dlsym(handle, name); /* a tail call: see hooks.def */
+}
