@@ -213,6 +213,11 @@ def run(ctx, rounds_cold, rounds_work, log=print):
         for v in vs:
             s = stats(times[v])
             ratios = [a / b for a, b in zip(times[v], plain)]
+            diffs = [a - b for a, b in zip(times[v], plain)]  # same round: same moment of the machine
+            dq = statistics.quantiles(diffs, n=4)
+            s["added_ms_paired_median"] = round(statistics.median(diffs), 2)
+            s["added_ms_paired_p25"], s["added_ms_paired_p75"] = round(dq[0], 2), round(dq[2], 2)
+            s["min_ratio"] = round(min(times[v]) / min(plain), 3)
             s["ratio_median"] = round(s["median"] / statistics.median(plain), 3)
             rq = statistics.quantiles(ratios, n=4)
             s["ratio_paired_median"] = round(statistics.median(ratios), 3)

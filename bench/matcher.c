@@ -7,8 +7,9 @@
  * policy takes to compile (every protected process pays that once, at load) and the size of
  * the automaton.
  *
- *   matcher time  N POLICY.json...  N decisions per (policy, probe), in 50 batches, and as many
- *                                   normalisations alone; one JSON object each on stdout
+ *   matcher time  N POLICY.json...  N decisions per (policy, probe), in 50 batches (the policies
+ *                                   take turns batch by batch), and N normalisations alone per
+ *                                   probe; one JSON object per (policy, probe) on stdout
  *   matcher count N POLICY.json...  N decisions per probe between bench_marker() calls, for
  *                                   bench/icount
  *
@@ -107,76 +108,95 @@ int main(int argc, char **argv)
 	snprintf(probes[4].path, sizeof probes[4].path, "%s/w.log", dir);
 	snprintf(probes[5].path, sizeof probes[5].path, "%s/noexec", dir);
 
-	for (int a = 3; a < argc; a++) {
+	enum { MAXPOL = 16 };
+	int npol = argc - 3 < MAXPOL ? argc - 3 : MAXPOL;
+	struct fs_policy *pols[MAXPOL];
+	double compile_ms[MAXPOL];
+	for (int a = 0; a < npol; a++) {
 		size_t len;
-		char *text = slurp(argv[a], &len);
+		char *text = slurp(argv[a + 3], &len);
 		struct fs_compile_options opts = {.mode_override = -1, .resolve_aliases = 1};
 		struct fs_errors errs;
 		double ct[5];
-		struct fs_policy *pol = NULL;
+		pols[a] = NULL;
 		for (int k = 0; k < 5; k++) {
-			if (pol)
-				fs_policy_free(pol);
+			if (pols[a])
+				fs_policy_free(pols[a]);
 			double t0 = now_ns();
-			pol = fs_policy_compile(text, len, &opts, &errs);
+			pols[a] = fs_policy_compile(text, len, &opts, &errs);
 			ct[k] = (now_ns() - t0) / 1e6;
-			if (!pol) {
-				fprintf(stderr, "matcher: %s: %s\n", argv[a], errs.e[0].message);
+			if (!pols[a]) {
+				fprintf(stderr, "matcher: %s: %s\n", argv[a + 3], errs.e[0].message);
 				return 2;
 			}
 		}
 		qsort(ct, 5, sizeof ct[0], cmp_d);
+		compile_ms[a] = ct[2];
+		free(text);
+	}
 
-		for (int i = 0; i < nprobes; i++) {
-			const struct probe *p = &probes[i];
-			const struct fs_rules *r = fs_policy_rules(pol, p->cat, 0);
-			if (counting) {
+	if (counting) {
+		for (int a = 0; a < npol; a++)
+			for (int i = 0; i < nprobes; i++) {
+				const struct probe *p = &probes[i];
+				const struct fs_rules *r = fs_policy_rules(pols[a], p->cat, 0);
 				for (int k = 0; k < 3; k++)
 					decide(r, p);
-				printf("%s %s %s %ld\n", argv[a], p->name, "match", ndec);
+				printf("%s %s %s %ld\n", argv[a + 3], p->name, "match", ndec);
 				fflush(stdout);
 				bench_marker();
 				for (long k = 0; k < ndec; k++)
 					decide(r, p);
 				bench_marker();
-				continue;
 			}
+		return 0;
+	}
+
+	/* Timing: per probe, the policies take turns batch by batch (the starting one rotates), so
+	 * that a busy moment of the machine falls on all of them, not on whichever ran then. */
+	for (int i = 0; i < nprobes; i++) {
+		const struct probe *p = &probes[i];
+		static double ns[MAXPOL][BATCHES], nn[BATCHES];
+		for (int a = 0; a < npol; a++)
+			for (int k = 0; k < 1000; k++)
+				decide(fs_policy_rules(pols[a], p->cat, 0), p);
+		for (int b = 0; b < BATCHES; b++) {
+			for (int j = 0; j < npol; j++) {
+				int a = (j + b) % npol;
+				const struct fs_rules *r = fs_policy_rules(pols[a], p->cat, 0);
+				double t0 = now_ns();
+				for (long k = 0; k < batch; k++)
+					decide(r, p);
+				ns[a][b] = (now_ns() - t0) / (double)batch;
+			}
+			double t1 = now_ns();
+			for (long k = 0; k < batch; k++) { /* normalisation alone: the same for every policy */
+				char o2[4096];
+				sink += (int)fs_path_normalise(p->base, p->path, o2, sizeof o2);
+			}
+			nn[b] = (now_ns() - t1) / (double)batch;
+		}
+		qsort(nn, BATCHES, sizeof nn[0], cmp_d);
+		for (int a = 0; a < npol; a++) {
+			const struct fs_rules *r = fs_policy_rules(pols[a], p->cat, 0);
 			char out[4096];
 			long n = fs_path_normalise(p->base, p->path, out, sizeof out);
 			size_t steps = 0;
 			struct fs_verdict v = fs_match_path_steps(r, out, (size_t)n, &steps);
 			struct fs_rules_stats st;
 			fs_rules_stats(r, &st);
-
-			double ns[BATCHES], nn[BATCHES];
-			for (int k = 0; k < 1000; k++)
-				decide(r, p);
-			for (int b = 0; b < BATCHES; b++) {
-				double t0 = now_ns();
-				for (long k = 0; k < batch; k++)
-					decide(r, p);
-				double t1 = now_ns();
-				for (long k = 0; k < batch; k++) { /* normalisation alone */
-					char o2[4096];
-					sink += (int)fs_path_normalise(p->base, p->path, o2, sizeof o2);
-				}
-				double t2 = now_ns();
-				ns[b] = (t1 - t0) / (double)batch;
-				nn[b] = (t2 - t1) / (double)batch;
-			}
-			qsort(ns, BATCHES, sizeof ns[0], cmp_d);
-			qsort(nn, BATCHES, sizeof nn[0], cmp_d);
+			qsort(ns[a], BATCHES, sizeof ns[a][0], cmp_d);
 			printf("{\"policy\":\"%s\",\"probe\":\"%s\",\"path_len\":%ld,\"action\":%d,"
 			       "\"dfa_steps\":%zu,\"patterns\":%u,\"dfa_states\":%u,\"dfa_classes\":%u,"
 			       "\"table_bytes\":%zu,\"compile_ms_median\":%.3f,\"calls\":%ld,"
 			       "\"ns_median\":%.2f,\"ns_p25\":%.2f,\"ns_p75\":%.2f,\"normalise_ns_median\":%.2f}\n",
-			       argv[a], p->name, n, v.action, steps, st.patterns, st.dfa_states, st.dfa_classes,
-			       st.bytes, ct[2], BATCHES * batch, ns[BATCHES / 2], ns[BATCHES / 4],
-			       ns[3 * BATCHES / 4], nn[BATCHES / 2]);
-			fflush(stdout);
+			       argv[a + 3], p->name, n, v.action, steps, st.patterns, st.dfa_states, st.dfa_classes,
+			       st.bytes, compile_ms[a], BATCHES * batch, ns[a][BATCHES / 2], ns[a][BATCHES / 4],
+			       ns[a][3 * BATCHES / 4], nn[BATCHES / 2]);
 		}
-		fs_policy_free(pol);
-		free(text);
+		fflush(stdout);
 	}
+	for (int a = 0; a < npol; a++)
+		fs_policy_free(pols[a]);
 	return 0;
 }
