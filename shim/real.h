@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
