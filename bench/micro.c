@@ -19,6 +19,8 @@
  *   micro count CASES CALLS           for bench/icount (a ptrace tracer): each measured loop sits
  *                                     between two calls of bench_marker() (an int3); the labels
  *                                     of the loops go to stdout in order
+ *   micro tax LIB CALLS               raw system calls before and after dlopen(LIB): the seccomp
+ *                                     backstop's cost on every system call (see tax())
  *   micro list                        the case names
  *
  * CASES is a comma-separated list of case names, or "all". The files it uses live in
@@ -536,8 +538,62 @@ static void count_case(const struct bcase *c, long calls)
 	}
 }
 
+/* ---- the seccomp backstop's tax ----------------------------------------------------------
+ * A filter applies to the whole process, to both sides of every comparison above, so those
+ * cannot see it. Here the same raw system calls are timed before and after the library is
+ * dlopen()ed into this (unpreloaded) process: its constructor compiles the policy and installs
+ * the filter as it does at preload; its hooks are not interposed (nothing binds to them).
+ * Before/after rather than alternating (a filter cannot be removed), in short batches. */
+static void tax(const char *lib, long calls)
+{
+	enum { B = 20 };
+	long per = calls / B > 0 ? calls / B : 1;
+	const char *names[] = {"close(-1)", "getppid", "socket(AF_UNIX)+close", "openat2+close"};
+	double t[2][4][B];
+	for (int phase = 0; phase < 2; phase++) {
+		if (phase == 1 && !dlopen(lib, RTLD_NOW | RTLD_GLOBAL)) {
+			fprintf(stderr, "micro: dlopen %s: %s\n", lib, dlerror());
+			exit(2);
+		}
+		for (int b = 0; b < B; b++)
+			for (int k = 0; k < 4; k++) {
+				double t0 = now_ns();
+				for (long i = 0; i < per; i++) {
+					if (k == 0) {
+						raw_syscall4(3, -1, 0, 0, 0);
+					} else if (k == 1) {
+						raw_syscall4(110, 0, 0, 0, 0);
+					} else if (k == 2) {
+						long fd = raw_syscall4(41, AF_UNIX, SOCK_DGRAM, 0, 0);
+						raw_syscall4(3, fd, 0, 0, 0);
+					} else {
+						c_k_openat2(SHIM);
+					}
+				}
+				t[phase][k][b] = (now_ns() - t0) / (double)per;
+			}
+	}
+	printf("{\"tax\":true,\"calls_per_phase\":%ld", per * B);
+	for (int k = 0; k < 4; k++) {
+		printf(",\"%s\":{\"before_ns\":[", names[k]);
+		for (int b = 0; b < B; b++)
+			printf("%s%.2f", b ? "," : "", t[0][k][b]);
+		printf("],\"after_ns\":[");
+		for (int b = 0; b < B; b++)
+			printf("%s%.2f", b ? "," : "", t[1][k][b]);
+		printf("]}");
+	}
+	printf("}\n");
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && !strcmp(argv[1], "tax")) {
+		resolve();
+		setup();
+		tax(argv[2], atol(argv[3]));
+		return 0;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "list")) {
 		for (const struct bcase *c = cases; c->name; c++)
 			printf("%s\t%s\n", c->name, c->what);
