@@ -264,11 +264,18 @@ def profile_md(profiles, summary):
     return "\n".join(lines)
 
 
-def xproc_summary(x):
+def tax_summary(tax):
+    """ns added per system call by the library's seccomp backstop: median(after) - median(before)
+    per run, then the median over runs."""
     out = {}
-    for kind, per in x.items():
-        out[kind] = {c: {"median_ns": round(statistics.median(v), 1), "p25": round(q(v, 25), 1),
-                         "p75": round(q(v, 75), 1), "batches": len(v)} for c, v in per.items()}
+    for k, runs in tax.items():
+        per = {}
+        for d in runs:
+            for name, v in d.items():
+                if isinstance(v, dict):
+                    per.setdefault(name, []).append(statistics.median(v["after_ns"]) - statistics.median(v["before_ns"]))
+        out[k] = {n: {"added_ns": round(statistics.median(v), 1), "runs": [round(x, 1) for x in v]}
+                  for n, v in per.items()}
     return out
 
 
@@ -391,6 +398,14 @@ def readme_table(data, summary, T, macro, matcher):
             s.get("added_instructions", "–"), fmt_sys(s.get("hook_syscalls", {})),
             fmt_sys(s.get("libc_syscalls", {}))))
     L.append("")
+    tx = tax_summary(data.get("tax", {}))
+    if tx.get("on"):
+        L.append("The seccomp backstop is paid by every system call of the process, hooked or not, and so "
+                 "is on both sides above; measured before/after loading the library into one process: "
+                 + ", ".join("%s %+.0f ns" % (n, v["added_ns"]) for n, v in tx["on"].items())
+                 + " (with `FNSHIELD_SECCOMP=off`: "
+                 + ", ".join("%s %+.0f ns" % (n, v["added_ns"]) for n, v in tx.get("off", {}).items()) + ").")
+        L.append("")
     L.append("Matching alone (normalise + one DFA walk, no system call), ns per decision:")
     L.append("")
     L.append("| path | 10 rules | 100 rules | 1,000 rules | DFA states at 1,000 | compile at 10 / 100 / 1,000 |")
@@ -430,10 +445,10 @@ def write_all(results, data, log=print):
     summary = summarise_micro(data["micro"])
     attach_counts(summary, data["counts"])
     T = evaluate(summary, data["matcher"], data["macro"])
-    xs = xproc_summary(data["xproc"])
+    tx = tax_summary(data.get("tax", {}))
     micro_json = {"machine": data["machine"], "quick": data["quick"], "policies_rules": data["policies"],
                   "method": __doc__.strip(), "violations_logged": data["micro_violations"],
-                  "summary": summary, "matcher": data["matcher"], "cross_process_libc_ns": xs,
+                  "summary": summary, "matcher": data["matcher"], "seccomp_backstop_tax": tx,
                   "targets": T, "raw": data["micro"]}
     (results / "micro.json").write_text(json.dumps(micro_json, indent=1) + "\n")
     (results / "macro.json").write_text(json.dumps({"machine": data["machine"], **data["macro"]}, indent=1) + "\n")
@@ -443,11 +458,11 @@ def write_all(results, data, log=print):
            "hook vs libc in one process, call by call; added = median over batches of the trimmed mean "
            "of pairwise differences; +instr = exact user-space instructions added per call",
            micro_table(summary), "", "matching alone (bench/matcher.c):", matcher_table(data["matcher"]), "",
-           "libc calls across processes (ns, median over batches [IQR]): a cost the whole process pays "
-           "(the seccomp backstop) shows only here"]
-    for kind, per in xs.items():
-        txt.append("  %-22s " % kind + "  ".join("%s %.1f [%.1f, %.1f]" % (c, v["median_ns"], v["p25"], v["p75"])
-                                                  for c, v in per.items()))
+           ]
+    txt += ["", "the seccomp backstop's cost per raw system call (same process, before/after dlopen of the "
+            "library; ns, median over runs):"]
+    for k, per in tx.items():
+        txt.append("  backstop %-4s " % k + "  ".join("%s %+.1f %s" % (n, v["added_ns"], v["runs"]) for n, v in per.items()))
     txt += ["", "violation lines logged during the runs: %d (must be 0)" % data["micro_violations"], "",
             "targets:", targets_table(T)]
     (results / "micro.txt").write_text("\n".join(txt) + "\n")

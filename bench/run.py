@@ -7,6 +7,7 @@
                call by call, >= 1M pairs for every cheap call          -> bench/micro.c
   3. counts    exact user-space instructions and system calls per call (ptrace single-step),
                and a flat profile of the 100-rule policy's calls      -> bench/icount.c
+               the seccomp backstop's cost per system call (micro tax)
   4. macro     cold start and workloads with fnshield and the alternatives -> bench/macro.py
   5. report    results/*.json, tables, charts, README table            -> bench/report.py
 
@@ -176,24 +177,21 @@ def run_micro(work, pol):
     return out, violations
 
 
-def run_xproc(work, pol, rounds):
-    """Across processes: libc's calls in a plain process, under the library with its seccomp
-    backstop off, and on (the default). In-process comparisons cannot see a cost the whole
-    process pays, such as a seccomp filter on every system call; this can, but only as well as
-    separate processes on a busy machine can be compared."""
-    cases = "close_bad,read_null,listen,k_openat2"
-    kinds = {"plain": dict(os.environ, BENCH_DIR=str(work)),
-             "library, seccomp off": dict(shim_env(pol[100], FNSHIELD_SECCOMP="off"), BENCH_DIR=str(work)),
-             "library (default)": dict(shim_env(pol[100]), BENCH_DIR=str(work))}
-    res = {k: {} for k in kinds}
-    pairs = 20_000 if QUICK else 50_000
+def run_tax(work, pol, rounds):
+    """The seccomp backstop's cost per system call: raw system calls before and after the
+    library is dlopen()ed (micro.c tax()), with the backstop on (default) and off."""
+    out = {"on": [], "off": []}
+    calls = 40_000 if QUICK else 200_000
     for r in range(rounds):
-        for k, env in kinds.items():
-            p = sh([BIN / "micro", "time", cases, pairs, 10000], env=env, capture_output=True, text=True)
-            for l in p.stdout.splitlines():
-                d = json.loads(l)
-                res[k].setdefault(d["case"], []).extend(d["libc_mean_ns"])
-    return res
+        for k in ("on", "off"):
+            env = dict(os.environ, BENCH_DIR=str(work), FNSHIELD_POLICY_FILE=pol[100], FNSHIELD_MODE="block")
+            env.pop("FNSHIELD_POLICY", None)
+            env.pop("LD_PRELOAD", None)
+            if k == "off":
+                env["FNSHIELD_SECCOMP"] = "off"
+            p = sh([BIN / "micro", "tax", LIB, calls], env=env, capture_output=True, text=True)
+            out[k].append(json.loads(p.stdout.strip().splitlines()[-1]))
+    return out
 
 
 # ---- 3. counts and profile ----------------------------------------------------------------------------
@@ -259,7 +257,7 @@ def main():
 
         log("2/4 micro: hook vs libc, call by call, in one process")
         micro, violations = run_micro(work, pol)
-        xproc = run_xproc(work, pol, 2 if QUICK else 3)
+        tax = run_tax(work, pol, 1 if QUICK else 2)
         log("  counts: exact instructions and system calls (ptrace), profile")
         counts, profiles = run_counts(work, pol)
 
@@ -276,7 +274,7 @@ def main():
         report.write_all(RESULTS, {
             "machine": mach, "quick": QUICK, "policies": {str(n): policies.count(json.load(open(pol[n])))
                                                           for n in RULES},
-            "matcher": matcher, "micro": micro, "micro_violations": violations, "xproc": xproc,
+            "matcher": matcher, "micro": micro, "micro_violations": violations, "tax": tax,
             "counts": counts, "profiles": profiles, "macro": macro_res,
         }, log=log)
     finally:

@@ -124,6 +124,7 @@ static struct module mods[MAX_MODULES];
 static int nmods;
 static int own_module = -1;          /* the module holding this code */
 static long long refreshed_ns;       /* when the table was last read (0: never) */
+static int read_at_load;             /* ... and that was by backtrace_prepare */
 
 /* Symbols found, by address: a violation tends to come from the same few call sites again,
  * and a pass over a large .dynsym (libc: 3000 entries, libnode: tens of thousands) is the
@@ -791,6 +792,9 @@ void backtrace_prepare(void)
 		return;
 	if (!refreshed_ns)
 		refresh_modules();
+	/* Read at load, before the program loaded its libraries: the first capture that misses a
+	 * module reads the table again whatever the interval. */
+	read_at_load = 1;
 	leave(&g);
 }
 
@@ -854,7 +858,8 @@ int backtrace_jw(struct jsonw *w, const char *key, size_t budget, int max_frames
 	if (!refreshed_ns)
 		refresh_modules();
 	int n = capture(f, max_frames, flags, &missed);
-	if (missed && now_ns() - refreshed_ns >= REFRESH_INTERVAL_NS) {
+	if (missed && (read_at_load || now_ns() - refreshed_ns >= REFRESH_INTERVAL_NS)) {
+		read_at_load = 0;
 		/* A library loaded since the table was read: read it again, forget what libunwind
 		 * cached about the old one, and walk again. */
 		refresh_modules();

@@ -29,11 +29,6 @@ static int effective(struct fs_verdict v)
 	return v.action;
 }
 
-int check_unrestricted(enum fs_category c)
-{
-	return fs_rules_constant(shim_rules(c)) == FS_ALLOW;
-}
-
 static struct fs_verdict match_path(enum fs_category c, const char *p, long len)
 {
 	return fs_match_path(shim_rules(c), p, (size_t)len);

@@ -10,6 +10,7 @@
 #define FNSHIELD_CHECK_H
 
 #include "policy.h"
+#include "state.h"
 
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -17,7 +18,11 @@
 enum check_result { CHECK_PASS = 0, CHECK_DENY = 1 };
 
 /* Is the category left unrestricted right now (the one-compare fast path)? */
-int check_unrestricted(enum fs_category c);
+static inline int check_unrestricted(enum fs_category c)
+{
+	int in_init = atomic_load_explicit(&g_phase, memory_order_relaxed) == PHASE_INIT;
+	return (g_shim.unrestricted[in_init] >> c) & 1;
+}
 
 /* exec of the program at path (absolute, or relative to dirfd). A program that does not exist
  * passes: the call fails by itself, and CPython and the JDK try every PATH entry in turn. */

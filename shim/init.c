@@ -147,6 +147,9 @@ static void do_init(void)
 	for (int c = 0; c < FS_NCATEGORIES; c++) {
 		g_shim.rules[0][c] = fs_policy_rules(cfg.policy, c, 0);
 		g_shim.rules[1][c] = fs_policy_rules(cfg.policy, c, 1);
+		for (int in_init = 0; in_init < 2; in_init++)
+			if (fs_rules_constant(g_shim.rules[in_init][c]) == FS_ALLOW)
+				g_shim.unrestricted[in_init] |= 1u << c;
 	}
 	parse_runtime_api(getenv("AWS_LAMBDA_RUNTIME_API"));
 	if (g_shim.have_runtime_api)

@@ -20,6 +20,8 @@ struct shim_state {
 	enum fs_mode mode;
 	/* Rules in force per category: [0] outside Lambda's init phase, [1] during it. */
 	const struct fs_rules *rules[2][FS_NCATEGORIES];
+	/* Bit c set: category c allows everything in that phase (the hooks' one-compare path). */
+	unsigned unrestricted[2];
 
 	char exe[PATH_MAX];           /* /proc/self/exe at load */
 	char function_name[256];      /* AWS_LAMBDA_FUNCTION_NAME, "" outside Lambda */
