@@ -44,20 +44,9 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 src=build/third_party/libunwind-src
 
-# ---- source: Debian's source package, private sources list (as tools/deps.sh does) ----------
+# ---- source: Debian's source package (tools/apt-source.sh) ---------------------------------
 if [ ! -f "$src/configure" ]; then
-	work=$(mktemp -d)
-	trap 'rm -rf "$work"' EXIT
-	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $codename main" > "$work/src.list"
-	mkdir -p "$work/lists/partial"
-	aptopts="-qq -o Dir::Etc::SourceList=$work/src.list -o Dir::Etc::SourceParts=- -o Dir::State::Lists=$work/lists -o APT::Sandbox::User=root"
-	apt-get $aptopts update
-	(cd "$work" && apt-get $aptopts source --download-only libunwind)
-	(cd "$work" && dpkg-source -x --no-check libunwind_*.dsc src >/dev/null)
-	rm -rf "$src"
-	mkdir -p "$(dirname "$src")"
-	mv "$work/src" "$src"
+	sh tools/apt-source.sh libunwind "$src"
 	echo "libunwind: $(sed -n '1s/^libunwind (\([^)]*\)).*/\1/p' "$src/debian/changelog") from Debian's source package"
 fi
 

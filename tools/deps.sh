@@ -17,17 +17,10 @@ if [ -n "$missing" ]; then
 fi
 
 if [ ! -f "$cjson_dir/cJSON.c" ]; then
-	# A private sources list, so the machine's apt configuration is left alone.
-	work=$(mktemp -d)
-	trap 'rm -rf "$work"' EXIT
-	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $codename main" > "$work/src.list"
-	mkdir -p "$work/lists/partial"
-	aptopts="-qq -o Dir::Etc::SourceList=$work/src.list -o Dir::Etc::SourceParts=- -o Dir::State::Lists=$work/lists -o APT::Sandbox::User=root"
-	apt-get $aptopts update
-	(cd "$work" && apt-get $aptopts source --download-only cjson)
-	(cd "$work" && dpkg-source -x --no-check cjson_*.dsc src >/dev/null)
+	src=$(dirname "$cjson_dir")/cjson-src
+	sh "$(dirname "$0")/apt-source.sh" cjson "$src"
 	mkdir -p "$cjson_dir"
-	cp "$work/src/cJSON.c" "$work/src/cJSON.h" "$work/src/LICENSE" "$cjson_dir/"
+	cp "$src/cJSON.c" "$src/cJSON.h" "$src/LICENSE" "$cjson_dir/"
+	rm -rf "$src"
 	echo "deps: cJSON $(sed -n 's/^#define CJSON_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' "$cjson_dir/cJSON.h" | paste -sd.) from Debian's source package"
 fi
