@@ -113,7 +113,7 @@ demo: all
 # (seccomp-bpf, CPython audit hooks, Node.js permissions); results, charts and the README table
 # in bench/results/. gnuplot draws the charts. bench/run.py --quick is the short version.
 bench: all
-	sh tools/deps.sh $(CJSON_DIR) gnuplot-nox binutils libseccomp-dev nodejs openjdk-17-jdk-headless
+	sh tools/deps.sh $(CJSON_DIR) gnuplot-nox valgrind binutils libseccomp-dev nodejs openjdk-17-jdk-headless
 	BUILD=$(BUILD) /usr/bin/python3 bench/run.py
 
 lint:

@@ -199,7 +199,7 @@ def run_counts(work, pol):
     """Instructions per call (both sides) and system calls per call, per policy; with the
     100-rule policy also an address histogram for the profile."""
     out = {}
-    calls = 3 if not QUICK else 2
+    calls = 2
     all_cases = [l.split("\t")[0] for l in subprocess.run([str(BIN / "micro"), "list"], capture_output=True,
                                                           text=True).stdout.splitlines()]
     sets = {100: [c for c in all_cases if c != "k_openat2"],
@@ -239,6 +239,41 @@ def run_counts(work, pol):
     return out, profiles
 
 
+def crosscheck(work, pol):
+    """bench/icount against valgrind's callgrind where both can run (calls without openat2,
+    which valgrind 3.19 does not know): whole-run totals with 1 and 401 calls per side, the
+    difference per call, against icount's shim + libc counts. Skipped without valgrind."""
+    if not shutil.which("valgrind") or not shutil.which("callgrind_annotate"):
+        return {"skipped": "valgrind not installed"}
+    p = json.load(open(pol[100]))
+    p["exec"] = {"default": "allow"}  # valgrind execs its tool from inside the traced tree
+    pf = work / "policy-100-execallow.json"
+    pf.write_text(json.dumps(p))
+    script = work / "vg.sh"
+    script.write_text("#!/bin/sh\nexport LD_PRELOAD=%s FNSHIELD_POLICY_FILE=%s BENCH_DIR=%s MICRO_NO_MARKER=1\n"
+                      "exec %s count \"$1\" \"$2\"\n" % (LIB, pf, work, BIN / "micro"))
+    script.chmod(0o755)
+    out = {}
+    for case in ("close_bad", "connect_udp"):
+        tot = []
+        for n in (1, 401):
+            vdir = Path(tempfile.mkdtemp(dir=work))
+            subprocess.run(["valgrind", "--tool=callgrind", "--trace-children=yes",
+                            "--callgrind-out-file=%s/cg.%%p" % vdir, str(script), case, str(n)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={"PATH": os.environ["PATH"]})
+            best = max(vdir.iterdir(), key=lambda f: f.stat().st_size)
+            text = subprocess.run(["callgrind_annotate", str(best)], capture_output=True, text=True).stdout
+            tot.append(next(int(l.split()[0].replace(",", "")) for l in text.splitlines() if "PROGRAM TOTALS" in l))
+        lab, cnt = work / "x.labels", work / "x.out"
+        with open(lab, "w") as lf:
+            sh([BIN / "icount", "-o", cnt, "--", "env", "LD_PRELOAD=%s" % LIB, "FNSHIELD_POLICY_FILE=%s" % pf,
+                "BENCH_DIR=%s" % work, BIN / "micro", "count", case, 20], stdout=lf, stderr=subprocess.DEVNULL,
+               env={"PATH": os.environ["PATH"]})
+        ic = sum(int(c) / int(l.split()[2]) for l, c in zip(lab.read_text().splitlines(), cnt.read_text().split()))
+        out[case] = {"callgrind_per_call": round((tot[1] - tot[0]) / 400, 1), "icount_per_call": round(ic, 1)}
+    return out
+
+
 def main():
     RESULTS.mkdir(parents=True, exist_ok=True)
     if not LIB.exists() or not CLI.exists():
@@ -260,6 +295,8 @@ def main():
         tax = run_tax(work, pol, 1 if QUICK else 2)
         log("  counts: exact instructions and system calls (ptrace), profile")
         counts, profiles = run_counts(work, pol)
+        xcheck = crosscheck(work, pol)
+        log("  icount vs callgrind (hook + libc, instructions per call): %s" % xcheck)
 
         log("3/4 macro: cold start, workloads, alternatives")
         ctx = {"work": str(work), "library": str(LIB), "cli": str(CLI), "policy100": pol[100],
@@ -275,7 +312,7 @@ def main():
             "machine": mach, "quick": QUICK, "policies": {str(n): policies.count(json.load(open(pol[n])))
                                                           for n in RULES},
             "matcher": matcher, "micro": micro, "micro_violations": violations, "tax": tax,
-            "counts": counts, "profiles": profiles, "macro": macro_res,
+            "counts": counts, "profiles": profiles, "icount_vs_callgrind": xcheck, "macro": macro_res,
         }, log=log)
     finally:
         if not os.environ.get("BENCH_KEEP"):
