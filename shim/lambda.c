@@ -10,20 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#define API_FD_LIMIT 4096   /* descriptors above are not tracked (a runtime's are low) */
+#define API_FD_LIMIT LAMBDA_API_FD_LIMIT /* above are not tracked (a runtime's are low) */
 #define MAX_CONNS 8          /* Runtime API connections watched at once */
 #define MAX_INFLIGHT 64      /* invocations in flight at once (AWS_LAMBDA_MAX_CONCURRENCY) */
 
-static _Atomic uint64_t api_fds[API_FD_LIMIT / 64];
+_Atomic uint64_t lambda_api_fds[API_FD_LIMIT / 64];
+#define api_fds lambda_api_fds
 
 /* ---- which descriptors are Runtime API connections --------------------------------------- */
-
-int lambda_is_api_fd(int fd)
-{
-	if ((unsigned)fd >= API_FD_LIMIT)
-		return 0;
-	return (atomic_load_explicit(&api_fds[fd / 64], memory_order_relaxed) >> (fd % 64)) & 1;
-}
 
 /* Per connection: are we waiting for the response to a /next request, and the headers of it
  * seen so far (a response may arrive in several reads). Only the runtime's loop reads a

@@ -18,7 +18,9 @@
 #ifndef FNSHIELD_LAMBDA_H
 #define FNSHIELD_LAMBDA_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define LAMBDA_ID_MAX 128
@@ -41,8 +43,16 @@ void lambda_init(const char *inherited);
 /* "_FNSHIELD_LAMBDA=…" for a child started now from this thread (LAMBDA_ENV_MAX bytes). */
 void lambda_env_entry(char *out, size_t cap);
 
-/* Is this descriptor a connection to the Runtime API? (the I/O hooks' fast test) */
-int lambda_is_api_fd(int fd);
+/* Is this descriptor a connection to the Runtime API? (the I/O hooks' fast test: inline, one
+ * load and a bit test, since every read and write of the process asks) */
+#define LAMBDA_API_FD_LIMIT 4096
+extern _Atomic uint64_t lambda_api_fds[LAMBDA_API_FD_LIMIT / 64];
+static inline int lambda_is_api_fd(int fd)
+{
+	if ((unsigned)fd >= LAMBDA_API_FD_LIMIT)
+		return 0;
+	return (atomic_load_explicit(&lambda_api_fds[fd / 64], memory_order_relaxed) >> (fd % 64)) & 1;
+}
 void lambda_mark_api_fd(int fd);
 void lambda_forget_fd(int fd);
 

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
-static atomic_int log_fd = -1;
+atomic_int logfd_current = -1;
+#define log_fd logfd_current
 
 /* Two buffers for the environment entry, swapped atomically when the descriptor moves, so an
  * exec in another thread never reads a half-written entry. */
@@ -74,7 +75,6 @@ int logfd_setup(const char *inherited)
 
 int logfd_get(void) { return atomic_load_explicit(&log_fd, memory_order_relaxed); }
 
-int logfd_is(int fd) { return fd >= 0 && fd == atomic_load_explicit(&log_fd, memory_order_relaxed); }
 
 void logfd_evacuate(void)
 {

@@ -11,6 +11,7 @@
 #ifndef FNSHIELD_LOGFD_H
 #define FNSHIELD_LOGFD_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define LOGFD_ENV "_FNSHIELD_LOG_FD"
@@ -22,8 +23,12 @@ int logfd_setup(const char *inherited);
 /* The descriptor, or -1 when there is nowhere to log. */
 int logfd_get(void);
 
-/* Is fd the log descriptor? For the close/dup2 hooks. */
-int logfd_is(int fd);
+/* Is fd the log descriptor? For the close/dup2 hooks (inline: close is called often). */
+extern atomic_int logfd_current;
+static inline int logfd_is(int fd)
+{
+	return fd >= 0 && fd == atomic_load_explicit(&logfd_current, memory_order_relaxed);
+}
 
 /* Someone is about to dup2 onto our number: move the log descriptor elsewhere first. */
 void logfd_evacuate(void);

@@ -119,3 +119,17 @@ Test(resolve, proc_self_fd_resolves_to_the_open_file)
 	close(p[0]);
 	close(p[1]);
 }
+
+Test(resolve, normal_paths_are_taken_as_they_are_and_others_normalised)
+{
+	char out[FS_LEX_MAX];
+	static const char *const cases[][2] = {
+		{"/", "/"}, {"/a", "/a"}, {"/a/b.c/d", "/a/b.c/d"}, {"/a/.b", "/a/.b"}, {"/a/..b", "/a/..b"},
+		{"/a/", "/a"}, {"//a", "/a"}, {"/a//b", "/a/b"}, {"/a/./b", "/a/b"}, {"/a/../b", "/b"},
+		{"/a/.", "/a"}, {"/a/..", "/"}, {"/..", "/"}, {"/.", "/"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		cr_assert_geq(path_lexical(AT_FDCWD, cases[i][0], out, sizeof out), 0, "%s", cases[i][0]);
+		cr_assert_str_eq(out, cases[i][1], "%s", cases[i][0]);
+	}
+}
