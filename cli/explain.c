@@ -407,22 +407,6 @@ static int starts_with_proc_self(const char *p)
 	return !strncmp(p, "/proc/self", 10) && (p[10] == '/' || !p[10]);
 }
 
-/* /proc/PID/mem or /proc/PID/task/TID/mem (as shim/check.c's is_proc_mem). */
-static int is_proc_mem(const char *p)
-{
-	if (strncmp(p, "/proc/", 6))
-		return 0;
-	const char *s = strchr(p + 6, '/');
-	if (!s)
-		return 0;
-	if (!strcmp(s, "/mem"))
-		return 1;
-	if (strncmp(s, "/task/", 6))
-		return 0;
-	s = strchr(s + 6, '/');
-	return s && !strcmp(s, "/mem");
-}
-
 /* Which program an exec of `arg` would run: as execvp resolves it. */
 static int exec_lookup(const char *arg, char *out, size_t cap)
 {
@@ -715,7 +699,7 @@ int cmd_explain(int argc, char **argv)
 		fs_rule_name(c, final, rn, sizeof rn);
 		const char *pat = fs_rules_text(rules, final.list, (uint32_t)final.index);
 		printf("\n");
-		if (c == FS_WRITE && (is_proc_mem(lex) || (have_canon && is_proc_mem(canon)))) {
+		if (c == FS_WRITE && (fs_path_is_proc_mem(lex) || (have_canon && fs_path_is_proc_mem(canon)))) {
 			/* shim/check.c: protect_proc_mem */
 			say_decision(c, FS_BLOCK, cfg.mode, mode_src);
 			printf("rule: write.protected — writing /proc/PID/mem patches the process's own code; "

@@ -81,3 +81,18 @@ long fs_path_normalise(const char *base, const char *path, char *out, size_t cap
 	out[total] = 0;
 	return (long)total;
 }
+
+int fs_path_is_proc_mem(const char *p)
+{
+	if (strncmp(p, "/proc/", 6))
+		return 0;
+	const char *s = strchr(p + 6, '/');
+	if (!s)
+		return 0;
+	if (!strcmp(s, "/mem"))
+		return 1;
+	if (strncmp(s, "/task/", 6))
+		return 0;
+	s = strchr(s + 6, '/');
+	return s && !strcmp(s, "/mem");
+}

@@ -170,6 +170,13 @@ struct fs_verdict fs_match_addr_steps(const struct fs_rules *r, const uint8_t ip
  */
 long fs_path_normalise(const char *base, const char *path, char *out, size_t cap);
 
+/*
+ * Is this /proc/PID/mem or /proc/PID/task/TID/mem (PID a number, "self" or "thread-self")?
+ * Writing it patches the process's own code, the shim's hooks included: the shim refuses a
+ * write-open of it whatever the policy ("rule":"write.protected"), and `explain` says so.
+ */
+int fs_path_is_proc_mem(const char *path);
+
 /* ---- explanations (policy/explain.c) -------------------------------------------------------
  * Added for `fnshield explain` and `fnshield learn` (cli/explain.c, cli/learn.c): read-only
  * views of compiled rules. Not for the hot path. */

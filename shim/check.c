@@ -34,28 +34,12 @@ static struct fs_verdict match_path(enum fs_category c, const char *p, long len)
 	return fs_match_path(shim_rules(c), p, (size_t)len);
 }
 
-/* /proc/PID/mem (and a thread's): writing it patches the process's own code — the hooks
- * included. No policy needs it, so a write-open of it is blocked whatever the rules say
- * ("rule":"write.protected"). PID may be a number, "self" or "thread-self". */
-static int is_proc_mem(const char *p)
-{
-	if (strncmp(p, "/proc/", 6))
-		return 0;
-	const char *s = strchr(p + 6, '/');
-	if (!s)
-		return 0;
-	if (!strcmp(s, "/mem"))
-		return 1;
-	if (strncmp(s, "/task/", 6))
-		return 0;
-	s = strchr(s + 6, '/');
-	return s && !strcmp(s, "/mem");
-}
-
+/* /proc/PID/mem is never writable (fs_path_is_proc_mem): a write-open of it is blocked
+ * whatever the rules say ("rule":"write.protected"). */
 static struct fs_verdict protect_proc_mem(enum fs_category c, struct fs_verdict v,
 					  const char *lex, const char *canon, long clen)
 {
-	if (c == FS_WRITE && (is_proc_mem(lex) || (clen > 0 && is_proc_mem(canon))))
+	if (c == FS_WRITE && (fs_path_is_proc_mem(lex) || (clen > 0 && fs_path_is_proc_mem(canon))))
 		return (struct fs_verdict){.action = FS_BLOCK, .list = FS_LIST_DEFAULT,
 					   .index = FS_RULE_PROTECTED};
 	return v;
