@@ -59,20 +59,6 @@ int parse_ip(const char *s, uint8_t ip[16])
 	return -1;
 }
 
-static int is_v4_mapped(const uint8_t ip[16])
-{
-	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	return !memcmp(ip, prefix, 12);
-}
-
-static void ip_text(const uint8_t ip[16], char *out, size_t cap)
-{
-	if (is_v4_mapped(ip))
-		inet_ntop(AF_INET, ip + 12, out, (socklen_t)cap);
-	else
-		inet_ntop(AF_INET6, ip, out, (socklen_t)cap);
-}
-
 struct fs_policy *pattern_compile(enum fs_category c, const char *pattern, int resolve_aliases,
 				  char *err, size_t errcap)
 {
@@ -736,7 +722,7 @@ int cmd_explain(int argc, char **argv)
 		}
 		char ipt[64] = "";
 		if (t.have_ip)
-			ip_text(t.ip, ipt, sizeof ipt);
+			fs_ip_text(t.ip, ipt, sizeof ipt);
 		printf("%s %s\n", cat, arg);
 		printf("  policy:      %s (mode %s, %s)\n", source, cfg.mode == FS_MODE_BLOCK ? "block" : "alert",
 		       mode_src);

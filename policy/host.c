@@ -320,3 +320,17 @@ int fs_host_add_name(struct fs_nfa *a, const struct fs_hostpat *h, uint32_t rank
 	fs_nfa_accept(a, j, rank);
 	return a->oom || a->too_big ? -1 : 0;
 }
+
+int fs_ip_is_v4(const uint8_t ip[16])
+{
+	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	return !memcmp(ip, prefix, 12);
+}
+
+void fs_ip_text(const uint8_t ip[16], char *out, size_t cap)
+{
+	if (fs_ip_is_v4(ip))
+		inet_ntop(AF_INET, ip + 12, out, (socklen_t)cap);
+	else
+		inet_ntop(AF_INET6, ip, out, (socklen_t)cap);
+}

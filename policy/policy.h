@@ -131,6 +131,13 @@ struct fs_verdict fs_match_path(const struct fs_rules *r, const char *path, size
 struct fs_verdict fs_match_addr(const struct fs_rules *r, const uint8_t ip[16], uint16_t port,
 				const char *const *names, int nnames);
 
+/* Is the 16-byte address IPv4-mapped (::ffff:a.b.c.d)? */
+int fs_ip_is_v4(const uint8_t ip[16]);
+
+/* The address as text: "1.2.3.4" for IPv4-mapped (SPEC: they count as IPv4), else "::1".
+ * No allocation; async-signal-safe. */
+void fs_ip_text(const uint8_t ip[16], char *out, size_t cap);
+
 /* "exec.default", "read.block[3]", "init.read.allow[0]" — for the log line's "rule". */
 int fs_rule_name(enum fs_category c, struct fs_verdict v, char *buf, size_t cap);
 

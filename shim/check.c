@@ -307,21 +307,6 @@ static int inet_of(const struct sockaddr *sa, socklen_t len, uint8_t ip[16], uin
 	return 0;
 }
 
-static int is_v4_mapped(const uint8_t ip[16])
-{
-	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	return !memcmp(ip, prefix, 12);
-}
-
-/* "1.2.3.4" or "::1" (IPv4-mapped shown as IPv4, SPEC) */
-static void ip_text(const uint8_t ip[16], char *out, size_t cap)
-{
-	if (is_v4_mapped(ip))
-		inet_ntop(AF_INET, ip + 12, out, (socklen_t)cap);
-	else
-		inet_ntop(AF_INET6, ip, out, (socklen_t)cap);
-}
-
 static void append_port(char *out, size_t cap, const char *host, int bracket, unsigned port)
 {
 	size_t n = 0, hl = strlen(host);
@@ -369,7 +354,7 @@ int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *
 		return CHECK_PASS;
 
 	char names[DNS_LOOKUP_MAX][DNS_NAME_MAX];
-	const char *name_ptrs[DNS_LOOKUP_MAX];
+	const char *name_ptrs[DNS_LOOKUP_MAX] = {0};
 	int nnames = c == FS_CONNECT ? dns_lookup(ip, names) : 0;
 	for (int i = 0; i < nnames; i++)
 		name_ptrs[i] = names[i];
@@ -380,12 +365,12 @@ int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *
 		return CHECK_PASS;
 
 	char iptext[INET6_ADDRSTRLEN], target[DNS_NAME_MAX + 16];
-	ip_text(ip, iptext, sizeof iptext);
+	fs_ip_text(ip, iptext, sizeof iptext);
 	if (nnames) {
 		ev.host = names[0];
 		append_port(target, sizeof target, names[0], 0, port);
 	} else {
-		append_port(target, sizeof target, iptext, !is_v4_mapped(ip), port);
+		append_port(target, sizeof target, iptext, !fs_ip_is_v4(ip), port);
 	}
 	ev.ip = iptext;
 	ev.target = target;
