@@ -77,7 +77,7 @@ $(BUILD)/libfnshield.so: $(SHIM_OBJ) $(BUILD)/libpolicy.a $(BUILD)/exports.map
 	  -Wl,-z,now -Wl,-z,relro -Wl,-z,nodelete -Wl,--no-undefined -ldl $(LDFLAGS)
 
 # The CLI writes its errors with the library's own line writer, so they read the same.
-CLI_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o lambda.o repeat.o)
+CLI_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o lambda.o repeat.o watch.o)
 
 $(BUILD)/fnshield: $(CLI_OBJ) $(CLI_SHIM_OBJ) $(BUILD)/libpolicy.a
 	$(CC) -o $@ $(CLI_OBJ) $(CLI_SHIM_OBJ) $(BUILD)/libpolicy.a $(LDFLAGS)
@@ -85,7 +85,7 @@ $(BUILD)/fnshield: $(CLI_OBJ) $(CLI_SHIM_OBJ) $(BUILD)/libpolicy.a
 # ---- tests -------------------------------------------------------------------------------
 # Unit tests: policy/ whole, and the shim's pieces that make sense outside a process
 # (tests/unit/shim_stubs.c stands in for init.c's state).
-UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o resolve.o dnstable.o envprop.o lambda.o repeat.o)
+UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o resolve.o dnstable.o envprop.o lambda.o repeat.o watch.o)
 
 $(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_SHIM_OBJ) $(BUILD)/libpolicy.a
 	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $(UNIT_SRC) $(UNIT_SHIM_OBJ) \

@@ -28,6 +28,7 @@
 /* logline.c reports the process it runs in; in the CLI that is the CLI. */
 struct shim_state g_shim;
 atomic_int g_phase;
+atomic_int g_ready; /* shim/watch.c reads it; the CLI never checks calls */
 
 
 static int usage(void)

@@ -24,6 +24,20 @@ static inline int check_unrestricted(enum fs_category c)
 	return (g_shim.unrestricted[in_init] >> c) & 1;
 }
 
+/* The fast path of every hook that names a file: may a call in category c on path go to libc
+ * without a check? Yes when c is unrestricted right now (one bit of g_watch) — except a write
+ * that could reach /proc/PID/mem, refused whatever the policy: a path under /proc, or a relative
+ * one (the working directory or the dirfd may be in /proc). Before the library is ready every
+ * bit of g_watch is set, so the answer is no and the slow path initialises. */
+static inline int check_skippable(enum fs_category c, const char *path)
+{
+	if (shim_watch() & (1u << c))
+		return 0;
+	return c != FS_WRITE || (path && path[0] == '/' &&
+				 !(path[1] == 'p' && path[2] == 'r' && path[3] == 'o' &&
+				   path[4] == 'c' && path[5] == '/'));
+}
+
 /* exec of the program at path (absolute, or relative to dirfd). A program that does not exist
  * passes: the call fails by itself, and CPython and the JDK try every PATH entry in turn. */
 int check_exec(const char *call, int dirfd, const char *path, int follow, char *const argv[]);

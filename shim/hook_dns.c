@@ -66,7 +66,7 @@ EXPORT int getaddrinfo(const char *node, const char *service, const struct addri
 		       struct addrinfo **res)
 {
 	int r = REAL(getaddrinfo)(node, service, hints, res);
-	if (r == 0 && res && shim_ready() == 0)
+	if (r == 0 && res && shim_ready() == 0 && g_shim.record_names)
 		record_addrinfo(node, *res);
 	return r;
 }
@@ -74,7 +74,7 @@ EXPORT int getaddrinfo(const char *node, const char *service, const struct addri
 EXPORT struct hostent *gethostbyname(const char *name)
 {
 	struct hostent *h = REAL(gethostbyname)(name);
-	if (shim_ready() == 0)
+	if (shim_ready() == 0 && g_shim.record_names)
 		record_hostent(name, h);
 	return h;
 }
@@ -82,7 +82,7 @@ EXPORT struct hostent *gethostbyname(const char *name)
 EXPORT struct hostent *gethostbyname2(const char *name, int af)
 {
 	struct hostent *h = REAL(gethostbyname2)(name, af);
-	if (shim_ready() == 0)
+	if (shim_ready() == 0 && g_shim.record_names)
 		record_hostent(name, h);
 	return h;
 }
@@ -91,7 +91,7 @@ EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, siz
 			   struct hostent **result, int *h_errnop)
 {
 	int r = REAL(gethostbyname_r)(name, ret, buf, buflen, result, h_errnop);
-	if (r == 0 && result && shim_ready() == 0)
+	if (r == 0 && result && shim_ready() == 0 && g_shim.record_names)
 		record_hostent(name, *result);
 	return r;
 }
@@ -100,7 +100,7 @@ EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, char 
 			    size_t buflen, struct hostent **result, int *h_errnop)
 {
 	int r = REAL(gethostbyname2_r)(name, af, ret, buf, buflen, result, h_errnop);
-	if (r == 0 && result && shim_ready() == 0)
+	if (r == 0 && result && shim_ready() == 0 && g_shim.record_names)
 		record_hostent(name, *result);
 	return r;
 }

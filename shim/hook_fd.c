@@ -23,12 +23,19 @@
 #define SYS_close_range 436
 #endif
 
-EXPORT int close(int fd)
+static __attribute__((noinline, cold)) int slow_close(int fd)
 {
 	if (logfd_is(fd))
 		return 0;
 	lambda_forget_fd(fd);
 	return REAL(close)(fd);
+}
+
+EXPORT int close(int fd)
+{
+	if (__builtin_expect(!logfd_is(fd) && !lambda_watched_fd(fd) && real_close, 1))
+		return real_close(fd);
+	return slow_close(fd);
 }
 
 EXPORT int __close(int fd)

@@ -12,78 +12,108 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* open(2) takes a mode only with O_CREAT or O_TMPFILE; reading it otherwise is undefined. */
-#define MODE_FROM_VARARGS(flags, last)                                                          \
-	mode_t mode = 0;                                                                          \
-	if ((flags) & O_CREAT || ((flags) & O_TMPFILE) == O_TMPFILE) {                              \
-		va_list ap;                                                                       \
-		va_start(ap, last);                                                               \
-		mode = va_arg(ap, mode_t);                                                        \
-		va_end(ap);                                                                       \
-	}
+/* Flags that make an open a write (SPEC: writing, creating, truncating or appending is write;
+ * anything else reads). Same answer as open_category(), in one test. */
+#define OPEN_WRITES (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE)
 
-/* The category unrestricted: the real function, untouched — except a write-open under /proc,
- * which may be /proc/PID/mem (blocked whatever the policy, check.c). */
-static int open_unrestricted(int flags, const char *path)
+/* The fast path: may this open go straight to libc? (check.h) */
+static inline int open_passes(int flags, const char *path)
 {
-	if (shim_ready() < 0)
-		return 1;
-	enum fs_category c = open_category(flags);
-	if (c == FS_WRITE && path && path[0] == '/' && !strncmp(path, "/proc/", 6))
-		return 0;
-	return check_unrestricted(c);
+	return check_skippable(flags & OPEN_WRITES ? FS_WRITE : FS_READ, path);
 }
 
+/* Each hook is a fast path that jumps straight to libc and, out of line, a slow path: a call
+ * before the library is ready (or before libc's functions are looked up), or one to decide. */
+#define SLOW __attribute__((noinline, cold))
+#define SLOW_PATH(name, dirfd, path, flags, mode, real_args)                                   \
+	if (shim_ready() < 0 || open_passes(flags, path))                                         \
+		return REAL(name) real_args;                                                      \
+	return checked_open(#name, dirfd, path, flags, mode)
+
+/* open(2)'s mode is a variadic argument. The entry points below take it as a fixed third
+ * parameter instead: on x86_64 (System V) and aarch64 (AAPCS64 as Linux uses it) a variadic
+ * argument travels in the same register as a named one, so the value is the same, and when the
+ * caller passed none we only hand on a register that libc reads only with O_CREAT or
+ * O_TMPFILE, as it always did. It spares every call the va_list set-up (spilling each argument
+ * register) on the fast path. The C names are hook_*; the exported names are libc's. */
+#if !defined(__x86_64__) && !defined(__aarch64__)
+#error "hook_file.c: check how this architecture passes variadic arguments before building"
+#endif
+
 #define OPEN_HOOK(name)                                                                         \
-	EXPORT int name(const char *path, int flags, ...)                                         \
+	static SLOW int slow_##name(const char *path, int flags, mode_t mode)                     \
 	{                                                                                         \
-		MODE_FROM_VARARGS(flags, flags);                                                  \
-		if (open_unrestricted(flags, path))                                                     \
-			return REAL(name)(path, flags, mode);                                    \
-		return checked_open(#name, AT_FDCWD, path, flags, mode);                          \
+		SLOW_PATH(name, AT_FDCWD, path, flags, mode, (path, flags, mode));                 \
+	}                                                                                         \
+	EXPORT int hook_##name(const char *path, int flags, mode_t mode) __asm__(#name);          \
+	int hook_##name(const char *path, int flags, mode_t mode)                                 \
+	{                                                                                         \
+		if (__builtin_expect(open_passes(flags, path) && real_##name, 1))                 \
+			return real_##name(path, flags, mode);                                    \
+		return slow_##name(path, flags, mode);                                            \
 	}
 
 #define OPENAT_HOOK(name)                                                                       \
-	EXPORT int name(int dirfd, const char *path, int flags, ...)                              \
+	static SLOW int slow_##name(int dirfd, const char *path, int flags, mode_t mode)          \
 	{                                                                                         \
-		MODE_FROM_VARARGS(flags, flags);                                                  \
-		if (open_unrestricted(flags, path))                                                     \
-			return REAL(name)(dirfd, path, flags, mode);                             \
-		return checked_open(#name, dirfd, path, flags, mode);                             \
+		SLOW_PATH(name, dirfd, path, flags, mode, (dirfd, path, flags, mode));             \
+	}                                                                                         \
+	EXPORT int hook_##name(int dirfd, const char *path, int flags, mode_t mode)               \
+		__asm__(#name);                                                                   \
+	int hook_##name(int dirfd, const char *path, int flags, mode_t mode)                      \
+	{                                                                                         \
+		if (__builtin_expect(open_passes(flags, path) && real_##name, 1))                 \
+			return real_##name(dirfd, path, flags, mode);                             \
+		return slow_##name(dirfd, path, flags, mode);                                     \
 	}
 
 /* _FORTIFY_SOURCE variants: no mode argument; an O_CREAT without a mode is a bug that the real
  * function reports (it aborts), so those go to it. */
+#define NEEDS_MODE(flags) (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE)
 #define OPEN2_HOOK(name)                                                                        \
+	static SLOW int slow_##name(const char *path, int flags)                                  \
+	{                                                                                         \
+		if (NEEDS_MODE(flags))                                                            \
+			return REAL(name)(path, flags);                                           \
+		SLOW_PATH(name, AT_FDCWD, path, flags, 0, (path, flags));                          \
+	}                                                                                         \
 	EXPORT int name(const char *path, int flags)                                              \
 	{                                                                                         \
-		if (open_unrestricted(flags, path) || (flags & O_CREAT) ||                              \
-		    (flags & O_TMPFILE) == O_TMPFILE)                                             \
-			return REAL(name)(path, flags);                                          \
-		return checked_open(#name, AT_FDCWD, path, flags, 0);                             \
+		if (__builtin_expect(open_passes(flags, path) && real_##name, 1))                 \
+			return real_##name(path, flags);                                          \
+		return slow_##name(path, flags);                                                  \
 	}
 
 #define OPENAT2_HOOK(name)                                                                      \
+	static SLOW int slow_##name(int dirfd, const char *path, int flags)                       \
+	{                                                                                         \
+		if (NEEDS_MODE(flags))                                                            \
+			return REAL(name)(dirfd, path, flags);                                    \
+		SLOW_PATH(name, dirfd, path, flags, 0, (dirfd, path, flags));                      \
+	}                                                                                         \
 	EXPORT int name(int dirfd, const char *path, int flags)                                   \
 	{                                                                                         \
-		if (open_unrestricted(flags, path) || (flags & O_CREAT) ||                              \
-		    (flags & O_TMPFILE) == O_TMPFILE)                                             \
-			return REAL(name)(dirfd, path, flags);                                   \
-		return checked_open(#name, dirfd, path, flags, 0);                                \
+		if (__builtin_expect(open_passes(flags, path) && real_##name, 1))                 \
+			return real_##name(dirfd, path, flags);                                   \
+		return slow_##name(dirfd, path, flags);                                           \
 	}
 
+#define CREAT_FLAGS (O_CREAT | O_WRONLY | O_TRUNC)
 #define CREAT_HOOK(name)                                                                        \
+	static SLOW int slow_##name(const char *path, mode_t mode)                                \
+	{                                                                                         \
+		SLOW_PATH(name, AT_FDCWD, path, CREAT_FLAGS, mode, (path, mode));                  \
+	}                                                                                         \
 	EXPORT int name(const char *path, mode_t mode)                                            \
 	{                                                                                         \
-		if (open_unrestricted(O_CREAT | O_WRONLY | O_TRUNC, path))                              \
-			return REAL(name)(path, mode);                                           \
-		return checked_open(#name, AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode);   \
+		if (__builtin_expect(open_passes(CREAT_FLAGS, path) && real_##name, 1))           \
+			return real_##name(path, mode);                                           \
+		return slow_##name(path, mode);                                                   \
 	}
 
 OPEN_HOOK(open)
@@ -115,7 +145,7 @@ static enum fs_category stdio_category(const char *mode)
 	return FS_READ;
 }
 
-static int stdio_denied(const char *call, const char *path, const char *mode)
+static SLOW int stdio_denied(const char *call, const char *path, const char *mode)
 {
 	if (shim_ready() < 0)
 		return 0;
@@ -128,9 +158,10 @@ static int stdio_denied(const char *call, const char *path, const char *mode)
 #define FOPEN_HOOK(name)                                                                        \
 	EXPORT FILE *name(const char *path, const char *mode)                                     \
 	{                                                                                         \
-		if (stdio_denied(#name, path, mode))                                              \
-			return NULL;                                                              \
-		return REAL(name)(path, mode);                                                   \
+		if (__builtin_expect(check_skippable(stdio_category(mode), path), 1) ||          \
+		    !stdio_denied(#name, path, mode))                                            \
+			return REAL(name)(path, mode);                                            \
+		return NULL;                                                                      \
 	}
 
 /* freopen with a NULL path only changes the mode of the stream already open. The C standard
@@ -139,7 +170,8 @@ static int stdio_denied(const char *call, const char *path, const char *mode)
 #define FREOPEN_HOOK(name)                                                                      \
 	EXPORT FILE *name(const char *path, const char *mode, FILE *stream)                       \
 	{                                                                                         \
-		if (path && stdio_denied(#name, path, mode)) {                                    \
+		if (path && !check_skippable(stdio_category(mode), path) &&                      \
+		    stdio_denied(#name, path, mode)) {                                            \
 			int e = errno;                                                            \
 			fclose(stream);                                                           \
 			errno = e;                                                                \
@@ -158,7 +190,7 @@ FREOPEN_HOOK(freopen64)
 
 /* mkstemp and friends create a file from a template ("/tmp/fooXXXXXX"): a write to that
  * directory. The template's name is checked before libc picks the final characters. */
-static int tmpl_denied(const char *call, const char *tmpl)
+static SLOW int tmpl_denied(const char *call, const char *tmpl)
 {
 	if (shim_ready() < 0)
 		return 0;
@@ -171,9 +203,9 @@ static int tmpl_denied(const char *call, const char *tmpl)
 #define MKSTEMP_HOOK(name, params, args)                                                        \
 	EXPORT int name params                                                                    \
 	{                                                                                         \
-		if (tmpl_denied(#name, tmpl))                                                     \
-			return -1;                                                                \
-		return REAL(name) args;                                                          \
+		if (__builtin_expect(check_skippable(FS_WRITE, tmpl), 1) || !tmpl_denied(#name, tmpl)) \
+			return REAL(name) args;                                                   \
+		return -1;                                                                        \
 	}
 
 MKSTEMP_HOOK(mkstemp, (char *tmpl), (tmpl))

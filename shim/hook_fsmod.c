@@ -18,7 +18,7 @@
 /* One name, one category; 1 if the call must fail (errno set to EACCES). */
 static int denied(const char *call, enum fs_category c, int dirfd, const char *path, int follow)
 {
-	if (!path || shim_ready() < 0 || check_unrestricted(c))
+	if (!path || check_skippable(c, path) || shim_ready() < 0 || check_unrestricted(c))
 		return 0;
 	int saved = errno;
 	int r = check_file(call, c, dirfd, path, follow);

@@ -30,7 +30,12 @@ static int denied(const char *call, enum fs_category c, const struct sockaddr *s
 	return r == CHECK_DENY;
 }
 
-EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+/* The fast path of the connect-category hooks: connect unrestricted right now and no Runtime
+ * API to follow (its connection is marked at connect, its requests seen at send). */
+#define CONNECT_WATCHED(watch) ((watch) & ((1u << FS_CONNECT) | WATCH_RUNTIME_API))
+#define SLOW __attribute__((noinline, cold))
+
+static SLOW int slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (denied("connect", FS_CONNECT, addr, len))
 		return -1;
@@ -39,6 +44,13 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	    check_is_runtime_api(addr, len))
 		lambda_mark_api_fd(fd);
 	return r;
+}
+
+EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (__builtin_expect(!CONNECT_WATCHED(shim_watch()) && real_connect, 1))
+		return real_connect(fd, addr, len);
+	return slow_connect(fd, addr, len);
 }
 
 /* glibc's other exported name: the same checks, the same bookkeeping. */
@@ -62,8 +74,8 @@ EXPORT int socket(int domain, int type, int protocol)
 	return REAL(socket)(domain, type, protocol);
 }
 
-EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
-		      socklen_t len)
+static SLOW ssize_t slow_sendto(int fd, const void *buf, size_t n, int flags,
+			       const struct sockaddr *addr, socklen_t len)
 {
 	if (denied("sendto", FS_CONNECT, addr, len))
 		return -1;
@@ -72,7 +84,15 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
 	return REAL(sendto)(fd, buf, n, flags, addr, len);
 }
 
-EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
+		      socklen_t len)
+{
+	if (__builtin_expect(!CONNECT_WATCHED(shim_watch()) && real_sendto, 1))
+		return real_sendto(fd, buf, n, flags, addr, len);
+	return slow_sendto(fd, buf, n, flags, addr, len);
+}
+
+static SLOW ssize_t slow_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	if (msg && denied("sendmsg", FS_CONNECT, msg->msg_name, msg->msg_namelen))
 		return -1;
@@ -81,11 +101,20 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	return REAL(sendmsg)(fd, msg, flags);
 }
 
+EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (__builtin_expect(!CONNECT_WATCHED(shim_watch()) && real_sendmsg, 1))
+		return real_sendmsg(fd, msg, flags);
+	return slow_sendmsg(fd, msg, flags);
+}
+
 /* Messages go out in order up to the first one that is blocked; as with any partial
  * sendmmsg, the return value says how many were sent. */
 EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
 	unsigned int ok = 0;
+	if (!(shim_watch() & (1u << FS_CONNECT)))
+		return REAL(sendmmsg)(fd, vec, vlen, flags);
 	while (vec && ok < vlen &&
 	       !denied("sendmmsg", FS_CONNECT, vec[ok].msg_hdr.msg_name, vec[ok].msg_hdr.msg_namelen))
 		ok++;
@@ -114,13 +143,14 @@ static int port_of(const struct sockaddr *sa, socklen_t len)
 
 EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (addr && shim_ready() == 0 && !check_unrestricted(FS_LISTEN) && port_of(addr, len) &&
+	if (addr && (shim_watch() & (1u << FS_LISTEN)) && shim_ready() == 0 &&
+	    !check_unrestricted(FS_LISTEN) && port_of(addr, len) &&
 	    socket_type(fd) == SOCK_DGRAM && denied("bind", FS_LISTEN, addr, len))
 		return -1;
 	return REAL(bind)(fd, addr, len);
 }
 
-EXPORT int listen(int fd, int backlog)
+static SLOW int slow_listen(int fd, int backlog)
 {
 	if (shim_ready() == 0 && !check_unrestricted(FS_LISTEN)) {
 		struct sockaddr_storage ss;
@@ -134,4 +164,11 @@ EXPORT int listen(int fd, int backlog)
 		errno = saved;
 	}
 	return REAL(listen)(fd, backlog);
+}
+
+EXPORT int listen(int fd, int backlog)
+{
+	if (__builtin_expect(!(shim_watch() & (1u << FS_LISTEN)) && real_listen, 1))
+		return real_listen(fd, backlog);
+	return slow_listen(fd, backlog);
 }

@@ -151,6 +151,8 @@ static void do_init(void)
 			if (fs_rules_constant(g_shim.rules[in_init][c]) == FS_ALLOW)
 				g_shim.unrestricted[in_init] |= 1u << c;
 	}
+	unsigned net = (1u << FS_CONNECT) | (1u << FS_LISTEN);
+	g_shim.record_names = (g_shim.unrestricted[0] & g_shim.unrestricted[1] & net) != net;
 	parse_runtime_api(getenv("AWS_LAMBDA_RUNTIME_API"));
 	if (g_shim.have_runtime_api)
 		lambda_init(lambda_env);
@@ -206,6 +208,7 @@ int shim_ensure_ready(void)
 		do_init();
 		atomic_store(&init_state, 2);
 		atomic_store_explicit(&g_ready, 1, memory_order_release);
+		shim_publish_watch();
 		return 0;
 	}
 	if (expected == 2)

@@ -77,10 +77,10 @@ void lambda_init(const char *inherited)
 		atomic_store(&conns[i].fd, -1);
 	atomic_store(&conns_ready, 1);
 	if (!inherited || strncmp(inherited, "invoke", 6)) {
-		atomic_store(&g_phase, PHASE_INIT);
+		shim_set_phase(PHASE_INIT);
 		return;
 	}
-	atomic_store(&g_phase, PHASE_INVOKE);
+	shim_set_phase(PHASE_INVOKE);
 	const char *p = inherited + 6;
 	if (*p++ != ' ')
 		return;
@@ -232,7 +232,7 @@ void lambda_saw_request(int fd, const void *buf, size_t len)
 {
 	if (starts_with(buf, len, NEXT_REQ, sizeof NEXT_REQ - 1)) {
 		/* Init is over for good; this thread has finished whatever it was running. */
-		atomic_store(&g_phase, PHASE_INVOKE);
+		shim_set_phase(PHASE_INVOKE);
 		thread_gen = 0;
 		struct conn *c = conn_of(fd, 1);
 		if (c) {

@@ -18,6 +18,8 @@
 #ifndef FNSHIELD_LAMBDA_H
 #define FNSHIELD_LAMBDA_H
 
+#include "state.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +54,11 @@ static inline int lambda_is_api_fd(int fd)
 	if ((unsigned)fd >= LAMBDA_API_FD_LIMIT)
 		return 0;
 	return (atomic_load_explicit(&lambda_api_fds[fd / 64], memory_order_relaxed) >> (fd % 64)) & 1;
+}
+/* The same, after one bit test of g_watch: outside Lambda nothing else is read. */
+static inline int lambda_watched_fd(int fd)
+{
+	return __builtin_expect((shim_watch() & WATCH_RUNTIME_API) != 0, 0) && lambda_is_api_fd(fd);
 }
 void lambda_mark_api_fd(int fd);
 void lambda_forget_fd(int fd);

@@ -29,6 +29,13 @@ struct slot {
 
 static struct slot table[SLOTS];
 
+/* The table is large (a slot keeps its strings) and lives in .bss: pages no violation touched
+ * are never faulted in. So flushing (at exit, before every exec) visits only the slots claimed
+ * so far, and only when some occurrence is pending — usually it touches nothing at all. */
+static atomic_uint nclaimed;               /* claimed[0..nclaimed) are slot indices */
+static atomic_ushort claimed[SLOTS];
+static atomic_int any_pending;             /* some slot's pending count may be non-zero */
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -123,6 +130,9 @@ static struct slot *find_or_claim(uint64_t key, const struct violation *v)
 			int expected = EMPTY;
 			if (atomic_compare_exchange_strong(&s->state, &expected, FILLING)) {
 				fill(s, key, v);
+				unsigned at = atomic_fetch_add(&nclaimed, 1);
+				if (at < SLOTS)
+					atomic_store(&claimed[at], (unsigned short)(s - table));
 				return s;
 			}
 		} else if (st == READY && atomic_load(&s->pending) == 0) {
@@ -162,6 +172,7 @@ void repeat_log_violation(const struct violation *v)
 		return;
 	}
 	atomic_fetch_add(&s->pending, 1);
+	atomic_store(&any_pending, 1);
 	long long now = now_ms(), last = atomic_load(&s->last_ms);
 	if (now - last >= INTERVAL_MS && atomic_compare_exchange_strong(&s->last_ms, &last, now)) {
 		unsigned long n = atomic_exchange(&s->pending, 0);
@@ -170,16 +181,28 @@ void repeat_log_violation(const struct violation *v)
 	}
 }
 
+/* The slots claimed so far (an index published late reads as slot 0, which is then just
+ * visited: harmless, its state says whether it holds anything). */
+static unsigned claimed_count(void)
+{
+	unsigned n = atomic_load(&nclaimed);
+	return n < SLOTS ? n : SLOTS;
+}
+
 void repeat_forget_pending(void)
 {
-	for (int i = 0; i < SLOTS; i++)
-		atomic_store(&table[i].pending, 0);
+	if (!atomic_exchange(&any_pending, 0))
+		return;
+	for (unsigned i = 0, n = claimed_count(); i < n; i++)
+		atomic_store(&table[atomic_load(&claimed[i])].pending, 0);
 }
 
 void repeat_flush(void)
 {
-	for (int i = 0; i < SLOTS; i++) {
-		struct slot *s = &table[i];
+	if (!atomic_exchange(&any_pending, 0))
+		return;
+	for (unsigned i = 0, n = claimed_count(); i < n; i++) {
+		struct slot *s = &table[atomic_load(&claimed[i])];
 		if (atomic_load_explicit(&s->state, memory_order_acquire) != READY)
 			continue;
 		unsigned long n = atomic_exchange(&s->pending, 0);

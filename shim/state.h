@@ -35,6 +35,10 @@ struct shim_state {
 	 * posix_spawns for every ProcessBuilder; the program it then runs is checked inside it. */
 	char jspawnhelper[PATH_MAX];
 
+	/* Connect or listen restricted in some phase: name lookups are remembered (dnstable.h)
+	 * so that a rule or a violation line can name the host of an address. */
+	int record_names;
+
 	/* The seccomp backstop refuses socket(AF_INET/AF_INET6) (syscall_filter.h). */
 	int inet_sockets_refused;
 };
@@ -42,6 +46,24 @@ struct shim_state {
 extern struct shim_state g_shim;
 extern atomic_int g_phase;          /* enum shim_phase */
 extern atomic_int g_ready;          /* 1 once g_shim is complete */
+
+/* What the hooks must look at right now, as bits: (1 << c) for every category c whose rules
+ * restrict something in the current phase, and WATCH_RUNTIME_API when the Runtime API's traffic
+ * is followed (under Lambda). Every bit is set until the library is ready, so a call made before
+ * our constructor ran takes the slow path, which initialises. It is the hooks' fast path: one
+ * load and one bit test, then the real function. */
+extern atomic_uint g_watch;
+#define WATCH_RUNTIME_API (1u << FS_NCATEGORIES)
+
+static inline unsigned shim_watch(void)
+{
+	return atomic_load_explicit(&g_watch, memory_order_relaxed);
+}
+
+/* Enter a phase (lambda.c): the rules in force, and so g_watch, change with it. */
+void shim_set_phase(enum shim_phase p);
+/* Compute g_watch from g_shim and the phase (init.c, once g_shim is complete). */
+void shim_publish_watch(void);
 
 /* Make sure the library is initialised (a hook can run before our constructor, from another
  * library's). Returns 0 when checks may run, -1 when the caller should just pass through

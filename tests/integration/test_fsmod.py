@@ -20,6 +20,10 @@ def act():
     if op == "mkdir":         os.mkdir(d + "/locked/new")
     if op == "truncate":      os.truncate(d + "/locked/b", 0)
     if op == "proc_mem":      open("/proc/self/mem", "r+b").close()
+    if op == "proc_mem_rel":  os.chdir("/proc/self"); open("mem", "r+b").close()
+    if op == "proc_mem_dirfd":
+        fd = os.open("/proc/self", os.O_RDONLY | os.O_DIRECTORY)
+        os.close(os.open("mem", os.O_RDWR, dir_fd=fd))
 try:
     act(); print(json.dumps({"ok": True}))
 except OSError as e:
@@ -80,8 +84,10 @@ def test_path_changes_allowed_log_nothing(op, run, tmp_path):
     assert r.result == {"ok": True} and not r.violations, r.explain()
 
 
-def test_proc_self_mem_is_never_writable(run, tmp_path):
-    r = run([support.PYTHON, "-c", CODE, str(tmp_path), "proc_mem"], {"version": 1}, "block")
+# Relative spellings too: the hooks' fast path (write unrestricted) must not let them through.
+@pytest.mark.parametrize("op", ["proc_mem", "proc_mem_rel", "proc_mem_dirfd"])
+def test_proc_self_mem_is_never_writable(op, run, tmp_path):
+    r = run([support.PYTHON, "-c", CODE, str(tmp_path), op], {"version": 1}, "block")
     ctx = r.explain()
     assert r.result == {"ok": False, "errno": 13}, ctx
     assert [v["rule"] for v in r.violations] == ["write.protected"], ctx

@@ -1,0 +1,31 @@
+/*
+ * watch.c — g_watch, the word every hook's fast path reads (see state.h).
+ */
+#include "state.h"
+
+atomic_uint g_watch = ~0u;
+
+static unsigned watch_for_phase(int phase)
+{
+	unsigned restricted = ~g_shim.unrestricted[phase == PHASE_INIT] & ((1u << FS_NCATEGORIES) - 1);
+	return restricted | (g_shim.have_runtime_api ? WATCH_RUNTIME_API : 0);
+}
+
+/* Recompute g_watch until it was computed from the phase still in force (a phase change can
+ * race with the end of initialisation). */
+void shim_publish_watch(void)
+{
+	for (;;) {
+		int phase = atomic_load(&g_phase);
+		atomic_store(&g_watch, watch_for_phase(phase));
+		if (atomic_load(&g_phase) == phase)
+			return;
+	}
+}
+
+void shim_set_phase(enum shim_phase p)
+{
+	atomic_store(&g_phase, (int)p);
+	if (atomic_load_explicit(&g_ready, memory_order_acquire))
+		shim_publish_watch();
+}
