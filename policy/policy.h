@@ -131,6 +131,10 @@ struct fs_verdict fs_match_path(const struct fs_rules *r, const char *path, size
 struct fs_verdict fs_match_addr(const struct fs_rules *r, const uint8_t ip[16], uint16_t port,
 				const char *const *names, int nnames);
 
+/* Do the rules have host-name patterns (so that the names an address was resolved from can
+ * change fs_match_addr's verdict)? */
+int fs_rules_have_names(const struct fs_rules *r);
+
 /* Is the 16-byte address IPv4-mapped (::ffff:a.b.c.d)? */
 int fs_ip_is_v4(const uint8_t ip[16]);
 

@@ -216,6 +216,11 @@ struct fs_verdict fs_match_addr(const struct fs_rules *r, const uint8_t ip[16], 
 	return verdict_of(r, addr_rank(r, ip, port, names, nnames, NULL));
 }
 
+int fs_rules_have_names(const struct fs_rules *r)
+{
+	return r->dfa != NULL;
+}
+
 int fs_rules_constant(const struct fs_rules *r)
 {
 	return r->constant;

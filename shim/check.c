@@ -353,16 +353,22 @@ int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *
 	if (c == FS_CONNECT && is_runtime_api(ip, port))
 		return CHECK_PASS;
 
+	/* The names this process resolved to the address: for name rules, and for the line. Without
+	 * name rules they are looked up only when there is a line to write. */
+	const struct fs_rules *rules = shim_rules(c);
 	char names[DNS_LOOKUP_MAX][DNS_NAME_MAX];
 	const char *name_ptrs[DNS_LOOKUP_MAX] = {0};
-	int nnames = c == FS_CONNECT ? dns_lookup(ip, names) : 0;
+	int by_name = c == FS_CONNECT && fs_rules_have_names(rules);
+	int nnames = by_name ? dns_lookup(ip, names) : 0;
 	for (int i = 0; i < nnames; i++)
 		name_ptrs[i] = names[i];
 
 	struct violation ev = {.category = c, .call = call, .port = port};
-	ev.verdict = fs_match_addr(shim_rules(c), ip, port, name_ptrs, nnames);
+	ev.verdict = fs_match_addr(rules, ip, port, name_ptrs, nnames);
 	if (effective(ev.verdict) == FS_ALLOW)
 		return CHECK_PASS;
+	if (c == FS_CONNECT && !by_name)
+		nnames = dns_lookup(ip, names);
 
 	char iptext[INET6_ADDRSTRLEN], target[DNS_NAME_MAX + 16];
 	fs_ip_text(ip, iptext, sizeof iptext);

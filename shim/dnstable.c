@@ -19,16 +19,22 @@ struct slot {
 static struct slot table[SLOTS];
 static atomic_uint clock_;
 
+/* Two multiply-xorshift rounds over the address's two halves: enough to spread addresses that
+ * differ in any byte (IPv4-mapped ones differ only in the last four). */
 static unsigned hash_ip(const uint8_t ip[16])
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ ip[i]) * 1099511628211ULL;
+	uint64_t a, b;
+	memcpy(&a, ip, 8);
+	memcpy(&b, ip + 8, 8);
+	uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 31;
 	return (unsigned)(h ^ (h >> 32));
 }
 
-/* Copy a slot consistently; 0 if it is empty or changed under us too often. */
-static int read_slot(struct slot *s, uint8_t ip[16], char name[DNS_NAME_MAX])
+/* The name of a slot that holds ip, copied consistently; 0 if the slot is empty, holds another
+ * address, or changed under us too often. The address is compared in place first, so probing
+ * slots of other addresses copies no name. */
+static int read_slot(struct slot *s, const uint8_t ip[16], char name[DNS_NAME_MAX])
 {
 	for (int tries = 0; tries < 4; tries++) {
 		unsigned a = atomic_load_explicit(&s->seq, memory_order_acquire);
@@ -36,13 +42,16 @@ static int read_slot(struct slot *s, uint8_t ip[16], char name[DNS_NAME_MAX])
 			return 0;
 		if (a & 1)
 			continue;
-		memcpy(ip, s->ip, 16);
-		memcpy(name, s->name, DNS_NAME_MAX);
+		int same = !memcmp(s->ip, ip, 16);
+		if (same)
+			memcpy(name, s->name, DNS_NAME_MAX);
 		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&s->seq, memory_order_relaxed) == a) {
-			name[DNS_NAME_MAX - 1] = 0;
-			return 1;
-		}
+		if (atomic_load_explicit(&s->seq, memory_order_relaxed) != a)
+			continue;
+		if (!same)
+			return 0;
+		name[DNS_NAME_MAX - 1] = 0;
+		return 1;
 	}
 	return 0;
 }
@@ -66,17 +75,17 @@ void dns_record(const uint8_t ip[16], const char *name)
 	unsigned oldest = ~0u;
 	for (int i = 0; i < PROBE; i++) {
 		struct slot *s = &table[(h + (unsigned)i) & (SLOTS - 1)];
-		uint8_t sip[16];
 		char sname[DNS_NAME_MAX];
-		if (read_slot(s, sip, sname)) {
-			if (!memcmp(sip, ip, 16) && !strcmp(sname, lower))
-				return; /* known */
+		unsigned seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		if (read_slot(s, ip, sname) && !strcmp(sname, lower))
+			return; /* known */
+		if (seq != 0) {
 			unsigned st = atomic_load_explicit(&s->stamp, memory_order_relaxed);
 			if (st < oldest) {
 				oldest = st;
 				victim = s;
 			}
-		} else if (atomic_load_explicit(&s->seq, memory_order_relaxed) == 0) {
+		} else {
 			victim = s;
 			break;
 		}
@@ -101,8 +110,10 @@ int dns_lookup(const uint8_t ip[16], char names[DNS_LOOKUP_MAX][DNS_NAME_MAX])
 	int found = 0;
 	for (int i = 0; i < PROBE && found < DNS_LOOKUP_MAX; i++) {
 		struct slot *s = &table[(h + (unsigned)i) & (SLOTS - 1)];
-		uint8_t sip[16];
-		if (read_slot(s, sip, names[found]) && !memcmp(sip, ip, 16))
+		/* Slots are filled in probe order and never emptied: past an empty one, nothing. */
+		if (atomic_load_explicit(&s->seq, memory_order_relaxed) == 0)
+			break;
+		if (read_slot(s, ip, names[found]))
 			found++;
 	}
 	return found;
