@@ -106,6 +106,35 @@ static uint64_t exec_key(const char *target, char *const argv[])
 	return h;
 }
 
+/* openat2(RESOLVE_NO_SYMLINKS) opens the file only if no symbolic link lies on the way, in
+ * the same system call an open would cost: then the lexical path IS the file, and the common
+ * case needs no extra system call to rule out a symlink. 0 once the kernel lacks it. */
+static atomic_int openat2_usable = 1;
+
+/* For a call that libc or the kernel will resolve itself (exec, fopen, mkstemp, rename…): is the
+ * lexical path the file — no symbolic link on the way? One openat2(O_PATH, RESOLVE_NO_SYMLINKS)
+ * and a close answer it, where the canonical spelling costs an open, a readlink of /proc and a
+ * close (more when the file does not exist yet). ENOENT counts as yes: no link was met on the
+ * part that exists, and the rest does not exist (mkstemp's template, a file to create), so the
+ * lexical path is where the file would be. 0: a link, or no openat2: resolve the real path. */
+static int reached_without_symlink(int dirfd, const char *path, int follow, int missing_ok)
+{
+	if (!atomic_load_explicit(&openat2_usable, memory_order_relaxed))
+		return 0;
+	struct sys_open_how how = {
+		.flags = (uint64_t)(O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)),
+		.resolve = SYS_RESOLVE_NO_SYMLINKS,
+	};
+	int fd = sys_openat2(dirfd, path, &how);
+	if (fd >= 0) {
+		sys_close(fd);
+		return 1;
+	}
+	if (fd == -ENOSYS || fd == -EPERM)
+		atomic_store(&openat2_usable, 0);
+	return missing_ok && fd == -ENOENT;
+}
+
 static int decide_exec(struct violation *ev, const char *canon)
 {
 	ev->action = effective(ev->verdict);
@@ -128,7 +157,11 @@ int check_exec(const char *call, int dirfd, const char *path, int follow, char *
 	if (!path || check_unrestricted(FS_EXEC))
 		return CHECK_PASS;
 	char lex[FS_LEX_MAX], canon[FS_PATH_MAX];
-	long clen = path_canonical(dirfd, path, follow, canon, sizeof canon);
+	long clen = -1;
+	if (reached_without_symlink(dirfd, path, follow, 0))
+		clen = path_lexical(dirfd, path, canon, sizeof canon);
+	if (clen < 0)
+		clen = path_canonical(dirfd, path, follow, canon, sizeof canon);
 	if (clen < 0)
 		return CHECK_PASS; /* no such program: the exec fails on its own */
 	if (g_shim.jspawnhelper[0] && !strcmp(canon, g_shim.jspawnhelper))
@@ -185,7 +218,13 @@ int check_file(const char *call, enum fs_category c, int dirfd, const char *path
 		return CHECK_PASS;
 	char lex[FS_LEX_MAX], canon[FS_PATH_MAX];
 	long llen = path_lexical(dirfd, path, lex, sizeof lex);
-	long clen = path_canonical(dirfd, path, follow, canon, sizeof canon);
+	long clen = -1;
+	if (llen >= 0 && reached_without_symlink(dirfd, path, follow, 1) && llen < (long)sizeof canon) {
+		memcpy(canon, lex, (size_t)llen + 1);
+		clen = llen;
+	} else {
+		clen = path_canonical(dirfd, path, follow, canon, sizeof canon);
+	}
 	if (llen < 0 && clen < 0)
 		return report_unresolvable(call, c, path);
 	if (llen < 0) {
@@ -202,10 +241,6 @@ int check_file(const char *call, enum fs_category c, int dirfd, const char *path
 	return report(&ev);
 }
 
-/* openat2(RESOLVE_NO_SYMLINKS) opens the file only if no symbolic link lies on the way, in
- * the same system call an open would cost: then the lexical path IS the file, and the common
- * case needs no extra system call to rule out a symlink. 0 once the kernel lacks it. */
-static atomic_int openat2_usable = 1;
 
 #define OPENAT2_FLAGS                                                                            \
 	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |    \

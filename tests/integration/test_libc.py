@@ -145,3 +145,61 @@ def test_sendmmsg_checks_every_message(blocked_first, run, cc):
         assert out == {"sent": -1, "errno": 1}, ctx
     else:
         assert out["sent"] in (1, -1) and got["allowed"] in (b"ok", None), ctx
+
+
+LINKED_C = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	const char *op = argv[1], *path = argv[2];
+	int ok, err;
+	if (!strcmp(op, "fopen_r") || !strcmp(op, "fopen_w")) {
+		FILE *f = fopen(path, op[6] == 'r' ? "r" : "w");
+		ok = f != NULL; err = errno;
+		if (f) fclose(f);
+	} else if (!strcmp(op, "mkstemp")) {
+		char tmpl[4096];
+		snprintf(tmpl, sizeof tmpl, "%s/tXXXXXX", path);
+		int fd = mkstemp(tmpl);
+		ok = fd >= 0; err = errno;
+		if (fd >= 0) { close(fd); unlink(tmpl); }
+	} else {
+		return 2;
+	}
+	printf("{\"ok\":%s,\"errno\":%d}\n", ok ? "true" : "false", ok ? 0 : err);
+	return 0;
+}
+"""
+
+
+# libc resolves these paths itself: fnshield checks both spellings, and a symbolic link on the
+# way must not hide the real file (nor must a missing file be mistaken for one behind a link).
+@pytest.mark.parametrize("op,through", [
+    ("fopen_r", "link"), ("fopen_r", "plain"), ("fopen_w", "link"), ("fopen_w", "missing"),
+    ("mkstemp", "dirlink"), ("mkstemp", "plain"),
+])
+def test_stdio_and_mkstemp_see_through_symlinks(op, through, run, cc, case_dir):
+    prog = cc("linked", LINKED_C)
+    d = os.path.realpath(str(case_dir))
+    os.makedirs(d + "/locked", exist_ok=True)
+    os.makedirs(d + "/free", exist_ok=True)
+    with open(d + "/locked/secret", "w") as f:
+        f.write("s")
+    os.symlink(d + "/locked/secret", d + "/free/link")
+    os.symlink(d + "/locked", d + "/free/dirlink")
+    target = {"link": d + "/free/link", "plain": d + "/locked/secret", "missing": d + "/free/new",
+              "dirlink": d + "/free/dirlink"}[through]
+    if op == "mkstemp" and through == "plain":
+        target = d + "/locked"
+    blocked = through != "missing"
+    cat = "read" if op == "fopen_r" else "write"
+    pol = support.pol(**{cat: {"default": "allow", "block": [d + "/locked/**"]}})
+    r = run([prog, op, target], pol, "block")
+    ctx = r.explain()
+    want = {"ok": False, "errno": 13} if blocked else {"ok": True, "errno": 0}
+    assert r.result == want, ctx
+    assert len(r.violations) == (1 if blocked else 0), ctx
