@@ -2,8 +2,8 @@
 """Cold start: what the exec wrapper and the shim add to a runtime's start.
 
 For python3, node and java: time `RUNTIME <hello>` started directly and started through
-wrappers/fnshield-exec (which validates the policy with `fnshield check`, then preloads the
-library) under the example production policy, alternating the two so that the machine's noise
+wrappers/fnshield-exec (which preloads the library; the library validates the policy as it loads)
+under the example production policy, alternating the two so that the machine's noise
 falls on both. Prints a table and writes bench/results/coldstart.json.
 
 Usage: bench/coldstart.py [RUNS]   (default 30 runs of each)

@@ -7,7 +7,7 @@
 # The archive unpacks under /opt:
 #   fnshield-exec                      the exec wrapper (AWS_LAMBDA_EXEC_WRAPPER=/opt/fnshield-exec)
 #   fnshield/lib/libfnshield.so        the preload library
-#   fnshield/bin/fnshield              the CLI (the wrapper runs `fnshield check`)
+#   fnshield/bin/fnshield              the CLI (`fnshield check`, `fnshield explain`, ...)
 #   fnshield/policies/*.json           policy/examples
 #   fnshield/README.md
 #
@@ -67,7 +67,17 @@ fi
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/fnshield/lib" "$stage/fnshield/bin" "$stage/fnshield/policies"
-cp wrappers/fnshield-exec "$stage/fnshield-exec"
+# The wrapper refuses to start a runtime that could not load this architecture's library:
+# it is told this architecture's dynamic loader (see fs_loader in wrappers/fnshield-exec).
+case "$arch" in
+x86_64) loader=/lib64/ld-linux-x86-64.so.2 ;;
+arm64) loader=/lib/ld-linux-aarch64.so.1 ;;
+esac
+sed "s|^fs_loader=\"\"\$|fs_loader=$loader|" wrappers/fnshield-exec >"$stage/fnshield-exec"
+grep -qx "fs_loader=$loader" "$stage/fnshield-exec" || {
+	echo "layer: wrappers/fnshield-exec has no fs_loader=\"\" line to set" >&2
+	exit 1
+}
 cp "$build/libfnshield.so" "$stage/fnshield/lib/libfnshield.so"
 cp "$build/fnshield" "$stage/fnshield/bin/fnshield"
 cp policy/examples/*.json "$stage/fnshield/policies/"

@@ -7,8 +7,9 @@
 # in for /opt) and its fnshield-exec runs a real command line, `/usr/bin/python3 -c ...`:
 #   - a good policy: the command runs, its blocked read and exec fail with EACCES, violation
 #     lines appear, and the wrapper itself prints nothing (under dash, busybox sh, bash);
-#   - a bad policy, a bad FNSHIELD_MODE, a missing library: exit 78, exactly one
-#     "fnshield":"error" line, and the command never runs;
+#   - a bad policy, a bad FNSHIELD_MODE (both found by the library as it loads), a missing or
+#     empty library, a layer of the other architecture (found by the wrapper): exit 78,
+#     exactly one "fnshield":"error" line, and the command never runs;
 #   - FNSHIELD_NEXT_WRAPPER runs the second wrapper first, which hands back to fnshield, even
 #     with a policy that blocks exec;
 #   - LD_PRELOAD entries of other layers are kept (and ours is not added twice).
@@ -135,11 +136,13 @@ print(" ".join(r))
 
 	# Configuration errors: exit 78, one error line, the command never runs.
 	marker=$tmp/ran
+	mkdir -p "$tmp/empty-home/lib" && : >"$tmp/empty-home/lib/libfnshield.so"
 	touch_py="open('$marker', 'w').close()"
 	for case in 'FNSHIELD_POLICY={"version":1,"exec":"nope"}|bad policy' \
 		"FNSHIELD_MODE=blok|bad FNSHIELD_MODE" \
 		"FNSHIELD_POLICY_FILE=$tmp/no-such-policy.json|missing policy file" \
-		"FNSHIELD_HOME=$tmp/no-such-home|missing library"; do
+		"FNSHIELD_HOME=$tmp/no-such-home|missing library" \
+		"FNSHIELD_HOME=$tmp/empty-home|empty library"; do
 		setting=${case%|*} name=${case##*|}
 		rm -f "$marker"
 		# shellcheck disable=SC2086
@@ -150,6 +153,20 @@ print(" ".join(r))
 		expect "$name: the error line is one JSON object" is_json_lines "$tmp/err"
 		expect "$name: the command never ran" test ! -e "$marker"
 	done
+
+	# The layer of the other architecture: ld.so would only warn and start the runtime
+	# unprotected, so the wrapper checks for its architecture's loader (stamped by build.sh).
+	expect "the layer's wrapper knows its loader (/lib64/ld-linux-x86-64.so.2)" \
+		grep -qx 'fs_loader=/lib64/ld-linux-x86-64.so.2' "$d/fnshield-exec"
+	sed 's|^fs_loader=.*|fs_loader=/nonexistent/ld-linux-otherarch.so.1|' "$d/fnshield-exec" >"$d/fnshield-exec-otherarch"
+	chmod +x "$d/fnshield-exec-otherarch"
+	rm -f "$marker"
+	# shellcheck disable=SC2086
+	run $clean_env FNSHIELD_POLICY_FILE="$prod" "$d/fnshield-exec-otherarch" /usr/bin/python3 -c "$touch_py"
+	expect "a layer of another architecture: exit 78, one error line, the command never ran" \
+		test "$rc" = 78 -a "$(lines "$tmp/err" '^{"fnshield":"error",.*architecture')" = 1 \
+		-a "$(wc -l <"$tmp/err")" = 1 -a ! -e "$marker"
+	rm -f "$d/fnshield-exec-otherarch"
 
 	# A second wrapper: runs first, unprotected (production.json blocks every exec, its own
 	# `exec "$@"` included if it ran under the shim), and hands back to fnshield-exec.
@@ -206,6 +223,8 @@ test_arm64() {
 		test -x "$d/fnshield-exec" \
 		-a "$(aarch64-linux-gnu-objdump -f "$lib" | sed -n 's/^architecture: \([^,]*\),.*/\1/p')" = aarch64 \
 		-a "$(aarch64-linux-gnu-objdump -f "$cli" | sed -n 's/^architecture: \([^,]*\),.*/\1/p')" = aarch64
+	expect "the layer's wrapper knows its loader (/lib/ld-linux-aarch64.so.1)" \
+		grep -qx 'fs_loader=/lib/ld-linux-aarch64.so.1' "$d/fnshield-exec"
 	for p in "$d"/fnshield/policies/*.json; do
 		# shellcheck disable=SC2086
 		run $clean_env qemu-aarch64 -L "$sysroot" "$cli" check "$p"

@@ -23,6 +23,7 @@ Run: /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/lambda  (after `mak
 run builds aws-lambda-ric into build/lambda-ric/, see install-ric.sh).
 """
 import json
+import subprocess
 
 import pytest
 
@@ -274,8 +275,11 @@ INVALID = [
 @pytest.mark.parametrize("policy_text,mode,env", INVALID)
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_invalid_policy_fails_init(start_runtime, runtime, policy_text, mode, env):
-    """The wrapper validates the configuration before the runtime starts: exit status 78
-    (EX_CONFIG), exactly one "fnshield":"error" line, and the runtime never asks for /next."""
+    """A bad configuration stops the runtime before its own code runs (the library validates it
+    as it loads; the wrapper starts no program of its own): exit status 78 (EX_CONFIG), exactly
+    one "fnshield":"error" line — the one `fnshield check` prints for the same environment,
+    field for field apart from pid, exe, timestamp and the function's name — and the runtime
+    never asks for /next."""
     rt = start_runtime(runtime, policy=policy_text, mode=mode, env_extra=env)
     reached = rt.emu.wait_ready(20, proc=rt.proc)    # False as soon as the process is gone
     rc = rt.wait_exit(10)
@@ -295,6 +299,16 @@ def test_invalid_policy_fails_init(start_runtime, runtime, policy_text, mode, en
     pb.check(rt.emu.requests == [], "the runtime talked to the Runtime API: %r" % rt.emu.requests)
     pb.check(out.stdout == b"", "the runtime printed something (it must not start): %r"
              % out.stdout[:300])
+    chk = subprocess.run([str(es.FNSHIELD), "check"], env=rt.env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, timeout=30)
+    want = [json.loads(x) for x in chk.stderr.decode().splitlines() if x.startswith("{")]
+    pb.check(chk.returncode == es.EX_CONFIG and len(want) == 1,
+             "fnshield check: status %r, lines %r" % (chk.returncode, want))
+    if out.errors and want:
+        volatile = ("pid", "exe", "timestamp", "function", "phase")
+        got = {k: v for k, v in out.errors[0].items() if k not in volatile}
+        pb.check(got == {k: v for k, v in want[0].items() if k not in volatile},
+                 "the error line differs from fnshield check's: %r vs %r" % (got, want[0]))
     pb.fail_if_any(rt)
 
 
