@@ -17,13 +17,14 @@
 //     Computed over strongly connected components (iterative Tarjan: successors' components
 //     finish first). States are renumbered so that settled ones come last; the loop's stop
 //     test is one compare (s >= nlive).
-//  4. Compaction. Most rows of such a DFA have one or two interesting transitions and send
-//     every other class to the same state (the dead state, or a '*' loop to itself). So a row
-//     is kept as a default target plus its exceptions, from the moment it is built, and the
-//     final table is a "comb" (row displacement, as in Tarjan & Yao's and lex's tables): the
-//     exceptions of all rows interleaved in one array, entry base[s] + class checked against
-//     its owner. A lookup stays O(1) — two loads and a compare — and a 20,000-rule policy
-//     takes a few MB instead of tens.
+//  4. The final table. A row is built as a default target plus its exceptions (most rows of
+//     such a DFA have one or two interesting transitions and send every other class to the
+//     same state: the dead state, or a '*' loop to itself), which keeps construction small.
+//     The matcher gets, when it fits (FS_DFA_FLAT_MAX_BYTES, about a 1,000-rule category),
+//     every row written out in full: one add and one load per byte. Past that, a "comb" (row
+//     displacement, as in Tarjan & Yao's and lex's tables): the exceptions of all rows
+//     interleaved in one array, entry base[s] + class checked against its owner — still O(1),
+//     a load and a compare more, and a 20,000-rule policy takes a few MB instead of tens.
 //
 // Sets are compared without sorting them: the closure just computed stamps its members, and a
 // stored set equals it when it has as many members, all stamped (hash_set is order-free).
@@ -503,38 +504,66 @@ out:
 
 /* ---- 4. the final tables -------------------------------------------------------------------- */
 
+/* A flat table: every row written out in full, so the matching loop's step is one add and one
+ * load, with no owner to check and no default to fall back to — the comb costs a load and a
+ * compare more per byte, on a chain of dependent loads. A row offset, not a state number, is
+ * stored: no multiply per byte. The extra column holds the state's own number, so the loop
+ * never divides to learn where it stopped. */
+static bool flatten(const struct builder *b, struct fs_dfa *d, const uint32_t *map, bool wide)
+{
+	const uint32_t n = b->n, ncls = b->ncls, stride = ncls + 1;
+	size_t cells = (size_t)n * stride;
+	uint16_t *t16 = NULL;
+	uint32_t *t32 = NULL;
+	if (wide)
+		t32 = malloc(cells * sizeof *t32);
+	else
+		t16 = malloc(cells * sizeof *t16);
+	if (!t16 && !t32)
+		return false;
+	for (uint32_t s = 0; s < n; s++) {
+		size_t row = (size_t)map[s] * stride;
+		uint32_t dflt = map[b->dflt[s]] * stride;
+		uint32_t lo = b->row_off[s], hi = b->row_off[s + 1];
+		if (wide) {
+			uint32_t *r = t32 + row;
+			for (uint32_t c = 0; c < ncls; c++)
+				r[c] = dflt;
+			for (uint32_t e = lo; e < hi; e++)
+				r[b->exc_cls[e]] = map[b->exc_to[e]] * stride;
+			r[ncls] = map[s];
+		} else {
+			uint16_t *r = t16 + row;
+			for (uint32_t c = 0; c < ncls; c++)
+				r[c] = (uint16_t)dflt;
+			for (uint32_t e = lo; e < hi; e++)
+				r[b->exc_cls[e]] = (uint16_t)(map[b->exc_to[e]] * stride);
+			r[ncls] = (uint16_t)map[s];
+		}
+	}
+	d->table = wide ? FS_DFA_FLAT32 : FS_DFA_FLAT16;
+	d->stride = stride;
+	d->live_rows = d->nlive * stride;
+	d->next16 = t16;
+	d->next32 = t32;
+	return true;
+}
+
 /* Place every row's exceptions in the comb, at a base where all its slots are free. Rows
  * with the most exceptions go first, while the array is empty; the many rows with one or two
  * exceptions then fill the holes. */
-static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
+static bool comb(const struct builder *b, struct fs_dfa *d, const uint32_t *map)
 {
 	const uint32_t n = b->n, ncls = b->ncls;
-	struct fs_dfa *d = calloc(1, sizeof *d);
-	uint32_t *map = malloc((size_t)n * sizeof *map);
 	uint32_t *order = malloc((size_t)n * sizeof *order);
 	uint32_t *cnt = calloc((size_t)ncls + 2, sizeof *cnt);
 	uint8_t *used = NULL;
 	size_t cap = 0, lowest_free = 0, hiwater = 0, top = ncls;
-	if (!d || !map || !order || !cnt)
-		goto fail;
-
-	/* live states first, settled ones after: the matching loop stops at s >= nlive */
-	uint32_t k = 0;
-	for (uint32_t s = 0; s < n; s++)
-		if (!settled[s])
-			map[s] = k++;
-	d->nlive = k;
-	for (uint32_t s = 0; s < n; s++)
-		if (settled[s])
-			map[s] = k++;
-	d->nstates = n;
-	d->ncls = ncls;
-	d->start = map[1];
-	memcpy(d->cls, b->cls, 256);
+	bool ok = false;
+	d->table = FS_DFA_COMB;
 	d->st = malloc((size_t)n * sizeof *d->st);
-	d->acc = malloc((size_t)n * sizeof *d->acc);
-	if (!d->st || !d->acc)
-		goto fail;
+	if (!order || !cnt || !d->st)
+		goto out;
 
 	/* rows by decreasing number of exceptions (a counting sort) */
 	for (uint32_t s = 0; s < n; s++)
@@ -547,7 +576,6 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t s = order[i], ns = map[s];
 		uint32_t lo = b->row_off[s], hi = b->row_off[s + 1];
-		d->acc[ns] = b->acc[s];
 		d->st[ns].dflt = map[b->dflt[s]];
 		d->st[ns].base = 0;
 		if (lo == hi)
@@ -587,7 +615,7 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 			if (ne)
 				d->ent = ne;
 			if (!nu || !ne)
-				goto fail;
+				goto out;
 			memset(used + cap, 0, ncap - cap);
 			for (size_t j = cap; j < ncap; j++)
 				d->ent[j] = (struct fs_dent){ .chk = UINT32_MAX, .nxt = 0 };
@@ -610,7 +638,7 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 	if (top > cap) {
 		struct fs_dent *ne = realloc(d->ent, top * sizeof *ne);
 		if (!ne)
-			goto fail;
+			goto out;
 		d->ent = ne;
 		for (size_t j = cap; j < top; j++)
 			d->ent[j] = (struct fs_dent){ .chk = UINT32_MAX, .nxt = 0 };
@@ -620,16 +648,57 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 			d->ent = ne;
 	}
 	d->nent = (uint32_t)top;
+	ok = true;
+out:
 	free(used);
-	free(map);
 	free(order);
 	free(cnt);
+	return ok;
+}
+
+static struct fs_dfa *finish(struct builder *b, const uint8_t *settled, size_t flat_max)
+{
+	const uint32_t n = b->n, ncls = b->ncls;
+	struct fs_dfa *d = calloc(1, sizeof *d);
+	uint32_t *map = malloc((size_t)n * sizeof *map);
+	if (!d || !map)
+		goto fail;
+
+	/* live states first, settled ones after: the matching loop stops at s >= nlive */
+	uint32_t k = 0;
+	for (uint32_t s = 0; s < n; s++)
+		if (!settled[s])
+			map[s] = k++;
+	d->nlive = k;
+	for (uint32_t s = 0; s < n; s++)
+		if (settled[s])
+			map[s] = k++;
+	d->nstates = n;
+	d->ncls = ncls;
+	d->start = map[1];
+	memcpy(d->cls, b->cls, 256);
+	d->acc = malloc((size_t)n * sizeof *d->acc);
+	if (!d->acc)
+		goto fail;
+	for (uint32_t s = 0; s < n; s++)
+		d->acc[map[s]] = b->acc[s];
+
+	/* 16-bit entries while every row offset fits (about 1,500 states at 40 classes), 32-bit
+	 * up to the cap; n <= FS_DFA_MAX_STATES and ncls <= 256 keep offsets within 32 bits. */
+	size_t cells = (size_t)n * (ncls + 1);
+	bool built;
+	if (cells <= 65536 && cells * sizeof(uint16_t) <= flat_max)
+		built = flatten(b, d, map, false);
+	else if (cells * sizeof(uint32_t) <= flat_max)
+		built = flatten(b, d, map, true);
+	else
+		built = comb(b, d, map);
+	if (!built)
+		goto fail;
+	free(map);
 	return d;
 fail:
-	free(used);
 	free(map);
-	free(order);
-	free(cnt);
 	fs_dfa_free(d);
 	b->oom = true;
 	return NULL;
@@ -657,6 +726,11 @@ static void builder_free(struct builder *b)
 }
 
 struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex)
+{
+	return fs_dfa_build_flat_max(a, FS_DFA_FLAT_MAX_BYTES, too_complex);
+}
+
+struct fs_dfa *fs_dfa_build_flat_max(const struct fs_nfa *a, size_t flat_max, bool *too_complex)
 {
 	struct builder b = { .a = a };
 	struct fs_dfa *d = NULL;
@@ -710,7 +784,7 @@ struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex)
 		goto out;
 	}
 	if (settle(&b, settled))
-		d = finish(&b, settled);
+		d = finish(&b, settled, flat_max);
 out:
 	*too_complex = b.too_complex;
 	free(settled);
@@ -722,6 +796,8 @@ void fs_dfa_free(struct fs_dfa *d)
 {
 	if (!d)
 		return;
+	free(d->next16);
+	free(d->next32);
 	free(d->st);
 	free(d->ent);
 	free(d->acc);
@@ -732,5 +808,14 @@ size_t fs_dfa_bytes(const struct fs_dfa *d)
 {
 	if (!d)
 		return 0;
-	return sizeof *d + (size_t)d->nstates * (sizeof *d->st + sizeof *d->acc) + (size_t)d->nent * sizeof *d->ent;
+	size_t flat = (size_t)d->nstates * d->stride;
+	size_t bytes = sizeof *d + (size_t)d->nstates * sizeof *d->acc;
+	switch (d->table) {
+	case FS_DFA_FLAT16:
+		return bytes + flat * sizeof *d->next16;
+	case FS_DFA_FLAT32:
+		return bytes + flat * sizeof *d->next32;
+	default:
+		return bytes + (size_t)d->nstates * sizeof *d->st + (size_t)d->nent * sizeof *d->ent;
+	}
 }
