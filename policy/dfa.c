@@ -63,8 +63,13 @@ struct builder {
 	uint32_t *stamp, gen;         /* per NFA state: visited in this closure */
 	uint32_t *stack, *out;        /* closure DFS stack and result, NFA-sized */
 	uint32_t *bcount;             /* per class: bucket sizes, then offsets */
-	uint32_t *bucket;             /* successors grouped by class */
+	uint32_t *bucket;             /* per class: the slots of the byte sets holding it */
 	size_t bucket_cap;
+	uint32_t *set_mark, set_gen;  /* per NFA byte set: seen in this expansion */
+	uint32_t *set_slot;           /* per NFA byte set: its slot in this expansion */
+	uint32_t *dset, *dstart;      /* per slot: the byte set, where its members start in byset */
+	uint32_t *byset;              /* successors of a state's members, grouped by byte set */
+	uint32_t *gather;             /* the successors on one class: a closure's input */
 
 	size_t bytes;                 /* memory in use, against FS_DFA_MAX_BYTES */
 	uint64_t work;                /* NFA states handled, against FS_DFA_MAX_WORK */
@@ -357,23 +362,61 @@ static bool sparsify(struct builder *b, uint32_t d)
 	return true;
 }
 
-/* Fill the transitions of DFA state d. */
+/*
+ * Fill the transitions of DFA state d. The successor set on class c is the out-state of every
+ * member of d whose byte set holds c. Members are first grouped by byte set (a state of many
+ * members has few distinct sets: "any byte but '/'", a letter or two); a class is then
+ * described by the list of those sets that hold it, and classes with the same list — most of
+ * them: every letter no pattern names at this point — share one closure and one lookup. The
+ * work is the members plus the (set, class) pairs, not members times classes.
+ */
 static bool expand(struct builder *b, uint32_t d)
 {
 	const struct fs_nstate *st = b->a->st;
 	const uint32_t ncls = b->ncls;
 	uint32_t off = b->set_off[d], len = b->set_len[d];
 
-	/* Group the successors of d's CONSUME states by class (a counting sort). */
-	memset(b->bcount, 0, ((size_t)ncls + 1) * sizeof *b->bcount);
-	size_t total = 0;
+	/* 1. the distinct byte sets of d's members (slot k: dset[k]); the members' successors,
+	 * grouped by slot, into byset[dstart[k] .. dstart[k + 1]) */
+	if (++b->set_gen == 0) {
+		memset(b->set_mark, 0, (size_t)b->a->nsets * sizeof *b->set_mark);
+		b->set_gen = 1;
+	}
+	uint32_t nslots = 0;
+	uint64_t pairs_as_members = 0;
 	for (uint32_t i = 0; i < len; i++) {
 		uint32_t set = st[b->pool[off + i]].arg;
-		for (uint32_t k = b->setcls_off[set]; k < b->setcls_off[set + 1]; k++)
-			b->bcount[b->setcls[k] + 1]++;
+		if (b->set_mark[set] != b->set_gen) {
+			b->set_mark[set] = b->set_gen;
+			b->set_slot[set] = nslots;
+			b->dset[nslots] = set;
+			b->dstart[++nslots] = 0;
+		}
+		b->dstart[b->set_slot[set] + 1]++;
+		pairs_as_members += b->setcls_off[set + 1] - b->setcls_off[set];
+	}
+	/* what a member-by-member expansion would cost: FS_DFA_MAX_WORK keeps its meaning */
+	b->work += pairs_as_members;
+	b->dstart[0] = 0;
+	for (uint32_t k = 0; k < nslots; k++)
+		b->dstart[k + 1] += b->dstart[k];
+	for (uint32_t i = 0; i < len; i++) {
+		uint32_t m = b->pool[off + i];
+		b->byset[b->dstart[b->set_slot[st[m].arg]]++] = st[m].out;
+	}
+	for (uint32_t k = nslots; k > 0; k--) /* back to starts */
+		b->dstart[k] = b->dstart[k - 1];
+	b->dstart[0] = 0;
+
+	/* 2. per class, the slots whose set holds it, in slot order (a counting sort) */
+	memset(b->bcount, 0, ((size_t)ncls + 1) * sizeof *b->bcount);
+	size_t total = 0;
+	for (uint32_t k = 0; k < nslots; k++) {
+		uint32_t set = b->dset[k];
+		for (uint32_t j = b->setcls_off[set]; j < b->setcls_off[set + 1]; j++)
+			b->bcount[b->setcls[j] + 1]++;
 		total += b->setcls_off[set + 1] - b->setcls_off[set];
 	}
-	b->work += total;
 	if (total > b->bucket_cap) {
 		/* scratch, not kept: outside the budget */
 		uint32_t *nb = realloc(b->bucket, total * sizeof *nb);
@@ -386,23 +429,52 @@ static bool expand(struct builder *b, uint32_t d)
 	}
 	for (uint32_t c = 0; c < ncls; c++)
 		b->bcount[c + 1] += b->bcount[c];
-	for (uint32_t i = 0; i < len; i++) {
-		uint32_t s = b->pool[off + i];
-		uint32_t set = st[s].arg;
-		for (uint32_t k = b->setcls_off[set]; k < b->setcls_off[set + 1]; k++)
-			b->bucket[b->bcount[b->setcls[k]]++] = st[s].out;
+	for (uint32_t k = 0; k < nslots; k++) {
+		uint32_t set = b->dset[k];
+		for (uint32_t j = b->setcls_off[set]; j < b->setcls_off[set + 1]; j++)
+			b->bucket[b->bcount[b->setcls[j]]++] = k;
 	}
-	/* bcount[c] is now the end of class c's group; its start is bcount[c-1] (0 for c == 0). */
+	/* bcount[c] is now the end of class c's list; its start is bcount[c-1] (0 for c == 0). */
+
+	/* 3. one target per distinct list */
+	uint32_t seen[512], hval[256]; /* open addressing over class + 1, 0: empty */
+	uint32_t mask = 1;
+	while (mask + 1 < 2 * ncls)
+		mask = mask * 2 + 1;
+	memset(seen, 0, ((size_t)mask + 1) * sizeof *seen);
 	for (uint32_t c = 0; c < ncls; c++) {
-		uint32_t start = c ? b->bcount[c - 1] : 0, end = b->bcount[c];
+		uint32_t start = c ? b->bcount[c - 1] : 0, end = b->bcount[c], n = end - start;
 		uint32_t target = 0; /* the empty set */
-		if (end > start) {
-			uint32_t rank;
-			uint32_t n = closure(b, b->bucket + start, end - start, &rank);
-			/* intern() may move b->pool; b->bucket and b->out are separate buffers */
-			target = intern(b, b->out, n, rank);
-			if (target == UINT32_MAX)
-				return false;
+		if (n) {
+			uint32_t h = hash_set(b->bucket + start, n, n), i = h & mask;
+			bool known = false;
+			for (; seen[i]; i = (i + 1) & mask) {
+				uint32_t o = seen[i] - 1;
+				uint32_t ostart = o ? b->bcount[o - 1] : 0;
+				if (hval[o] == h && b->bcount[o] - ostart == n &&
+				    !memcmp(b->bucket + ostart, b->bucket + start, (size_t)n * sizeof *b->bucket)) {
+					target = b->row[o];
+					known = true;
+					break;
+				}
+			}
+			if (!known) {
+				seen[i] = c + 1;
+				hval[c] = h;
+				uint32_t ng = 0;
+				for (uint32_t j = start; j < end; j++) {
+					uint32_t k = b->bucket[j];
+					uint32_t from = b->dstart[k], to = b->dstart[k + 1];
+					memcpy(b->gather + ng, b->byset + from, (size_t)(to - from) * sizeof *b->gather);
+					ng += to - from;
+				}
+				uint32_t rank;
+				uint32_t nc = closure(b, b->gather, ng, &rank);
+				/* intern() may move b->pool; b->gather and b->out are separate buffers */
+				target = intern(b, b->out, nc, rank);
+				if (target == UINT32_MAX)
+					return false;
+			}
 		}
 		b->row[c] = target;
 	}
@@ -723,6 +795,12 @@ static void builder_free(struct builder *b)
 	free(b->out);
 	free(b->bcount);
 	free(b->bucket);
+	free(b->set_mark);
+	free(b->set_slot);
+	free(b->dset);
+	free(b->dstart);
+	free(b->byset);
+	free(b->gather);
 }
 
 struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex)
@@ -749,7 +827,17 @@ struct fs_dfa *fs_dfa_build_flat_max(const struct fs_nfa *a, size_t flat_max, bo
 	b.out = malloc((size_t)a->n * sizeof *b.out);
 	b.bcount = malloc(((size_t)b.ncls + 1) * sizeof *b.bcount);
 	b.row = malloc((size_t)b.ncls * sizeof *b.row);
-	if (!b.stamp || !b.stack || !b.out || !b.bcount || !b.row || !budget(&b, (size_t)a->n * 12)) {
+	b.set_mark = calloc((size_t)a->nsets + 1, sizeof *b.set_mark);
+	b.set_slot = malloc(((size_t)a->nsets + 1) * sizeof *b.set_slot);
+	b.dset = malloc(((size_t)a->n + 1) * sizeof *b.dset);
+	b.dstart = malloc(((size_t)a->n + 2) * sizeof *b.dstart);
+	b.byset = malloc(((size_t)a->n + 1) * sizeof *b.byset);
+	b.gather = malloc(((size_t)a->n + 1) * sizeof *b.gather);
+	if (!b.stamp || !b.stack || !b.out || !b.bcount || !b.row || !b.set_mark || !b.set_slot ||
+	    !b.dset || !b.dstart || !b.byset || !b.gather ||
+	    /* the budget counts what the closures need; expand()'s groupings are scratch, like
+	     * its buckets, and do not move the line between "too complex" and not */
+	    !budget(&b, (size_t)a->n * 12)) {
 		b.oom = !b.too_complex;
 		goto out;
 	}
