@@ -17,13 +17,14 @@
 //     Computed over strongly connected components (iterative Tarjan: successors' components
 //     finish first). States are renumbered so that settled ones come last; the loop's stop
 //     test is one compare (s >= nlive).
-//  4. Compaction. Most rows of such a DFA have one or two interesting transitions and send
-//     every other class to the same state (the dead state, or a '*' loop to itself). So a row
-//     is kept as a default target plus its exceptions, from the moment it is built, and the
-//     final table is a "comb" (row displacement, as in Tarjan & Yao's and lex's tables): the
-//     exceptions of all rows interleaved in one array, entry base[s] + class checked against
-//     its owner. A lookup stays O(1) — two loads and a compare — and a 20,000-rule policy
-//     takes a few MB instead of tens.
+//  4. The final table. A row is built as a default target plus its exceptions (most rows of
+//     such a DFA have one or two interesting transitions and send every other class to the
+//     same state: the dead state, or a '*' loop to itself), which keeps construction small.
+//     The matcher gets, when it fits (FS_DFA_FLAT_MAX_BYTES, about a 1,000-rule category),
+//     every row written out in full: one add and one load per byte. Past that, a "comb" (row
+//     displacement, as in Tarjan & Yao's and lex's tables): the exceptions of all rows
+//     interleaved in one array, entry base[s] + class checked against its owner — still O(1),
+//     a load and a compare more, and a 20,000-rule policy takes a few MB instead of tens.
 //
 // Sets are compared without sorting them: the closure just computed stamps its members, and a
 // stored set equals it when it has as many members, all stamped (hash_set is order-free).
@@ -62,8 +63,13 @@ struct builder {
 	uint32_t *stamp, gen;         /* per NFA state: visited in this closure */
 	uint32_t *stack, *out;        /* closure DFS stack and result, NFA-sized */
 	uint32_t *bcount;             /* per class: bucket sizes, then offsets */
-	uint32_t *bucket;             /* successors grouped by class */
+	uint32_t *bucket;             /* per class: the slots of the byte sets holding it */
 	size_t bucket_cap;
+	uint32_t *set_mark, set_gen;  /* per NFA byte set: seen in this expansion */
+	uint32_t *set_slot;           /* per NFA byte set: its slot in this expansion */
+	uint32_t *dset, *dstart;      /* per slot: the byte set, where its members start in byset */
+	uint32_t *byset;              /* successors of a state's members, grouped by byte set */
+	uint32_t *gather;             /* the successors on one class: a closure's input */
 
 	size_t bytes;                 /* memory in use, against FS_DFA_MAX_BYTES */
 	uint64_t work;                /* NFA states handled, against FS_DFA_MAX_WORK */
@@ -356,23 +362,61 @@ static bool sparsify(struct builder *b, uint32_t d)
 	return true;
 }
 
-/* Fill the transitions of DFA state d. */
+/*
+ * Fill the transitions of DFA state d. The successor set on class c is the out-state of every
+ * member of d whose byte set holds c. Members are first grouped by byte set (a state of many
+ * members has few distinct sets: "any byte but '/'", a letter or two); a class is then
+ * described by the list of those sets that hold it, and classes with the same list — most of
+ * them: every letter no pattern names at this point — share one closure and one lookup. The
+ * work is the members plus the (set, class) pairs, not members times classes.
+ */
 static bool expand(struct builder *b, uint32_t d)
 {
 	const struct fs_nstate *st = b->a->st;
 	const uint32_t ncls = b->ncls;
 	uint32_t off = b->set_off[d], len = b->set_len[d];
 
-	/* Group the successors of d's CONSUME states by class (a counting sort). */
-	memset(b->bcount, 0, ((size_t)ncls + 1) * sizeof *b->bcount);
-	size_t total = 0;
+	/* 1. the distinct byte sets of d's members (slot k: dset[k]); the members' successors,
+	 * grouped by slot, into byset[dstart[k] .. dstart[k + 1]) */
+	if (++b->set_gen == 0) {
+		memset(b->set_mark, 0, (size_t)b->a->nsets * sizeof *b->set_mark);
+		b->set_gen = 1;
+	}
+	uint32_t nslots = 0;
+	uint64_t pairs_as_members = 0;
 	for (uint32_t i = 0; i < len; i++) {
 		uint32_t set = st[b->pool[off + i]].arg;
-		for (uint32_t k = b->setcls_off[set]; k < b->setcls_off[set + 1]; k++)
-			b->bcount[b->setcls[k] + 1]++;
+		if (b->set_mark[set] != b->set_gen) {
+			b->set_mark[set] = b->set_gen;
+			b->set_slot[set] = nslots;
+			b->dset[nslots] = set;
+			b->dstart[++nslots] = 0;
+		}
+		b->dstart[b->set_slot[set] + 1]++;
+		pairs_as_members += b->setcls_off[set + 1] - b->setcls_off[set];
+	}
+	/* what a member-by-member expansion would cost: FS_DFA_MAX_WORK keeps its meaning */
+	b->work += pairs_as_members;
+	b->dstart[0] = 0;
+	for (uint32_t k = 0; k < nslots; k++)
+		b->dstart[k + 1] += b->dstart[k];
+	for (uint32_t i = 0; i < len; i++) {
+		uint32_t m = b->pool[off + i];
+		b->byset[b->dstart[b->set_slot[st[m].arg]]++] = st[m].out;
+	}
+	for (uint32_t k = nslots; k > 0; k--) /* back to starts */
+		b->dstart[k] = b->dstart[k - 1];
+	b->dstart[0] = 0;
+
+	/* 2. per class, the slots whose set holds it, in slot order (a counting sort) */
+	memset(b->bcount, 0, ((size_t)ncls + 1) * sizeof *b->bcount);
+	size_t total = 0;
+	for (uint32_t k = 0; k < nslots; k++) {
+		uint32_t set = b->dset[k];
+		for (uint32_t j = b->setcls_off[set]; j < b->setcls_off[set + 1]; j++)
+			b->bcount[b->setcls[j] + 1]++;
 		total += b->setcls_off[set + 1] - b->setcls_off[set];
 	}
-	b->work += total;
 	if (total > b->bucket_cap) {
 		/* scratch, not kept: outside the budget */
 		uint32_t *nb = realloc(b->bucket, total * sizeof *nb);
@@ -385,23 +429,52 @@ static bool expand(struct builder *b, uint32_t d)
 	}
 	for (uint32_t c = 0; c < ncls; c++)
 		b->bcount[c + 1] += b->bcount[c];
-	for (uint32_t i = 0; i < len; i++) {
-		uint32_t s = b->pool[off + i];
-		uint32_t set = st[s].arg;
-		for (uint32_t k = b->setcls_off[set]; k < b->setcls_off[set + 1]; k++)
-			b->bucket[b->bcount[b->setcls[k]]++] = st[s].out;
+	for (uint32_t k = 0; k < nslots; k++) {
+		uint32_t set = b->dset[k];
+		for (uint32_t j = b->setcls_off[set]; j < b->setcls_off[set + 1]; j++)
+			b->bucket[b->bcount[b->setcls[j]]++] = k;
 	}
-	/* bcount[c] is now the end of class c's group; its start is bcount[c-1] (0 for c == 0). */
+	/* bcount[c] is now the end of class c's list; its start is bcount[c-1] (0 for c == 0). */
+
+	/* 3. one target per distinct list */
+	uint32_t seen[512], hval[256]; /* open addressing over class + 1, 0: empty */
+	uint32_t mask = 1;
+	while (mask + 1 < 2 * ncls)
+		mask = mask * 2 + 1;
+	memset(seen, 0, ((size_t)mask + 1) * sizeof *seen);
 	for (uint32_t c = 0; c < ncls; c++) {
-		uint32_t start = c ? b->bcount[c - 1] : 0, end = b->bcount[c];
+		uint32_t start = c ? b->bcount[c - 1] : 0, end = b->bcount[c], n = end - start;
 		uint32_t target = 0; /* the empty set */
-		if (end > start) {
-			uint32_t rank;
-			uint32_t n = closure(b, b->bucket + start, end - start, &rank);
-			/* intern() may move b->pool; b->bucket and b->out are separate buffers */
-			target = intern(b, b->out, n, rank);
-			if (target == UINT32_MAX)
-				return false;
+		if (n) {
+			uint32_t h = hash_set(b->bucket + start, n, n), i = h & mask;
+			bool known = false;
+			for (; seen[i]; i = (i + 1) & mask) {
+				uint32_t o = seen[i] - 1;
+				uint32_t ostart = o ? b->bcount[o - 1] : 0;
+				if (hval[o] == h && b->bcount[o] - ostart == n &&
+				    !memcmp(b->bucket + ostart, b->bucket + start, (size_t)n * sizeof *b->bucket)) {
+					target = b->row[o];
+					known = true;
+					break;
+				}
+			}
+			if (!known) {
+				seen[i] = c + 1;
+				hval[c] = h;
+				uint32_t ng = 0;
+				for (uint32_t j = start; j < end; j++) {
+					uint32_t k = b->bucket[j];
+					uint32_t from = b->dstart[k], to = b->dstart[k + 1];
+					memcpy(b->gather + ng, b->byset + from, (size_t)(to - from) * sizeof *b->gather);
+					ng += to - from;
+				}
+				uint32_t rank;
+				uint32_t nc = closure(b, b->gather, ng, &rank);
+				/* intern() may move b->pool; b->gather and b->out are separate buffers */
+				target = intern(b, b->out, nc, rank);
+				if (target == UINT32_MAX)
+					return false;
+			}
 		}
 		b->row[c] = target;
 	}
@@ -503,38 +576,66 @@ out:
 
 /* ---- 4. the final tables -------------------------------------------------------------------- */
 
+/* A flat table: every row written out in full, so the matching loop's step is one add and one
+ * load, with no owner to check and no default to fall back to — the comb costs a load and a
+ * compare more per byte, on a chain of dependent loads. A row offset, not a state number, is
+ * stored: no multiply per byte. The extra column holds the state's own number, so the loop
+ * never divides to learn where it stopped. */
+static bool flatten(const struct builder *b, struct fs_dfa *d, const uint32_t *map, bool wide)
+{
+	const uint32_t n = b->n, ncls = b->ncls, stride = ncls + 1;
+	size_t cells = (size_t)n * stride;
+	uint16_t *t16 = NULL;
+	uint32_t *t32 = NULL;
+	if (wide)
+		t32 = malloc(cells * sizeof *t32);
+	else
+		t16 = malloc(cells * sizeof *t16);
+	if (!t16 && !t32)
+		return false;
+	for (uint32_t s = 0; s < n; s++) {
+		size_t row = (size_t)map[s] * stride;
+		uint32_t dflt = map[b->dflt[s]] * stride;
+		uint32_t lo = b->row_off[s], hi = b->row_off[s + 1];
+		if (wide) {
+			uint32_t *r = t32 + row;
+			for (uint32_t c = 0; c < ncls; c++)
+				r[c] = dflt;
+			for (uint32_t e = lo; e < hi; e++)
+				r[b->exc_cls[e]] = map[b->exc_to[e]] * stride;
+			r[ncls] = map[s];
+		} else {
+			uint16_t *r = t16 + row;
+			for (uint32_t c = 0; c < ncls; c++)
+				r[c] = (uint16_t)dflt;
+			for (uint32_t e = lo; e < hi; e++)
+				r[b->exc_cls[e]] = (uint16_t)(map[b->exc_to[e]] * stride);
+			r[ncls] = (uint16_t)map[s];
+		}
+	}
+	d->table = wide ? FS_DFA_FLAT32 : FS_DFA_FLAT16;
+	d->stride = stride;
+	d->live_rows = d->nlive * stride;
+	d->next16 = t16;
+	d->next32 = t32;
+	return true;
+}
+
 /* Place every row's exceptions in the comb, at a base where all its slots are free. Rows
  * with the most exceptions go first, while the array is empty; the many rows with one or two
  * exceptions then fill the holes. */
-static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
+static bool comb(const struct builder *b, struct fs_dfa *d, const uint32_t *map)
 {
 	const uint32_t n = b->n, ncls = b->ncls;
-	struct fs_dfa *d = calloc(1, sizeof *d);
-	uint32_t *map = malloc((size_t)n * sizeof *map);
 	uint32_t *order = malloc((size_t)n * sizeof *order);
 	uint32_t *cnt = calloc((size_t)ncls + 2, sizeof *cnt);
 	uint8_t *used = NULL;
 	size_t cap = 0, lowest_free = 0, hiwater = 0, top = ncls;
-	if (!d || !map || !order || !cnt)
-		goto fail;
-
-	/* live states first, settled ones after: the matching loop stops at s >= nlive */
-	uint32_t k = 0;
-	for (uint32_t s = 0; s < n; s++)
-		if (!settled[s])
-			map[s] = k++;
-	d->nlive = k;
-	for (uint32_t s = 0; s < n; s++)
-		if (settled[s])
-			map[s] = k++;
-	d->nstates = n;
-	d->ncls = ncls;
-	d->start = map[1];
-	memcpy(d->cls, b->cls, 256);
+	bool ok = false;
+	d->table = FS_DFA_COMB;
 	d->st = malloc((size_t)n * sizeof *d->st);
-	d->acc = malloc((size_t)n * sizeof *d->acc);
-	if (!d->st || !d->acc)
-		goto fail;
+	if (!order || !cnt || !d->st)
+		goto out;
 
 	/* rows by decreasing number of exceptions (a counting sort) */
 	for (uint32_t s = 0; s < n; s++)
@@ -547,7 +648,6 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t s = order[i], ns = map[s];
 		uint32_t lo = b->row_off[s], hi = b->row_off[s + 1];
-		d->acc[ns] = b->acc[s];
 		d->st[ns].dflt = map[b->dflt[s]];
 		d->st[ns].base = 0;
 		if (lo == hi)
@@ -587,7 +687,7 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 			if (ne)
 				d->ent = ne;
 			if (!nu || !ne)
-				goto fail;
+				goto out;
 			memset(used + cap, 0, ncap - cap);
 			for (size_t j = cap; j < ncap; j++)
 				d->ent[j] = (struct fs_dent){ .chk = UINT32_MAX, .nxt = 0 };
@@ -610,7 +710,7 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 	if (top > cap) {
 		struct fs_dent *ne = realloc(d->ent, top * sizeof *ne);
 		if (!ne)
-			goto fail;
+			goto out;
 		d->ent = ne;
 		for (size_t j = cap; j < top; j++)
 			d->ent[j] = (struct fs_dent){ .chk = UINT32_MAX, .nxt = 0 };
@@ -620,16 +720,57 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled)
 			d->ent = ne;
 	}
 	d->nent = (uint32_t)top;
+	ok = true;
+out:
 	free(used);
-	free(map);
 	free(order);
 	free(cnt);
+	return ok;
+}
+
+static struct fs_dfa *finish(struct builder *b, const uint8_t *settled, size_t flat_max)
+{
+	const uint32_t n = b->n, ncls = b->ncls;
+	struct fs_dfa *d = calloc(1, sizeof *d);
+	uint32_t *map = malloc((size_t)n * sizeof *map);
+	if (!d || !map)
+		goto fail;
+
+	/* live states first, settled ones after: the matching loop stops at s >= nlive */
+	uint32_t k = 0;
+	for (uint32_t s = 0; s < n; s++)
+		if (!settled[s])
+			map[s] = k++;
+	d->nlive = k;
+	for (uint32_t s = 0; s < n; s++)
+		if (settled[s])
+			map[s] = k++;
+	d->nstates = n;
+	d->ncls = ncls;
+	d->start = map[1];
+	memcpy(d->cls, b->cls, 256);
+	d->acc = malloc((size_t)n * sizeof *d->acc);
+	if (!d->acc)
+		goto fail;
+	for (uint32_t s = 0; s < n; s++)
+		d->acc[map[s]] = b->acc[s];
+
+	/* 16-bit entries while every row offset fits (about 1,500 states at 40 classes), 32-bit
+	 * up to the cap; n <= FS_DFA_MAX_STATES and ncls <= 256 keep offsets within 32 bits. */
+	size_t cells = (size_t)n * (ncls + 1);
+	bool built;
+	if (cells <= 65536 && cells * sizeof(uint16_t) <= flat_max)
+		built = flatten(b, d, map, false);
+	else if (cells * sizeof(uint32_t) <= flat_max)
+		built = flatten(b, d, map, true);
+	else
+		built = comb(b, d, map);
+	if (!built)
+		goto fail;
+	free(map);
 	return d;
 fail:
-	free(used);
 	free(map);
-	free(order);
-	free(cnt);
 	fs_dfa_free(d);
 	b->oom = true;
 	return NULL;
@@ -654,9 +795,20 @@ static void builder_free(struct builder *b)
 	free(b->out);
 	free(b->bcount);
 	free(b->bucket);
+	free(b->set_mark);
+	free(b->set_slot);
+	free(b->dset);
+	free(b->dstart);
+	free(b->byset);
+	free(b->gather);
 }
 
 struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex)
+{
+	return fs_dfa_build_flat_max(a, FS_DFA_FLAT_MAX_BYTES, too_complex);
+}
+
+struct fs_dfa *fs_dfa_build_flat_max(const struct fs_nfa *a, size_t flat_max, bool *too_complex)
 {
 	struct builder b = { .a = a };
 	struct fs_dfa *d = NULL;
@@ -675,7 +827,17 @@ struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex)
 	b.out = malloc((size_t)a->n * sizeof *b.out);
 	b.bcount = malloc(((size_t)b.ncls + 1) * sizeof *b.bcount);
 	b.row = malloc((size_t)b.ncls * sizeof *b.row);
-	if (!b.stamp || !b.stack || !b.out || !b.bcount || !b.row || !budget(&b, (size_t)a->n * 12)) {
+	b.set_mark = calloc((size_t)a->nsets + 1, sizeof *b.set_mark);
+	b.set_slot = malloc(((size_t)a->nsets + 1) * sizeof *b.set_slot);
+	b.dset = malloc(((size_t)a->n + 1) * sizeof *b.dset);
+	b.dstart = malloc(((size_t)a->n + 2) * sizeof *b.dstart);
+	b.byset = malloc(((size_t)a->n + 1) * sizeof *b.byset);
+	b.gather = malloc(((size_t)a->n + 1) * sizeof *b.gather);
+	if (!b.stamp || !b.stack || !b.out || !b.bcount || !b.row || !b.set_mark || !b.set_slot ||
+	    !b.dset || !b.dstart || !b.byset || !b.gather ||
+	    /* the budget counts what the closures need; expand()'s groupings are scratch, like
+	     * its buckets, and do not move the line between "too complex" and not */
+	    !budget(&b, (size_t)a->n * 12)) {
 		b.oom = !b.too_complex;
 		goto out;
 	}
@@ -710,7 +872,7 @@ struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex)
 		goto out;
 	}
 	if (settle(&b, settled))
-		d = finish(&b, settled);
+		d = finish(&b, settled, flat_max);
 out:
 	*too_complex = b.too_complex;
 	free(settled);
@@ -722,6 +884,8 @@ void fs_dfa_free(struct fs_dfa *d)
 {
 	if (!d)
 		return;
+	free(d->next16);
+	free(d->next32);
 	free(d->st);
 	free(d->ent);
 	free(d->acc);
@@ -732,5 +896,14 @@ size_t fs_dfa_bytes(const struct fs_dfa *d)
 {
 	if (!d)
 		return 0;
-	return sizeof *d + (size_t)d->nstates * (sizeof *d->st + sizeof *d->acc) + (size_t)d->nent * sizeof *d->ent;
+	size_t flat = (size_t)d->nstates * d->stride;
+	size_t bytes = sizeof *d + (size_t)d->nstates * sizeof *d->acc;
+	switch (d->table) {
+	case FS_DFA_FLAT16:
+		return bytes + flat * sizeof *d->next16;
+	case FS_DFA_FLAT32:
+		return bytes + flat * sizeof *d->next32;
+	default:
+		return bytes + (size_t)d->nstates * sizeof *d->st + (size_t)d->nent * sizeof *d->ent;
+	}
 }

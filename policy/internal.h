@@ -14,7 +14,7 @@
  *   rules.c     one category: patterns → DFA + trie; fs_match_*
  *   policy.c    fs_policy_compile and the accessors
  *   names.c     rule, category and action names
- *   path.c      fs_path_normalise
+ *   path.c      fs_path_normalise, fs_path_normal_length
  */
 #ifndef FNSHIELD_POLICY_INTERNAL_H
 #define FNSHIELD_POLICY_INTERNAL_H
@@ -194,14 +194,29 @@ struct fs_dent {
 	uint32_t nxt;
 };
 
+/* How the transitions are stored (see dfa.c, "4. the final tables"). */
+enum fs_dfa_table {
+	FS_DFA_FLAT16,          /* flat, 16-bit entries: nstates * stride <= 65536 */
+	FS_DFA_FLAT32,          /* flat, 32-bit entries: up to FS_DFA_FLAT_MAX_BYTES */
+	FS_DFA_COMB,            /* larger automata: the comb */
+};
+
 struct fs_dfa {
 	uint32_t nstates;
 	uint32_t nlive;         /* states >= nlive are settled: the result can no longer change */
 	uint32_t start;
 	uint32_t ncls;
 	uint8_t cls[256];       /* byte → equivalence class */
+	uint8_t table;          /* enum fs_dfa_table */
+	/* flat: row s is next[s * stride .. s * stride + ncls]; entry [class] is the target's row
+	 * offset (target * stride), so a step is one add and one load; entry [ncls] is s itself */
+	uint32_t stride;        /* ncls + 1 */
+	uint32_t live_rows;     /* nlive * stride: row offsets below it are live */
+	uint16_t *next16;       /* FS_DFA_FLAT16 */
+	uint32_t *next32;       /* FS_DFA_FLAT32 */
+	/* comb: default target plus exceptions, checked against their owner */
 	struct fs_dstate *st;   /* per state */
-	struct fs_dent *ent;    /* the comb: nent entries */
+	struct fs_dent *ent;    /* nent entries */
 	uint32_t nent;
 	uint32_t *acc;          /* rank of every state (FS_RANK_NONE: not accepting) */
 };
@@ -216,28 +231,116 @@ struct fs_dfa {
 #ifndef FS_DFA_MAX_BYTES
 #define FS_DFA_MAX_BYTES ((size_t)64 << 20)
 #endif
+/* The largest flat table: about a 1,000-rule category. Past it the comb, a fraction of the
+ * size for one more load and a compare per byte, keeps every process's memory in check. */
+#ifndef FS_DFA_FLAT_MAX_BYTES
+#define FS_DFA_FLAT_MAX_BYTES ((size_t)1 << 20)
+#endif
 
 /* Build; returns NULL with *too_complex set (or not, for an allocation failure). */
 FS_HIDDEN struct fs_dfa *fs_dfa_build(const struct fs_nfa *a, bool *too_complex);
+/* The same with another cap on the flat table (0: always the comb; tests compare the two). */
+FS_HIDDEN struct fs_dfa *fs_dfa_build_flat_max(const struct fs_nfa *a, size_t flat_max_bytes,
+					       bool *too_complex);
 FS_HIDDEN void fs_dfa_free(struct fs_dfa *d);
 FS_HIDDEN size_t fs_dfa_bytes(const struct fs_dfa *d);
+
+/*
+ * The matching loop's view of a state, a "cursor": the row offset for a flat table, the state
+ * for the comb. The helpers take the table kind as a constant argument so that every loop
+ * written with them is compiled once per kind, with no test of the kind inside it.
+ */
+#define FS_ALWAYS_INLINE static inline __attribute__((always_inline))
+
+FS_ALWAYS_INLINE size_t fs_dfa_cursor(const struct fs_dfa *d, enum fs_dfa_table t, uint32_t s)
+{
+	return t == FS_DFA_COMB ? s : (size_t)s * d->stride;
+}
+/* Cursors below this are live. */
+FS_ALWAYS_INLINE size_t fs_dfa_live_end(const struct fs_dfa *d, enum fs_dfa_table t)
+{
+	return t == FS_DFA_COMB ? d->nlive : d->live_rows;
+}
+/* The table the steps read: fetched once, before the loop, into a register. */
+FS_ALWAYS_INLINE const void *fs_dfa_rows(const struct fs_dfa *d, enum fs_dfa_table t)
+{
+	if (t == FS_DFA_FLAT16)
+		return d->next16;
+	if (t == FS_DFA_FLAT32)
+		return d->next32;
+	return d->st;
+}
+FS_ALWAYS_INLINE uint32_t fs_dfa_state(const struct fs_dfa *d, enum fs_dfa_table t, const void *rows,
+				       size_t cur)
+{
+	if (t == FS_DFA_FLAT16)
+		return ((const uint16_t *)rows)[cur + d->ncls];
+	if (t == FS_DFA_FLAT32)
+		return ((const uint32_t *)rows)[cur + d->ncls];
+	return (uint32_t)cur;
+}
+FS_ALWAYS_INLINE size_t fs_dfa_step(const struct fs_dfa *d, enum fs_dfa_table t, const void *rows,
+				    size_t cur, uint8_t byte)
+{
+	size_t c = d->cls[byte];
+	if (t == FS_DFA_FLAT16)
+		return ((const uint16_t *)rows)[cur + c];
+	if (t == FS_DFA_FLAT32)
+		return ((const uint32_t *)rows)[cur + c];
+	const struct fs_dstate *st = rows;
+	const struct fs_dent *e = &d->ent[st[cur].base + c];
+	return e->chk == cur ? e->nxt : st[cur].dflt;
+}
+
+FS_ALWAYS_INLINE uint32_t fs_dfa_feed_table(const struct fs_dfa *d, enum fs_dfa_table t, uint32_t s,
+					    const uint8_t *p, size_t len, size_t *steps)
+{
+	size_t i = 0;
+	const void *rows = fs_dfa_rows(d, t);
+	size_t cur = fs_dfa_cursor(d, t, s);
+	const size_t live = fs_dfa_live_end(d, t);
+	for (; i < len && cur < live; i++)
+		cur = fs_dfa_step(d, t, rows, cur, p[i]);
+	if (steps)
+		*steps += i;
+	return fs_dfa_state(d, t, rows, cur);
+}
 
 /* Run from state s over p[0..len); stops as soon as the state is settled. *steps (optional)
  * counts transitions taken. Returns the state reached. */
 static inline uint32_t fs_dfa_feed(const struct fs_dfa *d, uint32_t s, const uint8_t *p, size_t len,
 				   size_t *steps)
 {
-	size_t i = 0;
-	const uint32_t nlive = d->nlive;
-	const struct fs_dstate *st = d->st;
-	const struct fs_dent *ent = d->ent;
-	for (; i < len && s < nlive; i++) {
-		const struct fs_dent *e = &ent[st[s].base + d->cls[p[i]]];
-		s = e->chk == s ? e->nxt : st[s].dflt;
+	switch (d->table) {
+	case FS_DFA_FLAT16:
+		return fs_dfa_feed_table(d, FS_DFA_FLAT16, s, p, len, steps);
+	case FS_DFA_FLAT32:
+		return fs_dfa_feed_table(d, FS_DFA_FLAT32, s, p, len, steps);
+	default:
+		return fs_dfa_feed_table(d, FS_DFA_COMB, s, p, len, steps);
 	}
-	if (steps)
-		*steps += i;
-	return s;
+}
+
+/* ---- path.c --------------------------------------------------------------------------------- */
+
+/* q points at a '/' of the path starting at p, every byte before it checked already: does what
+ * follows keep the path normal? Not when the next component is empty ("//", or a trailing "/"
+ * other than the root's), "." or "..". Reads no further than the component's first NUL. */
+FS_ALWAYS_INLINE bool fs_path_slash_is_normal(const uint8_t *q, const uint8_t *p)
+{
+	uint8_t c = q[1];
+	if (c > '/') /* '/', '.' and NUL sort below every letter and digit */
+		return true;
+	if (c == '/')
+		return false;
+	if (c == 0)
+		return q == p;
+	if (c != '.')
+		return true;
+	c = q[2];
+	if (c == '/' || c == 0)
+		return false;
+	return !(c == '.' && (q[3] == '/' || q[3] == 0));
 }
 
 /* ---- glob.c --------------------------------------------------------------------------------- */

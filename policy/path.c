@@ -82,6 +82,22 @@ long fs_path_normalise(const char *base, const char *path, char *out, size_t cap
 	return (long)total;
 }
 
+long fs_path_normal_length(const char *path, size_t cap)
+{
+	const uint8_t *p = (const uint8_t *)path, *q = p;
+	if (!p || p[0] != '/')
+		return -1;
+	for (;; q++) {
+		if (*q == '/') {
+			if (!fs_path_slash_is_normal(q, p))
+				return -1;
+		} else if (*q == 0) {
+			break;
+		}
+	}
+	return (size_t)(q - p) < cap ? (long)(q - p) : -1;
+}
+
 int fs_path_is_proc_mem(const char *p)
 {
 	if (strncmp(p, "/proc/", 6))

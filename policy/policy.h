@@ -123,6 +123,16 @@ const char *fs_policy_metrics_namespace(const struct fs_policy *p);
 struct fs_verdict fs_match_path(const struct fs_rules *r, const char *path, size_t len);
 
 /*
+ * The same for a path as the program spelled it, in one pass and without a copy, when that
+ * spelling is already the normalised one — absolute, no "//", no "." or ".." component, no
+ * trailing "/" (fs_path_normal_length) — as most paths programs open are. Then returns its
+ * length and sets *v to fs_match_path's verdict; otherwise -1, *v untouched, and the caller
+ * normalises and calls fs_match_path. Safe where fs_match_path is.
+ */
+long fs_match_normal_path(const struct fs_rules *r, const char *path, size_t cap,
+			  struct fs_verdict *v);
+
+/*
  * connect / listen. `ip` is 16 bytes, IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d). `names`
  * are the lower-case DNS names this process resolved to that address (may be empty). Of all
  * patterns that match the address or any of the names, the strictest list wins; else default.
@@ -180,6 +190,13 @@ struct fs_verdict fs_match_addr_steps(const struct fs_rules *r, const uint8_t ip
  * Pure: no system calls, no allocation; async-signal-safe.
  */
 long fs_path_normalise(const char *base, const char *path, char *out, size_t cap);
+
+/*
+ * The length of path when it is already what fs_path_normalise(NULL, path, ...) would make of
+ * it — absolute, no "//", no "." or ".." component, no trailing "/" — and shorter than cap;
+ * otherwise -1. Pure; async-signal-safe.
+ */
+long fs_path_normal_length(const char *path, size_t cap);
 
 /*
  * Is this /proc/PID/mem or /proc/PID/task/TID/mem (PID a number, "self" or "thread-self")?

@@ -173,6 +173,82 @@ struct fs_verdict fs_match_path(const struct fs_rules *r, const char *path, size
 	return verdict_of(r, path_rank(r, path, len, NULL));
 }
 
+/*
+ * fs_match_normal_path: the walk and the normality check in one loop over the caller's
+ * string. Bytes above '/' (letters, digits, most punctuation) cost the transition and one
+ * compare; only at a '/' does the loop look ahead for "//", "/.", "/..", or a trailing "/",
+ * and ask whether the state is settled — once per component rather than once per byte: a
+ * settled state only leads to states with its verdict, so walking on to the next '/' changes
+ * nothing. Once settled the verdict is known, but not yet that this spelling is the one to
+ * judge ("/tmp/../etc/x" settles at "/tmp/" when everything below "/tmp/" is allowed), so the
+ * rest is still scanned, without transitions. Returns the length, or -1 at the first abnormal
+ * spelling.
+ */
+static const uint8_t *normal_rest(const uint8_t *q, const uint8_t *p)
+{
+	for (;; q++) {
+		if (*q == '/') {
+			if (!fs_path_slash_is_normal(q, p))
+				return NULL;
+		} else if (*q == 0) {
+			return q;
+		}
+	}
+}
+
+FS_ALWAYS_INLINE long walk_normal(const struct fs_dfa *d, enum fs_dfa_table t, const uint8_t *p,
+				  uint32_t *state)
+{
+	const void *rows = fs_dfa_rows(d, t);
+	size_t cur = fs_dfa_cursor(d, t, d->start);
+	const size_t live = fs_dfa_live_end(d, t);
+	const uint8_t *q = p;
+	for (;; q++) {
+		uint8_t c = *q;
+		if (c <= '/') {
+			if (c == '/') {
+				if (!fs_path_slash_is_normal(q, p))
+					return -1;
+				if (cur >= live) {
+					q = normal_rest(q + 1, p);
+					if (!q)
+						return -1;
+					break;
+				}
+			} else if (c == 0) {
+				break;
+			}
+		}
+		cur = fs_dfa_step(d, t, rows, cur, c);
+	}
+	*state = fs_dfa_state(d, t, rows, cur);
+	return q - p;
+}
+
+long fs_match_normal_path(const struct fs_rules *r, const char *path, size_t cap, struct fs_verdict *v)
+{
+	const uint8_t *p = (const uint8_t *)path;
+	if (!p || p[0] != '/')
+		return -1;
+	const struct fs_dfa *d = is_path_category((enum fs_category)r->category) ? r->dfa : NULL;
+	uint32_t s = 0;
+	long n;
+	if (!d) {
+		const uint8_t *end = normal_rest(p, p);
+		n = end ? end - p : -1;
+	} else if (d->table == FS_DFA_FLAT16) {
+		n = walk_normal(d, FS_DFA_FLAT16, p, &s);
+	} else if (d->table == FS_DFA_FLAT32) {
+		n = walk_normal(d, FS_DFA_FLAT32, p, &s);
+	} else {
+		n = walk_normal(d, FS_DFA_COMB, p, &s);
+	}
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	*v = verdict_of(r, d ? d->acc[s] : FS_RANK_NONE);
+	return n;
+}
+
 /* "name:port" through the names DFA, without building the string. */
 static uint32_t name_rank(const struct fs_dfa *d, const char *name, uint16_t port, size_t *steps)
 {

@@ -257,65 +257,119 @@ static int finish_open(int r, int saved_errno)
 	return r;
 }
 
+/* One open in progress: the call, and what its verdict and log line are made of. */
+struct open_call {
+	const char *call;
+	int dirfd;
+	const char *path;
+	int flags;
+	mode_t mode;
+	int saved_errno;
+	enum fs_category c;
+};
+
+static int refuse_open(void)
+{
+	errno = EACCES;
+	return -1;
+}
+
+/* The line, built only when there is one to write: an allowed open, the common case, never
+ * fills a struct violation. */
+static int report_open(const struct open_call *o, const char *lex, const char *resolved,
+		       struct fs_verdict v)
+{
+	if (effective(v) == FS_ALLOW)
+		return CHECK_PASS;
+	struct violation ev = {
+		.category = o->c,
+		.call = o->call,
+		.target = lex,
+		.resolved = resolved,
+		.verdict = v,
+	};
+	return report(&ev);
+}
+
+/* A symbolic link on the way, no openat2, or no lexical path (lex NULL): decide on the real
+ * path as well. Out of line: its buffer stays off the common path's stack frame. */
+static __attribute__((noinline)) int open_resolved(const struct open_call *o, const char *lex,
+						   long llen)
+{
+	char canon[FS_PATH_MAX];
+	long clen = path_canonical(o->dirfd, o->path, !(o->flags & O_NOFOLLOW), canon, sizeof canon);
+	if (llen < 0) {
+		if (clen < 0) {
+			if (report_unresolvable(o->call, o->c, o->path) == CHECK_DENY)
+				return refuse_open();
+			return finish_open(sys_openat(o->dirfd, o->path, o->flags, o->mode), o->saved_errno);
+		}
+		/* the real path is all there is to judge and to show */
+		lex = canon;
+		llen = clen;
+	}
+	struct fs_verdict v = match_both(o->c, lex, llen, canon, clen);
+	int differs = clen > 0 && (clen != llen || memcmp(lex, canon, (size_t)llen));
+	if (report_open(o, lex, differs ? canon : NULL, v) == CHECK_DENY)
+		return refuse_open();
+	return finish_open(sys_openat(o->dirfd, o->path, o->flags, o->mode), o->saved_errno);
+}
+
+/* Judged on its lexical path lex (the verdict v is on it): refused, or opened in one system
+ * call when no symbolic link lies on the way, or handed to open_resolved. lex is also the
+ * violation line's target. */
+static int open_lexical(const struct open_call *o, const char *lex, long llen, struct fs_verdict v)
+{
+	v = protect_proc_mem(o->c, v, lex, NULL, -1);
+	if (effective(v) == FS_BLOCK) {
+		report_open(o, lex, NULL, v);
+		return refuse_open();
+	}
+	int flags = o->flags;
+	int needs_mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+	if (atomic_load_explicit(&openat2_usable, memory_order_relaxed) && !(flags & ~OPENAT2_FLAGS)) {
+		struct sys_open_how how = {
+			.flags = (uint64_t)(unsigned)flags,
+			.mode = needs_mode ? (o->mode & 07777) : 0,
+			.resolve = SYS_RESOLVE_NO_SYMLINKS,
+		};
+		int fd = sys_openat2(o->dirfd, o->path, &how);
+		if (fd == -ENOSYS || fd == -EPERM)
+			atomic_store(&openat2_usable, 0);
+		else if (fd != -ELOOP && fd != -EINVAL && fd != -EXDEV && fd != -E2BIG && fd != -EAGAIN) {
+			/* No symlink on the way (or an error a plain open would give too). */
+			report_open(o, lex, NULL, v);
+			return finish_open(fd, o->saved_errno);
+		}
+	}
+	return open_resolved(o, lex, llen);
+}
+
+/* The path as spelled is not normal, or not absolute: normalised into a buffer of its own,
+ * out of line for the same reason as open_resolved. */
+static __attribute__((noinline)) int open_abnormal(const struct open_call *o)
+{
+	char lex[FS_LEX_MAX];
+	long llen = path_lexical(o->dirfd, o->path, lex, sizeof lex);
+	if (llen < 0)
+		return open_resolved(o, NULL, -1);
+	return open_lexical(o, lex, llen, match_path(o->c, lex, llen));
+}
+
 int checked_open(const char *call, int dirfd, const char *path, int flags, mode_t mode)
 {
 	int saved_errno = errno;
 	enum fs_category c = open_category(flags);
 	if (!path)
 		return finish_open(sys_openat(dirfd, path, flags, mode), saved_errno);
-
-	char lex[FS_LEX_MAX];
-	long llen = path_lexical(dirfd, path, lex, sizeof lex);
-	struct violation ev = {.category = c, .call = call, .target = lex};
-	if (llen >= 0) {
-		ev.verdict = protect_proc_mem(c, match_path(c, lex, llen), lex, NULL, -1);
-		if (effective(ev.verdict) == FS_BLOCK) {
-			report(&ev);
-			errno = EACCES;
-			return -1;
-		}
-		int needs_mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
-		if (atomic_load_explicit(&openat2_usable, memory_order_relaxed) &&
-		    !(flags & ~OPENAT2_FLAGS)) {
-			struct sys_open_how how = {
-				.flags = (uint64_t)(unsigned)flags,
-				.mode = needs_mode ? (mode & 07777) : 0,
-				.resolve = SYS_RESOLVE_NO_SYMLINKS,
-			};
-			int fd = sys_openat2(dirfd, path, &how);
-			if (fd == -ENOSYS || fd == -EPERM)
-				atomic_store(&openat2_usable, 0);
-			else if (fd != -ELOOP && fd != -EINVAL && fd != -EXDEV && fd != -E2BIG &&
-				 fd != -EAGAIN) {
-				/* No symlink on the way (or an error a plain open would give too). */
-				report(&ev);
-				return finish_open(fd, saved_errno);
-			}
-		}
-	}
-
-	/* A symbolic link on the way, or no openat2: decide on the real path as well. */
-	char canon[FS_PATH_MAX];
-	long clen = path_canonical(dirfd, path, !(flags & O_NOFOLLOW), canon, sizeof canon);
-	if (llen < 0) {
-		if (clen < 0) {
-			if (report_unresolvable(call, c, path) == CHECK_DENY) {
-				errno = EACCES;
-				return -1;
-			}
-			return finish_open(sys_openat(dirfd, path, flags, mode), saved_errno);
-		}
-		memcpy(lex, canon, (size_t)clen + 1);
-		llen = clen;
-	}
-	ev.verdict = match_both(c, lex, llen, canon, clen);
-	if (clen > 0 && (clen != llen || memcmp(lex, canon, (size_t)llen)))
-		ev.resolved = canon;
-	if (report(&ev) == CHECK_DENY) {
-		errno = EACCES;
-		return -1;
-	}
-	return finish_open(sys_openat(dirfd, path, flags, mode), saved_errno);
+	struct open_call o = {call, dirfd, path, flags, mode, saved_errno, c};
+	/* Most programs spell the path they open the way the rules are written: it is judged in
+	 * one pass over their own string, which is then also the line's target — no copy. */
+	struct fs_verdict v;
+	long n = fs_match_normal_path(shim_rules(c), path, FS_LEX_MAX, &v);
+	if (n >= 0)
+		return open_lexical(&o, path, n, v);
+	return open_abnormal(&o);
 }
 
 /* ---- network ----------------------------------------------------------------------------- */

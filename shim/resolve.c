@@ -52,35 +52,13 @@ long path_of_fd(int fd, char *out, size_t cap)
 	return n;
 }
 
-/* The length of an absolute path that is already normalised (no "//", no "." or ".."
- * component, no trailing "/"), or -1. Most paths programs open are: one forward scan and a copy
- * then replace the normaliser's work. */
-static long normal_length(const char *p, size_t cap)
-{
-	if (p[0] != '/')
-		return -1;
-	size_t i = 0;
-	for (;;) { /* p[i] == '/' */
-		const char *c = p + i + 1;
-		if (c[0] == '/' || (c[0] == 0 && i > 0))
-			return -1;
-		if (c[0] == '.' && (c[1] == '/' || c[1] == 0 || (c[1] == '.' && (c[2] == '/' || c[2] == 0))))
-			return -1;
-		i++;
-		while (p[i] && p[i] != '/')
-			i++;
-		if (i >= cap)
-			return -1;
-		if (!p[i])
-			return (long)i;
-	}
-}
-
 long path_lexical(int dirfd, const char *path, char *out, size_t cap)
 {
 	if (!path)
 		return -1;
-	long n = normal_length(path, cap);
+	/* Most paths programs open are already normal: a scan and a copy instead of the
+	 * normaliser's two passes. */
+	long n = fs_path_normal_length(path, cap);
 	if (n >= 0) {
 		memcpy(out, path, (size_t)n + 1);
 		return n;
