@@ -39,7 +39,7 @@ static struct fs_verdict match_path(enum fs_category c, const char *p, long len)
 static struct fs_verdict protect_proc_mem(enum fs_category c, struct fs_verdict v,
 					  const char *lex, const char *canon, long clen)
 {
-	if (c == FS_WRITE && (fs_path_is_proc_mem(lex) || (clen > 0 && fs_path_is_proc_mem(canon))))
+	if (c == FS_WRITE && (fs_path_is_proc_mem(lex) || (canon && clen > 0 && fs_path_is_proc_mem(canon))))
 		return (struct fs_verdict){.action = FS_BLOCK, .list = FS_LIST_DEFAULT,
 					   .index = FS_RULE_PROTECTED};
 	return v;
