@@ -202,6 +202,16 @@ static void c_open_short(int s)
 	F[s].close(fd);
 }
 
+/* One open hook and nothing else: the file does not exist, so there is no close. */
+static void c_open_missing(int s)
+{
+	int fd = F[s].open("/nonexistent-fnshield-bench/x", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		F[s].close(fd);
+		fail("open_missing");
+	}
+}
+
 static void c_open_long(int s)
 {
 	int fd = F[s].open(p_long, O_RDONLY | O_CLOEXEC);
@@ -344,6 +354,7 @@ struct bcase {
 static const struct bcase cases[] = {
 	{"open_short", "open(abs short, O_RDONLY)+close [read]", c_open_short, 0, NULL},
 	{"open_long", "open(abs long, O_RDONLY)+close [read]", c_open_long, 0, NULL},
+	{"open_missing", "open(missing file, O_RDONLY) -> ENOENT, one hook [read]", c_open_missing, 0, NULL},
 	{"open_rel", "open(relative, O_RDONLY)+close [read]", c_open_rel, 0, NULL},
 	{"open_write", "open(abs short, O_WRONLY|O_APPEND)+close [write]", c_open_write, 0, NULL},
 	{"openat_abs", "openat(AT_FDCWD, abs short)+close [read]", c_openat_abs, 0, NULL},

@@ -131,7 +131,7 @@ def run_matcher(work, pol):
 
 
 # ---- 2. micro -----------------------------------------------------------------------------------
-CHEAP = ["open_short", "open_long", "open_rel", "open_write", "openat_abs", "close_bad", "read_null",
+CHEAP = ["open_short", "open_long", "open_missing", "open_rel", "open_write", "openat_abs", "close_bad", "read_null",
          "listen", "connect_udp"]
 
 
@@ -144,14 +144,14 @@ def micro_plan():
             (100, ["getaddrinfo"], 100_000, 5000),
             (100, ["k_openat2"], 200_000, 10000),
             (100, ["connect_tcp"], 50_000, 1000),
-            (0, ["open_short", "open_long", "open_rel", "open_write", "listen", "close_bad", "read_null",
-                 "connect_udp", "mkstemp_einval"], M, 10000),
+            (0, ["open_short", "open_long", "open_missing", "open_rel", "open_write", "listen", "close_bad",
+                 "read_null", "connect_udp", "mkstemp_einval"], M, 10000),
             (0, ["fopen", "openat_dirfd", "exec_noexec"], 100_000, 5000)]
     for n in (10, 1000):  # flatness: the matching calls, and the one restriction-free category
         plan.append((n, ["open_short", "open_long", "listen"], M, 10000))
         plan.append((n, ["mkstemp_einval"], 50_000, 5000))
     # A/A: the same binary without the library: both pointers are libc's -> the noise floor
-    plan.append(("none", ["open_short", "open_long", "close_bad", "listen", "read_null",
+    plan.append(("none", ["open_short", "open_long", "open_missing", "close_bad", "listen", "read_null",
                           "connect_udp", "mkstemp_einval"], 100_000, 10000))
     return plan
 
@@ -203,7 +203,7 @@ def run_counts(work, pol):
     all_cases = [l.split("\t")[0] for l in subprocess.run([str(BIN / "micro"), "list"], capture_output=True,
                                                           text=True).stdout.splitlines()]
     sets = {100: [c for c in all_cases if c != "k_openat2"],
-            0: ["open_short", "open_long", "open_rel", "open_write", "fopen", "openat_dirfd", "listen",
+            0: ["open_short", "open_long", "open_missing", "open_rel", "open_write", "fopen", "openat_dirfd", "listen",
                 "close_bad", "read_null", "connect_udp", "mkstemp_einval", "exec_noexec"],
             10: ["open_short", "open_long", "open_write", "listen", "connect_udp", "mkstemp_einval"],
             1000: ["open_short", "open_long", "open_write", "listen", "connect_udp", "mkstemp_einval"]}
