@@ -1,7 +1,7 @@
 # fnshield — build, test, demo.
 #
 #   make deps    install what is missing (apt-get) and unpack cJSON's Debian source
-#   make         build/libfnshield.so and build/fnshield
+#   make         build/libfnshield.so, build/fnshield and build/fnshield-exec
 #   make test    unit tests (Criterion) and integration tests (real python3, node, java)
 #   make demo    a small Python function under the shim, in alert then block mode
 #
@@ -36,7 +36,7 @@ CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all deps test unit integration demo bench clean lint
 
-all: deps $(BUILD)/libfnshield.so $(BUILD)/fnshield
+all: deps $(BUILD)/libfnshield.so $(BUILD)/fnshield $(BUILD)/fnshield-exec
 
 # ---- dependencies ------------------------------------------------------------------------
 # Installs only what is missing, so a second `make` does not touch apt.
@@ -82,6 +82,13 @@ CLI_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o lambda.
 $(BUILD)/fnshield: $(CLI_OBJ) $(CLI_SHIM_OBJ) $(BUILD)/libpolicy.a
 	$(CC) -o $@ $(CLI_OBJ) $(CLI_SHIM_OBJ) $(BUILD)/libpolicy.a $(LDFLAGS)
 
+# The exec wrapper (AWS_LAMBDA_EXEC_WRAPPER): one C file, libc only, linked statically — no
+# dynamic loader to run before the runtime's own (issue #5). wrappers/fnshield-exec, the path
+# SPEC.md names, is a link to this file.
+$(BUILD)/fnshield-exec: wrappers/fnshield-exec.c Makefile
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra $(WERROR) -D_GNU_SOURCE -static -o $@ $<
+
 # ---- tests -------------------------------------------------------------------------------
 # Unit tests: policy/ whole, and the shim's pieces that make sense outside a process
 # (tests/unit/shim_stubs.c stands in for init.c's state).
@@ -122,7 +129,7 @@ lint:
 	  -Ipolicy -Ishim --suppress=missingIncludeSystem policy shim cli
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/*.so $(BUILD)/*.a $(BUILD)/fnshield $(BUILD)/unit-tests \
+	rm -rf $(BUILD)/obj $(BUILD)/*.so $(BUILD)/*.a $(BUILD)/fnshield $(BUILD)/fnshield-exec $(BUILD)/unit-tests \
 	  $(BUILD)/exports.map
 
 # ---- Lambda layer (issue #3) -------------------------------------------------------------

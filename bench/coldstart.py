@@ -2,7 +2,7 @@
 """Cold start: what the exec wrapper and the shim add to a runtime's start.
 
 For python3, node and java: time `RUNTIME <hello>` started directly and started through
-wrappers/fnshield-exec (which preloads the library; the library validates the policy as it loads)
+build/fnshield-exec (wrappers/fnshield-exec.c, which preloads the library; the library validates the policy as it loads)
 under the example production policy, alternating the two so that the machine's noise
 falls on both. Prints a table and writes bench/results/coldstart.json.
 
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WRAPPER = ROOT / "wrappers" / "fnshield-exec"
+WRAPPER = ROOT / "build" / "fnshield-exec"  # wrappers/fnshield-exec.c; wrappers/fnshield-exec links here
 POLICY = (ROOT / "policy" / "examples" / "production.json").read_text()
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 and __name__ == "__main__" else 30
 

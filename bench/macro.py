@@ -9,7 +9,7 @@ Workloads (each a fresh process, timed from fork to exit by the parent):
 
 Variants (alternated round by round, so that the machine's drift falls on all of them):
   plain        the runtime alone
-  fnshield     wrappers/fnshield-exec + the library, policy/examples/production.json, block
+  fnshield     build/fnshield-exec + the library, policy/examples/production.json, block
                mode (what bench/coldstart.py measures; what Lambda runs)
   fnshield100  the same with the generated 100-rule policy (cold start only)
   preload      LD_PRELOAD + the production policy, no wrapper: the library's share

@@ -5,7 +5,8 @@
 #   → build/fnshield-layer-ARCH.zip
 #
 # The archive unpacks under /opt:
-#   fnshield-exec                      the exec wrapper (AWS_LAMBDA_EXEC_WRAPPER=/opt/fnshield-exec)
+#   fnshield-exec                      the exec wrapper (AWS_LAMBDA_EXEC_WRAPPER=/opt/fnshield-exec),
+#                                      a static executable (wrappers/fnshield-exec.c)
 #   fnshield/lib/libfnshield.so        the preload library
 #   fnshield/bin/fnshield              the CLI (`fnshield check`, `fnshield explain`, ...)
 #   fnshield/policies/*.json           policy/examples
@@ -17,7 +18,10 @@
 #      ld-linux*), and libdl.so.2 listed when dlsym/dladdr are used (glibc < 2.34 has them there);
 #   b. no GLIBC_ symbol version above 2.26, and none of GLIBC_PRIVATE (objdump -T);
 #   c. the library exports the interposed functions and nothing else (tests/check-library.sh);
-#   d. the machine type is the requested architecture.
+#   d. the machine type is the requested architecture;
+#   e. fnshield-exec is statically linked (no PT_INTERP, no NEEDED): it runs before anything
+#      else on every cold start, and on a machine of the other architecture it does not start
+#      at all (Lambda reports the init error) instead of starting the runtime unprotected.
 #
 # The architecture of this machine is built in build/ with the Makefile's defaults; the other
 # one in build/ARCH/ with Debian's cross compiler (gcc-aarch64-linux-gnu for arm64), which is
@@ -44,7 +48,7 @@ esac
 if [ "$arch" = "$host" ]; then
 	build=build
 	sh tools/deps.sh build/third_party/cjson zip
-	$make_ --no-print-directory "$build/libfnshield.so" "$build/fnshield"
+	$make_ --no-print-directory "$build/libfnshield.so" "$build/fnshield" "$build/fnshield-exec"
 else
 	build=build/$arch
 	pkgs="gcc-$triplet zip"
@@ -60,24 +64,14 @@ else
 	$make_ --no-print-directory BUILD="$build" CC="$triplet-gcc" CJSON_DIR=build/third_party/cjson \
 		SECCOMP_A="$PWD/$build/sysroot-seccomp/usr/lib/$triplet/libseccomp.a" \
 		UNWIND_DIR="build/third_party/libunwind-$arch" \
-		"$build/libfnshield.so" "$build/fnshield"
+		"$build/libfnshield.so" "$build/fnshield" "$build/fnshield-exec"
 fi
 
 # ---- stage -------------------------------------------------------------------------------
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/fnshield/lib" "$stage/fnshield/bin" "$stage/fnshield/policies"
-# The wrapper refuses to start a runtime that could not load this architecture's library:
-# it is told this architecture's dynamic loader (see fs_loader in wrappers/fnshield-exec).
-case "$arch" in
-x86_64) loader=/lib64/ld-linux-x86-64.so.2 ;;
-arm64) loader=/lib/ld-linux-aarch64.so.1 ;;
-esac
-sed "s|^fs_loader=\"\"\$|fs_loader=$loader|" wrappers/fnshield-exec >"$stage/fnshield-exec"
-grep -qx "fs_loader=$loader" "$stage/fnshield-exec" || {
-	echo "layer: wrappers/fnshield-exec has no fs_loader=\"\" line to set" >&2
-	exit 1
-}
+cp "$build/fnshield-exec" "$stage/fnshield-exec"
 cp "$build/libfnshield.so" "$stage/fnshield/lib/libfnshield.so"
 cp "$build/fnshield" "$stage/fnshield/bin/fnshield"
 cp policy/examples/*.json "$stage/fnshield/policies/"
@@ -87,6 +81,7 @@ strip_="strip" objdump_="objdump"
 command -v "$triplet-strip" >/dev/null 2>&1 && strip_=$triplet-strip
 command -v "$triplet-objdump" >/dev/null 2>&1 && objdump_=$triplet-objdump
 $strip_ --strip-debug "$stage/fnshield/lib/libfnshield.so" "$stage/fnshield/bin/fnshield"
+$strip_ --strip-all "$stage/fnshield-exec"
 chmod 0755 "$stage/fnshield-exec" "$stage/fnshield/lib/libfnshield.so" "$stage/fnshield/bin/fnshield"
 chmod 0644 "$stage/fnshield/policies/"*.json "$stage/fnshield/README.md"
 
@@ -142,7 +137,10 @@ else
 	printf '%s\n' "$libcheck" | grep -v ' passed, ' >&2
 	bad "fnshield/lib/libfnshield.so: tests/check-library.sh failed"
 fi
-sh -n "$stage/fnshield-exec" || bad "fnshield-exec is not valid sh"
+check_binary "$stage/fnshield-exec" "fnshield-exec"
+if $objdump_ -p "$stage/fnshield-exec" | grep -qE '^ *(INTERP|NEEDED)[[:space:]]'; then
+	bad "fnshield-exec is not statically linked (it must start without a dynamic loader)"
+fi
 if [ "$fail" != 0 ]; then
 	echo "layer: $arch archive not written" >&2
 	exit 1

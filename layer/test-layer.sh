@@ -4,19 +4,25 @@
 #   sh layer/test-layer.sh build/fnshield-layer-x86_64.zip [build/fnshield-layer-arm64.zip]
 #
 # x86_64 (on an x86_64 machine): the archive is unpacked into a temporary directory (standing
-# in for /opt) and its fnshield-exec runs a real command line, `/usr/bin/python3 -c ...`:
+# in for /opt) and its fnshield-exec (a static executable) runs a real command line,
+# `/usr/bin/python3 -c ...`:
 #   - a good policy: the command runs, its blocked read and exec fail with EACCES, violation
-#     lines appear, and the wrapper itself prints nothing (under dash, busybox sh, bash);
+#     lines appear, and the wrapper itself prints nothing (called by its path, through a link,
+#     by name through PATH);
 #   - a bad policy, a bad FNSHIELD_MODE (both found by the library as it loads), a missing or
-#     empty library, a layer of the other architecture (found by the wrapper): exit 78,
+#     empty library, a library of the other architecture (found by the wrapper): exit 78,
 #     exactly one "fnshield":"error" line, and the command never runs;
 #   - FNSHIELD_NEXT_WRAPPER runs the second wrapper first, which hands back to fnshield, even
 #     with a policy that blocks exec;
 #   - LD_PRELOAD entries of other layers are kept (and ours is not added twice).
-# arm64 (under qemu-user, installed when missing): the CLI checks the shipped policies, and a
-# small cross-compiled C program run with the arm64 libfnshield.so preloaded has a blocked
-# open, openat through syscall() and execve fail with EACCES, with violation lines; in alert
-# mode they go through. The shim's own I/O uses inline `svc 0` there: this exercises it.
+# arm64 (under qemu-user, installed when missing): the layer's fnshield-exec is a static
+# aarch64 executable that does not start on this machine without the emulator (on Lambda, a
+# function of the other architecture fails its init instead of running unprotected); under
+# qemu it sets LD_PRELOAD to the arm64 library and writes its error lines; the CLI checks the
+# shipped policies, and a small cross-compiled C program run with the arm64 libfnshield.so
+# preloaded (directly, and through the wrapper) has a blocked open, openat through syscall()
+# and execve fail with EACCES, with violation lines; in alert mode they go through. The
+# shim's own I/O uses inline `svc 0` there: this exercises it.
 #
 # Ends with "N passed, N failed"; exit status 0 only when nothing failed.
 #
@@ -105,26 +111,28 @@ except PermissionError:
     r.append("exec=EACCES")
 print(" ".join(r))
 '
-	shells=""
-	command -v dash >/dev/null 2>&1 && shells="dash"
-	command -v busybox >/dev/null 2>&1 && shells="$shells|busybox sh"
-	command -v bash >/dev/null 2>&1 && shells="$shells|bash --posix" # Amazon Linux's /bin/sh
-	old_ifs=$IFS
-	IFS='|'
-	set -f
-	for shell in "" $shells; do
-		IFS=$old_ifs
-		# shellcheck disable=SC2086 # clean_env and shell are lists of words
-		run $clean_env FNSHIELD_POLICY_FILE="$prod" $shell "$d/fnshield-exec" /usr/bin/python3 -c "$py"
-		how=${shell:-its #! line}
+	# The wrapper finds the library from its own file (/proc/self/exe), however it is called.
+	mkdir -p "$tmp/x86_64/bin"
+	ln -s "$d/fnshield-exec" "$tmp/x86_64/bin/elsewhere"
+	for how in "its path" "a link to it" "its name in PATH"; do
+		case "$how" in
+		"its path") w=$d/fnshield-exec path=/usr/bin:/bin ;;
+		"a link to it") w=$tmp/x86_64/bin/elsewhere path=/usr/bin:/bin ;;
+		*) w=fnshield-exec path=$d:/usr/bin:/bin ;;
+		esac
+		# shellcheck disable=SC2086 # clean_env is a list of options
+		run $clean_env PATH="$path" FNSHIELD_POLICY_FILE="$prod" "$w" /usr/bin/python3 -c "$py"
 		expect "good policy ($how): the command runs, read and exec fail with EACCES" \
 			test "$rc" = 0 -a "$(cat "$tmp/out")" = "read=EACCES exec=EACCES"
 		expect "good policy ($how): violation lines for the read and the exec" \
 			test "$(lines "$tmp/err" '"fnshield":"violation".*"category":"read"')" -ge 1 \
 			-a "$(lines "$tmp/err" '"fnshield":"violation".*"category":"exec"')" -ge 1
 	done
-	IFS=$old_ifs
-	set +f
+	# Lambda's runtimes are started by path; a bare name is searched in PATH like `exec` does.
+	# shellcheck disable=SC2086
+	run $clean_env PATH=/usr/bin:/bin "$d/fnshield-exec" python3 -c 'import os; print(os.environ["LD_PRELOAD"])'
+	expect "a command without '/': found in PATH, run with the library preloaded" \
+		test "$rc" = 0 -a "$(cat "$tmp/out")" = "$lib"
 	# shellcheck disable=SC2086
 	run $clean_env FNSHIELD_POLICY_FILE="$prod" FNSHIELD_MODE=alert "$d/fnshield-exec" /usr/bin/python3 -c "$py"
 	expect "FNSHIELD_MODE=alert: the same calls go through, logged as alerts" \
@@ -154,19 +162,23 @@ print(" ".join(r))
 		expect "$name: the command never ran" test ! -e "$marker"
 	done
 
-	# The layer of the other architecture: ld.so would only warn and start the runtime
-	# unprotected, so the wrapper checks for its architecture's loader (stamped by build.sh).
-	expect "the layer's wrapper knows its loader (/lib64/ld-linux-x86-64.so.2)" \
-		grep -qx 'fs_loader=/lib64/ld-linux-x86-64.so.2' "$d/fnshield-exec"
-	sed 's|^fs_loader=.*|fs_loader=/nonexistent/ld-linux-otherarch.so.1|' "$d/fnshield-exec" >"$d/fnshield-exec-otherarch"
-	chmod +x "$d/fnshield-exec-otherarch"
+	# The wrapper is a static x86-64 executable: no dynamic loader, and on an arm64 machine it
+	# does not start (test_arm64 runs the arm64 one here).
+	expect "fnshield-exec: a static x86-64 executable (no INTERP, no NEEDED)" \
+		test "$(objdump -f "$d/fnshield-exec" | sed -n 's/^architecture: \([^,]*\),.*/\1/p')" = i386:x86-64 \
+		-a "$(objdump -p "$d/fnshield-exec" | grep -cE '^ *(INTERP|NEEDED)[[:space:]]')" = 0
+	# A library of another architecture (FNSHIELD_HOME, or a mixed-up layer): ld.so would only
+	# warn and start the runtime unprotected, so the wrapper reads its ELF header. This copy
+	# says EM_AARCH64 (183) in e_machine.
+	mkdir -p "$tmp/otherarch"
+	cp "$lib" "$tmp/otherarch/libfnshield.so"
+	printf '\267\000' | dd of="$tmp/otherarch/libfnshield.so" bs=1 seek=18 conv=notrunc 2>/dev/null
 	rm -f "$marker"
 	# shellcheck disable=SC2086
-	run $clean_env FNSHIELD_POLICY_FILE="$prod" "$d/fnshield-exec-otherarch" /usr/bin/python3 -c "$touch_py"
-	expect "a layer of another architecture: exit 78, one error line, the command never ran" \
-		test "$rc" = 78 -a "$(lines "$tmp/err" '^{"fnshield":"error",.*architecture')" = 1 \
+	run $clean_env FNSHIELD_POLICY_FILE="$prod" FNSHIELD_HOME="$tmp/otherarch" "$d/fnshield-exec" /usr/bin/python3 -c "$touch_py"
+	expect "a library of another architecture: exit 78, one error line, the command never ran" \
+		test "$rc" = 78 -a "$(lines "$tmp/err" '^{"fnshield":"error",.*another architecture (arm64)')" = 1 \
 		-a "$(wc -l <"$tmp/err")" = 1 -a ! -e "$marker"
-	rm -f "$d/fnshield-exec-otherarch"
 
 	# A second wrapper: runs first, unprotected (production.json blocks every exec, its own
 	# `exec "$@"` included if it ran under the shim), and hands back to fnshield-exec.
@@ -219,12 +231,56 @@ test_arm64() {
 	cli=$d/fnshield/bin/fnshield
 	prod=$d/fnshield/policies/production.json
 
+	w=$d/fnshield-exec
 	expect "layout: fnshield-exec, an aarch64 library and CLI" \
-		test -x "$d/fnshield-exec" \
+		test -x "$w" \
 		-a "$(aarch64-linux-gnu-objdump -f "$lib" | sed -n 's/^architecture: \([^,]*\),.*/\1/p')" = aarch64 \
 		-a "$(aarch64-linux-gnu-objdump -f "$cli" | sed -n 's/^architecture: \([^,]*\),.*/\1/p')" = aarch64
-	expect "the layer's wrapper knows its loader (/lib/ld-linux-aarch64.so.1)" \
-		grep -qx 'fs_loader=/lib/ld-linux-aarch64.so.1' "$d/fnshield-exec"
+	expect "fnshield-exec: a static aarch64 executable (no INTERP, no NEEDED)" \
+		test "$(aarch64-linux-gnu-objdump -f "$w" | sed -n 's/^architecture: \([^,]*\),.*/\1/p')" = aarch64 \
+		-a "$(aarch64-linux-gnu-objdump -p "$w" | grep -cE '^ *(INTERP|NEEDED)[[:space:]]')" = 0
+
+	# The wrong architecture: the arm64 layer's wrapper on this machine does not start at all,
+	# so the runtime never starts (on Lambda: an init error, never an unprotected function).
+	# Only meaningful where the kernel does not hand aarch64 programs to an emulator itself.
+	marker=$tmp/ran-arm64
+	if [ "$(uname -m)" != aarch64 ] && ! [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+		# execve() as Lambda's init calls it (a shell or env(1) would retry the file as a script,
+		# which fails too, with a syntax error)
+		# shellcheck disable=SC2086
+		run $clean_env /usr/bin/python3 -c '
+import os, sys
+try:
+    os.execv(sys.argv[1], sys.argv[1:])
+except OSError as e:
+    print(e.strerror)
+    sys.exit(126)' "$w" /bin/sh -c ": >'$marker'"
+		expect "the arm64 wrapper on $(uname -m): execve fails ($(cat "$tmp/out")), the command never ran" \
+			test "$rc" = 126 -a "$(cat "$tmp/out")" = "Exec format error" -a ! -e "$marker"
+	fi
+
+	# Under qemu: the wrapper finds the arm64 library from /proc/self/exe and execs the command
+	# (qemu hands an exec to the kernel: /usr/bin/env is this machine's, its ld.so ignores the
+	# aarch64 library with a warning and prints the environment it was given).
+	# shellcheck disable=SC2086
+	run $clean_env qemu-aarch64 "$w" /usr/bin/env
+	expect "qemu: fnshield-exec sets LD_PRELOAD to the arm64 library and execs the command" \
+		test "$rc" = 0 -a "$(grep '^LD_PRELOAD=' "$tmp/out")" = "LD_PRELOAD=$lib"
+	# shellcheck disable=SC2086
+	run $clean_env qemu-aarch64 "$w"
+	expect "qemu: fnshield-exec without a command: exit 64, one error line" \
+		test "$rc" = 64 -a "$(wc -l <"$tmp/err")" = 1 -a "$(lines "$tmp/err" '^{"fnshield":"error",.*no command to run')" = 1
+	# shellcheck disable=SC2086
+	run $clean_env FNSHIELD_HOME="$tmp/no-such-home" qemu-aarch64 "$w" /bin/sh -c ": >'$marker'"
+	expect "qemu: fnshield-exec, missing library: exit 78, one error line, the command never ran" \
+		test "$rc" = 78 -a "$(wc -l <"$tmp/err")" = 1 -a ! -e "$marker" \
+		-a "$(lines "$tmp/err" '^{"fnshield":"error",.*FNSHIELD_HOME=.* is not a directory')" = 1
+	mkdir -p "$tmp/x86-home" && cp build/libfnshield.so "$tmp/x86-home/"
+	# shellcheck disable=SC2086
+	run $clean_env FNSHIELD_HOME="$tmp/x86-home" qemu-aarch64 "$w" /bin/sh -c ": >'$marker'"
+	expect "qemu: fnshield-exec, an x86_64 library: exit 78, one error line, the command never ran" \
+		test "$rc" = 78 -a "$(wc -l <"$tmp/err")" = 1 -a ! -e "$marker" \
+		-a "$(lines "$tmp/err" '^{"fnshield":"error",.*another architecture (x86_64) than this machine.s (arm64)')" = 1
 	for p in "$d"/fnshield/policies/*.json; do
 		# shellcheck disable=SC2086
 		run $clean_env qemu-aarch64 -L "$sysroot" "$cli" check "$p"
@@ -274,6 +330,14 @@ test_arm64() {
 			test "$(lines "$tmp/err" '"fnshield":"violation".*"action":"alert"')" -ge 3 \
 			-a "$(lines "$tmp/out" 'unexpected')" = 1
 		if [ -n "${FNSHIELD_TEST_VERBOSE-}" ]; then sed 's/^/        /' "$tmp/arm64-block.log"; fi
+		# The same through the wrapper: it runs under qemu and execs qemu-aarch64 (this
+		# machine's, which ignores the aarch64 library with a warning and passes LD_PRELOAD on
+		# to the probe, whose aarch64 ld.so loads it).
+		# shellcheck disable=SC2086
+		run $clean_env FNSHIELD_POLICY_FILE="$prod" qemu-aarch64 "$w" qemu-aarch64 -L "$sysroot" "$tmp/probe"
+		expect "qemu: through fnshield-exec, block: open, syscall(openat) and execve fail with EACCES" \
+			test "$rc" = 0 -a "$(cat "$tmp/out")" = "open=EACCES syscall=EACCES devnull=ok exec=EACCES" \
+			-a "$(lines "$tmp/err" '"fnshield":"violation".*"action":"block".*"category":"exec"')" = 1
 	else
 		nok "cannot cross-compile the arm64 probe"
 	fi

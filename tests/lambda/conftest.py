@@ -118,7 +118,7 @@ def start_runtime(request, tmp_path, built):
                      task_root=None, function_name=None, env_extra=None, handler=None)
                      -> e2e_support.Runtime
 
-    runtime: "python", "node" or "java". protect: "wrapper" (wrappers/fnshield-exec + the
+    runtime: "python", "node" or "java". protect: "wrapper" (build/fnshield-exec + the
     runtime's command line, as AWS_LAMBDA_EXEC_WRAPPER), "preload" (LD_PRELOAD set directly) or
     None (unprotected). policy: a dict (JSON-encoded) or text, given as FNSHIELD_POLICY; mode:
     FNSHIELD_MODE. init_actions: the function's import-time actions (E2E_INIT_ACTIONS).

@@ -4,7 +4,7 @@ reading what they wrote. Fixtures are in conftest.py; the emulator in emulator.p
 A runtime is started with Lambda's environment (AWS_LAMBDA_RUNTIME_API pointing at the
 emulator, the function's name, memory, version, _HANDLER, LAMBDA_TASK_ROOT, region, fake
 credentials, TZ=:UTC, PATH, LANG) and, when protected, through the layer's exec wrapper:
-`wrappers/fnshield-exec <runtime command line...>`, exactly as Lambda runs
+`build/fnshield-exec <runtime command line...>`, exactly as Lambda runs
 AWS_LAMBDA_EXEC_WRAPPER.
 """
 import json
@@ -22,7 +22,7 @@ ROOT = HERE.parents[1]
 BUILD = Path(os.environ.get("FNSHIELD_BUILD_DIR") or ROOT / "build").resolve()
 LIBRARY = BUILD / "libfnshield.so"
 FNSHIELD = BUILD / "fnshield"
-WRAPPER = ROOT / "wrappers" / "fnshield-exec"
+WRAPPER = BUILD / "fnshield-exec"         # wrappers/fnshield-exec links to build/'s
 INSTALL_RIC = HERE / "install-ric.sh"
 FUNCTIONS = HERE / "functions"
 RUNTIMES = HERE / "runtimes"

@@ -2,7 +2,8 @@
 
 Each test starts a runtime (Python and Java through the test runtime loops in runtimes/,
 Node.js through the official aws-lambda-ric from npm) with Lambda's environment and
-`wrappers/fnshield-exec <runtime command line>`, against the Runtime API emulator, and sends it
+`build/fnshield-exec <runtime command line>` (wrappers/fnshield-exec links to it), against
+the Runtime API emulator, and sends it
 several invocations in one process. The function (functions/) performs one action per event
 and returns what happened; fnshield's JSON lines are read off the runtime's stderr.
 
