@@ -26,6 +26,7 @@ policy blocks), so the java rows include two violation lines per start.
 """
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -172,11 +173,18 @@ def command(variant, cmd, env0, ctx):
     raise ValueError(variant)
 
 
-def run_once(argv, env, check_stderr=False):
+def run_once(argv, env, check_stderr=False, cpu=None):
+    """Wall-clock ms of one run; with cpu (a list), also appends the CPU ms (user + system) the
+    run's processes used: what in-process code such as fnshield adds is CPU work, and CPU time
+    does not carry the waits a shared VM inflicts on wall time."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     p = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE if check_stderr else subprocess.DEVNULL)
     ms = (time.perf_counter() - t) * 1000
+    if cpu is not None:
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append((r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * 1000)
     return ms, p
 
 
@@ -206,10 +214,11 @@ def run(ctx, rounds_cold, rounds_work, log=print):
             if p.returncode:
                 log("  %s/%s: exit %d: %s" % (name, v, p.returncode, err[:300]))
         times = {v: [] for v in vs}
+        cpu = {v: [] for v in vs}
         for r in range(rounds):
             order = vs if r % 2 == 0 else vs[::-1]
             for v in order:
-                times[v].append(run_once(*argvs[v])[0])
+                times[v].append(run_once(*argvs[v], cpu=cpu[v])[0])
         plain = times["plain"]
         res = {"command": cmd, "rounds": rounds, "variants": {}}
         for v in vs:
@@ -225,8 +234,14 @@ def run(ctx, rounds_cold, rounds_work, log=print):
             s["ratio_paired_median"] = round(statistics.median(ratios), 3)
             s["ratio_paired_p25"], s["ratio_paired_p75"] = round(rq[0], 3), round(rq[2], 3)
             s["added_ms_median"] = round(s["median"] - statistics.median(plain), 2)
+            cratios = [a / b for a, b in zip(cpu[v], cpu["plain"]) if b > 0]
+            cq = statistics.quantiles(cratios, n=4)
+            s["cpu_ms_median"] = round(statistics.median(cpu[v]), 2)
+            s["cpu_ratio_paired_median"] = round(statistics.median(cratios), 3)
+            s["cpu_ratio_paired_p25"], s["cpu_ratio_paired_p75"] = round(cq[0], 3), round(cq[2], 3)
             s["validation"] = valid[v]
             s["ms"] = [round(x, 2) for x in times[v]]
+            s["cpu_ms"] = [round(x, 2) for x in cpu[v]]
             res["variants"][v] = s
         out["workloads"][name] = res
         log("  %-13s " % name + "  ".join("%s %.1fms (x%.3f)" % (v, res["variants"][v]["median"],

@@ -205,10 +205,18 @@ def evaluate(summary, matcher, macro):
         w = macro["workloads"].get(name)
         if w:
             s = w["variants"]["fnshield"]
-            add("macro workloads <= 2% slower", name, s["ratio_paired_median"], s["ratio_paired_p25"],
-                s["ratio_paired_p75"], MACRO_RATIO, "x",
+            # CPU time decides: what fnshield adds is work in the workload's own processes, and
+            # CPU time does not carry the scheduling waits that make this VM's wall time swing
+            # by ±10% from run to run. Wall time is shown beside it.
+            if "cpu_ratio_paired_median" in s:
+                add("macro workloads <= 2% slower", name + " (CPU time)", s["cpu_ratio_paired_median"],
+                    s["cpu_ratio_paired_p25"], s["cpu_ratio_paired_p75"], MACRO_RATIO, "x",
+                    "CPU medians %.1f -> %.1f ms" % (w["variants"]["plain"]["cpu_ms_median"], s["cpu_ms_median"]))
+            add("macro workloads <= 2% slower", name + " (wall time)", s["ratio_paired_median"],
+                s["ratio_paired_p25"], s["ratio_paired_p75"], MACRO_RATIO, "x",
                 "medians %.1f -> %.1f ms; fastest runs x%.3f" % (w["variants"]["plain"]["median"], s["median"],
-                                                                  s["min_ratio"]))
+                                                                  s["min_ratio"]),
+                decides="cpu_ratio_paired_median" not in s)
     return T
 
 
@@ -448,6 +456,20 @@ def readme_table(data, summary, T, macro, matcher):
                                                       s["ratio_paired_p75"]) if s else "–")
         L.append("| %s | %.1f | %s |" % (name, w["variants"]["plain"]["median"], " | ".join(cells)))
     L.append("")
+    if all("cpu_ms_median" in w["variants"]["plain"] for w in macro["workloads"].values()):
+        L.append("The same runs in CPU time (user + system of the workload's processes; what in-process "
+                 "code adds, without the scheduling waits of a shared VM), paired ratio and IQR:")
+        L.append("")
+        L.append("| workload | plain CPU ms | " + " | ".join(names[v] for v in variants) + " |")
+        L.append("| --- | ---: | " + " | ".join("---:" for _ in variants) + " |")
+        for name, w in macro["workloads"].items():
+            cells = []
+            for v in variants:
+                s = w["variants"].get(v)
+                cells.append("×%.3f [%.3f, %.3f]" % (s["cpu_ratio_paired_median"], s["cpu_ratio_paired_p25"],
+                                                     s["cpu_ratio_paired_p75"]) if s else "–")
+            L.append("| %s | %.1f | %s |" % (name, w["variants"]["plain"]["cpu_ms_median"], " | ".join(cells)))
+        L.append("")
     L.append("Targets (a verdict is *met* when the whole interquartile interval is within the limit, "
              "*missed* when all of it is past it, *unresolved* when this machine's noise straddles it):")
     L.append("")

@@ -302,7 +302,7 @@ def main():
         ctx = {"work": str(work), "library": str(LIB), "cli": str(CLI), "policy100": pol[100],
                "policy1000": pol[1000], "production_file": pol["production"],
                "seccomp_launch": str(BIN / "seccomp-launch")}
-        macro_res = macro.run(ctx, 6 if QUICK else 25, 4 if QUICK else 10, log=log)
+        macro_res = macro.run(ctx, 6 if QUICK else 25, 4 if QUICK else 30, log=log)
         macro_res["breakdown"] = macro.breakdown(ctx, 5 if QUICK else 15, log=log)
 
         log("4/4 report")
