@@ -62,7 +62,10 @@ static unsigned variant(const struct fs_policy *p, int in_lambda, int trampoline
  * What seccomp_load does with a filter that has SCMP_FLTATR_CTL_TSYNC set, and its results:
  * 0, -ESRCH when a thread could not be synchronised, -ECANCELED for any refusal by the
  * kernel (libseccomp's answer when the raw error is not asked for). The start line's
- * "unavailable: …" reads as it did when libseccomp loaded the filter.
+ * "unavailable: …" reads as it did when libseccomp loaded the filter. One difference, in a
+ * case a library loading before the function's threads should not meet: on kernels >= 5.7
+ * libseccomp also asked for TSYNC_ESRCH, and then reported an unsynchronised thread as
+ * -ECANCELED; here it is -ESRCH ("No such process") on every kernel.
  */
 static int load(const struct backstop_program *prog)
 {
