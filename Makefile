@@ -68,13 +68,29 @@ $(BUILD)/exports.map: shim/hooks.def tools/exports.sh
 	@mkdir -p $(BUILD)
 	sh tools/exports.sh shim/hooks.def > $@
 
-# libseccomp is linked in statically and kept out of the dynamic symbol table (--exclude-libs).
-SECCOMP_A ?= $(shell $(CC) -print-file-name=libseccomp.a)
-
 $(BUILD)/libfnshield.so: $(SHIM_OBJ) $(BUILD)/libpolicy.a $(BUILD)/exports.map
-	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libpolicy.a $(SECCOMP_A) \
+	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libpolicy.a \
 	  -Wl,--version-script=$(BUILD)/exports.map -Wl,--exclude-libs,ALL \
 	  -Wl,-z,now -Wl,-z,relro -Wl,-z,nodelete -Wl,--no-undefined -ldl $(LDFLAGS)
+
+# The seccomp backstop's BPF programs (shim/backstop.h), generated here instead of built by
+# libseccomp at every cold start (issue #5). The generator runs on the build machine, so it is
+# compiled with the host's compiler and libseccomp even when CC is a cross compiler; it is
+# told the target's architecture, which CC names. libseccomp is a build dependency only.
+HOSTCC        ?= gcc
+BACKSTOP_ARCH := $(firstword $(subst -, ,$(shell $(CC) -dumpmachine 2>/dev/null)))
+GEN_SECCOMP   := tools/gen-seccomp.c tools/backstop-rules.c
+
+$(BUILD)/gen-seccomp: $(GEN_SECCOMP) tools/backstop-rules.h shim/backstop.h | $(BUILD)/.deps-ok
+	$(HOSTCC) -O2 -std=gnu11 -Wall -Wextra $(WERROR) -D_GNU_SOURCE -Ishim -Itools \
+	  -o $@ $(GEN_SECCOMP) -lseccomp
+
+# Written whole or not at all: a failed run leaves no header behind to compile against.
+$(BUILD)/seccomp_programs.h: $(BUILD)/gen-seccomp
+	$(BUILD)/gen-seccomp $(BACKSTOP_ARCH) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/shim/syscall_filter.o: $(BUILD)/seccomp_programs.h
+$(BUILD)/obj/shim/syscall_filter.o: ALL_CFLAGS += -I$(BUILD)
 
 # The CLI writes its errors with the library's own line writer, so they read the same.
 CLI_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o lambda.o repeat.o watch.o)
@@ -94,9 +110,11 @@ $(BUILD)/fnshield-exec: wrappers/fnshield-exec.c Makefile
 # (tests/unit/shim_stubs.c stands in for init.c's state).
 UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o resolve.o dnstable.o envprop.o lambda.o repeat.o watch.o)
 
-$(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_SHIM_OBJ) $(BUILD)/libpolicy.a
-	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $(UNIT_SRC) $(UNIT_SHIM_OBJ) \
-	  $(BUILD)/libpolicy.a -lcriterion -ldl
+# test_backstop_programs.c rebuilds every program with libseccomp and compares.
+$(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_SHIM_OBJ) $(BUILD)/libpolicy.a tools/backstop-rules.c \
+		     tools/backstop-rules.h shim/backstop.h $(BUILD)/seccomp_programs.h
+	$(CC) $(ALL_CFLAGS) -fvisibility=default -Itools -I$(BUILD) -o $@ $(UNIT_SRC) \
+	  tools/backstop-rules.c $(UNIT_SHIM_OBJ) $(BUILD)/libpolicy.a -lcriterion -lseccomp -ldl
 
 unit: all $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
@@ -130,7 +148,7 @@ lint:
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/*.so $(BUILD)/*.a $(BUILD)/fnshield $(BUILD)/fnshield-exec $(BUILD)/unit-tests \
-	  $(BUILD)/exports.map
+	  $(BUILD)/exports.map $(BUILD)/gen-seccomp $(BUILD)/seccomp_programs.h
 
 # ---- Lambda layer (issue #3) -------------------------------------------------------------
 #   make layer          build/fnshield-layer-x86_64.zip and build/fnshield-layer-arm64.zip

@@ -1,25 +1,29 @@
 /*
- * syscall_filter.c — build and load the backstop filter with libseccomp (see syscall_filter.h).
+ * syscall_filter.c — choose the backstop's program for this policy and load it (see
+ * syscall_filter.h).
+ *
+ * The programs are built at build time (shim/backstop.h); what is left here is the policy's
+ * four answers and the two system calls libseccomp's seccomp_load would make with them.
  */
 #include "syscall_filter.h"
 
+#include "backstop.h"
+#include "seccomp_programs.h" /* generated: $(BUILD)/seccomp_programs.h */
+#include "sys.h"
+
 #include <errno.h>
-#include <seccomp.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/prctl.h>
 
-/* Each is a way around an in-process shim and none is needed by a function. */
-static const char *const always_denied[] = {
-	"ptrace", "process_vm_readv", "process_vm_writev", "bpf", "kexec_load", "kexec_file_load",
-	"mount", "umount2", "pivot_root", "init_module", "finit_module", "delete_module",
-	"swapon", "swapoff", "reboot", "open_by_handle_at",
-};
-
-/* io_uring would open, read, write and connect inside the kernel, unseen. */
-static const char *const io_uring_calls[] = {
-	"io_uring_setup", "io_uring_enter", "io_uring_register",
-};
+/* Programs generated for another architecture would kill every system call (bad arch). */
+#if defined(__x86_64__)
+_Static_assert(BACKSTOP_PROGRAMS_ARCH == AUDIT_ARCH_X86_64, "seccomp_programs.h: not x86_64");
+#elif defined(__aarch64__)
+_Static_assert(BACKSTOP_PROGRAMS_ARCH == AUDIT_ARCH_AARCH64, "seccomp_programs.h: not aarch64");
+#endif
 
 static int constant(const struct fs_policy *p, enum fs_category c)
 {
@@ -34,45 +38,54 @@ int seccomp_refuses_inet_sockets(const struct fs_policy *p, int in_lambda)
 	       constant(p, FS_CONNECT) == FS_BLOCK && constant(p, FS_LISTEN) == FS_BLOCK;
 }
 
-static int add(scmp_filter_ctx ctx, uint32_t action, const char *name)
+/* The policy's answers to the four questions of shim/backstop.h. */
+static unsigned variant(const struct fs_policy *p, int in_lambda, int trampoline)
 {
-	int nr = seccomp_syscall_resolve_name(name);
-	if (nr == __NR_SCMP_ERROR)
-		return 0; /* not on this architecture */
-	return seccomp_rule_add(ctx, action, nr, 0);
-}
-
-static int build(scmp_filter_ctx ctx, const struct fs_policy *p, int in_lambda, int trampoline)
-{
-	int block = fs_policy_mode(p) == FS_MODE_BLOCK;
-	int r = 0;
-	int restricted = 0;
+	unsigned v = 0;
 	for (int c = 0; c < FS_NCATEGORIES; c++)
-		restricted |= constant(p, c) != FS_ALLOW;
-
-	if (restricted)
-		for (size_t i = 0; i < sizeof io_uring_calls / sizeof *io_uring_calls; i++)
-			r |= add(ctx, SCMP_ACT_ERRNO(ENOSYS), io_uring_calls[i]);
-	r |= add(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3");
-	if (!block)
-		return r; /* alert mode refuses nothing */
-
-	for (size_t i = 0; i < sizeof always_denied / sizeof *always_denied; i++)
-		r |= add(ctx, SCMP_ACT_ERRNO(EPERM), always_denied[i]);
+		if (constant(p, c) != FS_ALLOW)
+			v |= BACKSTOP_IO_URING;
+	if (fs_policy_mode(p) != FS_MODE_BLOCK)
+		return v; /* alert mode refuses nothing */
+	v |= BACKSTOP_BLOCK;
 	/* A JVM runs every program through its jspawnhelper, where the shim checks and logs the
 	 * real target: refusing the helper's own execve would lose that line. */
-	if (constant(p, FS_EXEC) == FS_BLOCK && !trampoline) {
-		r |= add(ctx, SCMP_ACT_ERRNO(EACCES), "execve");
-		r |= add(ctx, SCMP_ACT_ERRNO(EACCES), "execveat");
-	}
+	if (constant(p, FS_EXEC) == FS_BLOCK && !trampoline)
+		v |= BACKSTOP_EXEC;
 	/* The Runtime API must stay reachable, so under Lambda inet sockets stay too. */
-	if (seccomp_refuses_inet_sockets(p, in_lambda)) {
-		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_INET));
-		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
-	}
-	return r;
+	if (seccomp_refuses_inet_sockets(p, in_lambda))
+		v |= BACKSTOP_INET;
+	return v;
+}
+
+/*
+ * What seccomp_load does with a filter that has SCMP_FLTATR_CTL_TSYNC set, and its results:
+ * 0, -ESRCH when a thread could not be synchronised, -ECANCELED for any refusal by the
+ * kernel (libseccomp's answer when the raw error is not asked for). The start line's
+ * "unavailable: …" reads as it did when libseccomp loaded the filter. One difference, in a
+ * case a library loading before the function's threads should not meet: on kernels >= 5.7
+ * libseccomp also asked for TSYNC_ESRCH, and then reported an unsynchronised thread as
+ * -ECANCELED; here it is -ESRCH ("No such process") on every kernel.
+ */
+static int load(const struct backstop_program *prog)
+{
+	struct sock_fprog fprog = {
+		.len = prog->len,
+		.filter = (struct sock_filter *)prog->filter, /* the kernel only reads it */
+	};
+	/* Unprivileged, a filter is only accepted from a process that cannot gain privileges. */
+	long r = SYS6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+	if (r < 0)
+		return -ECANCELED;
+	/* Every thread that exists already: one the filter missed would be a way around it. */
+	r = SYS6(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog, 0, 0, 0);
+	/* A kernel (or emulator) without seccomp(2) may still have the older prctl, for this
+	 * thread alone; libseccomp falls back to it the same way. */
+	if (r == -ENOSYS)
+		r = SYS6(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0, 0);
+	if (r > 0)
+		return -ESRCH; /* TSYNC: the id of a thread that could not take the filter */
+	return r < 0 ? -ECANCELED : 0;
 }
 
 int seccomp_install(const struct fs_policy *p, int in_lambda, int trampoline,
@@ -86,17 +99,7 @@ int seccomp_install(const struct fs_policy *p, int in_lambda, int trampoline,
 		snprintf(status, cap, "off");
 		return 0;
 	}
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (!ctx) {
-		snprintf(status, cap, "unavailable: seccomp_init failed");
-		return 0;
-	}
-	/* Every thread that exists already, and a clear error when the kernel says no. */
-	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-	int r = build(ctx, p, in_lambda, trampoline);
-	if (r == 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
+	int r = load(&backstop_programs[variant(p, in_lambda, trampoline)]);
 	if (r < 0) {
 		snprintf(status, cap, "unavailable: %s", strerror(-r));
 		return 0;

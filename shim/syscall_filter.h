@@ -1,5 +1,5 @@
 /*
- * syscall_filter.h — the system-call backstop (libseccomp), for what an interposer cannot see.
+ * syscall_filter.h — the system-call backstop (seccomp), for what an interposer cannot see.
  *
  * The hooks only see calls that go through the exported libc functions. Raw system calls, an
  * inline `syscall` instruction, static binaries and io_uring go around them. A seccomp filter,
@@ -21,6 +21,10 @@
  * Refusals are SECCOMP_RET_ERRNO, not RET_TRAP: the filter outlives exec into programs that
  * have no SIGSYS handler (static binaries), which a trap would kill. What the filter refuses
  * is therefore refused without a log line; what reaches a hook is logged there first.
+ *
+ * The rules are in tools/backstop-rules.c; libseccomp turns them into BPF at build time, one
+ * program per combination of the policy's answers (shim/backstop.h), and the library only
+ * picks one and loads it.
  *
  * Lambda may refuse PR_SET_NO_NEW_PRIVS or seccomp itself: that is detected and reported in
  * the start line, never fatal. FNSHIELD_SECCOMP=off skips it (diagnosis, benchmarks).

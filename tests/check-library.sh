@@ -1,7 +1,8 @@
 #!/bin/sh
 # What the preload library promises the process it is loaded into (README "Guarantees"):
 #   1. it exports the interposed libc functions and nothing else (shim/hooks.def);
-#   2. cJSON, libseccomp and libunwind never enter the process's global symbol scope;
+#   2. cJSON and libunwind never enter the process's global symbol scope (nor libseccomp,
+#      which is only used at build time now);
 #   3. it needs no shared library but glibc's.
 # Usage: tests/check-library.sh build/libfnshield.so
 set -eu

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Turn shim/hooks.def into a linker version script: the interposed functions are the library's
-# only exports; everything else (our own code, cJSON, libseccomp, libunwind) stays local.
+# only exports; everything else (our own code, cJSON, libunwind) stays local.
 set -eu
 echo "{"
 echo "  global:"
