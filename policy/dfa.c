@@ -107,25 +107,67 @@ static bool grow_bytes(struct builder *b, void **p, size_t *cap, size_t need, si
 
 /* ---- 1. byte classes ------------------------------------------------------------------------ */
 
+/* The bytes of a set, in increasing order; returns how many. */
+static unsigned set_members(const uint8_t bits[32], uint8_t out[256])
+{
+	unsigned n = 0;
+	for (unsigned w = 0; w < 4; w++) {
+		uint64_t v = 0;
+		for (unsigned j = 0; j < 8; j++) /* byte b is bit b & 7 of bits[b >> 3] */
+			v |= (uint64_t)bits[8 * w + j] << (8 * j);
+		while (v) {
+			out[n++] = (uint8_t)(64 * w + (unsigned)__builtin_ctzll(v));
+			v &= v - 1;
+		}
+	}
+	return n;
+}
+
 static bool make_classes(struct builder *b)
 {
 	const struct fs_nfa *a = b->a;
-	/* Refine the partition of the 256 bytes by each set in turn: a class splits in two where
-	 * the set cuts it. O(sets × 256). */
+	/* Partition refinement: each set splits every class it cuts in two, the part inside it
+	 * getting a new class. Only the set's own bytes are visited, so a literal character costs
+	 * one step, not 256: O(total size of the sets). */
 	uint8_t cls[256] = { 0 };
+	unsigned size[256] = { 256 };
+	uint32_t seen[256] = { 0 }; /* seen[k] == s + 1: class k met while splitting by set s */
 	unsigned ncls = 1;
 	for (uint32_t s = 0; s < a->nsets && ncls < 256; s++) {
-		int16_t map[256][2];
-		memset(map, -1, sizeof map);
-		unsigned n = 0;
-		for (unsigned c = 0; c < 256; c++) {
-			int in = fs_bits_has(a->sets[s], c);
-			if (map[cls[c]][in] < 0)
-				map[cls[c]][in] = (int16_t)n++;
+		uint8_t mem[256], touched[256];
+		unsigned hit[256], nt = 0;
+		int16_t moved_to[256];
+		unsigned n = set_members(a->sets[s], mem);
+		for (unsigned i = 0; i < n; i++) {
+			unsigned k = cls[mem[i]];
+			if (seen[k] != s + 1) {
+				seen[k] = s + 1;
+				touched[nt++] = (uint8_t)k;
+				hit[k] = 0;
+			}
+			hit[k]++;
 		}
-		for (unsigned c = 0; c < 256; c++)
-			cls[c] = (uint8_t)map[cls[c]][fs_bits_has(a->sets[s], c)];
-		ncls = n;
+		for (unsigned t = 0; t < nt; t++) {
+			unsigned k = touched[t];
+			moved_to[k] = -1;
+			if (hit[k] < size[k]) { /* the set cuts class k: its members move to a new one */
+				moved_to[k] = (int16_t)ncls;
+				size[ncls++] = hit[k];
+				size[k] -= hit[k];
+			}
+		}
+		for (unsigned i = 0; i < n; i++)
+			if (moved_to[cls[mem[i]]] >= 0)
+				cls[mem[i]] = (uint8_t)moved_to[cls[mem[i]]];
+	}
+	/* Number the classes in the order their first byte appears (a canonical numbering). */
+	int16_t renum[256];
+	memset(renum, -1, sizeof renum);
+	unsigned next = 0;
+	for (unsigned c = 0; c < 256; c++) {
+		if (renum[cls[c]] < 0)
+			renum[cls[c]] = (int16_t)next++;
+		cls[c] = (uint8_t)renum[cls[c]];
 	}
 	memcpy(b->cls, cls, 256);
 	b->ncls = ncls;
