@@ -137,6 +137,7 @@ static bool make_classes(struct builder *b)
 		uint8_t mem[256], touched[256];
 		unsigned hit[256], nt = 0;
 		int16_t moved_to[256];
+		memset(moved_to, -1, sizeof moved_to);
 		unsigned n = set_members(a->sets[s], mem);
 		for (unsigned i = 0; i < n; i++) {
 			unsigned k = cls[mem[i]];
@@ -149,7 +150,6 @@ static bool make_classes(struct builder *b)
 		}
 		for (unsigned t = 0; t < nt; t++) {
 			unsigned k = touched[t];
-			moved_to[k] = -1;
 			if (hit[k] < size[k]) { /* the set cuts class k: its members move to a new one */
 				moved_to[k] = (int16_t)ncls;
 				size[ncls++] = hit[k];

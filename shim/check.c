@@ -214,7 +214,7 @@ enum fs_category open_category(int flags)
 
 int check_file(const char *call, enum fs_category c, int dirfd, const char *path, int follow)
 {
-	if (!path || (check_unrestricted(c) && !(c == FS_WRITE && !strncmp(path, "/proc/", 6))))
+	if (!path || (check_unrestricted(c) && !(c == FS_WRITE && check_may_write_proc_mem(path))))
 		return CHECK_PASS;
 	char lex[FS_LEX_MAX], canon[FS_PATH_MAX];
 	long llen = path_lexical(dirfd, path, lex, sizeof lex);

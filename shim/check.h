@@ -12,6 +12,7 @@
 #include "policy.h"
 #include "state.h"
 
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -24,18 +25,27 @@ static inline int check_unrestricted(enum fs_category c)
 	return (g_shim.unrestricted[in_init] >> c) & 1;
 }
 
+/* Could a write by this path reach /proc/PID/mem, refused whatever the policy (check.c)? Any
+ * spelling that names such a file ends in "/mem" ("//proc/self/mem", "/tmp/../proc/1/mem"), and
+ * a relative one may start in /proc (the working directory or dirfd). A symbolic link to it is
+ * seen by the checker only when writes are checked at all (README, Limitations). */
+static inline int check_may_write_proc_mem(const char *path)
+{
+	if (!path || path[0] != '/')
+		return 1;
+	size_t n = strlen(path);
+	return n >= 4 && !memcmp(path + n - 4, "/mem", 4);
+}
+
 /* The fast path of every hook that names a file: may a call in category c on path go to libc
- * without a check? Yes when c is unrestricted right now (one bit of g_watch) — except a write
- * that could reach /proc/PID/mem, refused whatever the policy: a path under /proc, or a relative
- * one (the working directory or the dirfd may be in /proc). Before the library is ready every
- * bit of g_watch is set, so the answer is no and the slow path initialises. */
+ * without a check? Yes when c is unrestricted right now (one bit of g_watch) — unless it is a
+ * write that could reach /proc/PID/mem. Before the library is ready every bit of g_watch is
+ * set, so the answer is no and the slow path initialises. */
 static inline int check_skippable(enum fs_category c, const char *path)
 {
 	if (shim_watch() & (1u << c))
 		return 0;
-	return c != FS_WRITE || (path && path[0] == '/' &&
-				 !(path[1] == 'p' && path[2] == 'r' && path[3] == 'o' &&
-				   path[4] == 'c' && path[5] == '/'));
+	return c != FS_WRITE || !check_may_write_proc_mem(path);
 }
 
 /* exec of the program at path (absolute, or relative to dirfd). A program that does not exist

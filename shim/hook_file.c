@@ -18,8 +18,9 @@
 #define EXPORT __attribute__((visibility("default")))
 
 /* Flags that make an open a write (SPEC: writing, creating, truncating or appending is write;
- * anything else reads). Same answer as open_category(), in one test. */
-#define OPEN_WRITES (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE)
+ * anything else reads). Same answer as open_category(), in one test: O_TMPFILE is O_DIRECTORY
+ * plus a bit of its own, and only that bit may count (O_RDONLY | O_DIRECTORY reads). */
+#define OPEN_WRITES (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | (O_TMPFILE & ~O_DIRECTORY))
 
 /* The fast path: may this open go straight to libc? (check.h) */
 static inline int open_passes(int flags, const char *path)

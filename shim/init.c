@@ -206,9 +206,12 @@ int shim_ensure_ready(void)
 	if (atomic_compare_exchange_strong(&init_state, &expected, 1)) {
 		atomic_store(&init_tid, sys_gettid());
 		do_init();
-		atomic_store(&init_state, 2);
-		atomic_store_explicit(&g_ready, 1, memory_order_release);
+		/* Ready, then g_watch, then the threads waiting below are let go: none of them can
+		 * change the phase before g_watch says what the phase's rules restrict. seq_cst,
+		 * with shim_set_phase's: one of us two sees the other's store (watch.c). */
+		atomic_store(&g_ready, 1);
 		shim_publish_watch();
+		atomic_store(&init_state, 2);
 		return 0;
 	}
 	if (expected == 2)

@@ -32,7 +32,7 @@ static struct slot table[SLOTS];
 /* The table is large (a slot keeps its strings) and lives in .bss: pages no violation touched
  * are never faulted in. So flushing (at exit, before every exec) visits only the slots claimed
  * so far, and only when some occurrence is pending — usually it touches nothing at all. */
-static atomic_uint nclaimed;               /* claimed[0..nclaimed) are slot indices */
+static atomic_uint nclaimed;               /* claimed[0..nclaimed): slot index + 1, 0 not yet */
 static atomic_ushort claimed[SLOTS];
 static atomic_int any_pending;             /* some slot's pending count may be non-zero */
 
@@ -132,7 +132,7 @@ static struct slot *find_or_claim(uint64_t key, const struct violation *v)
 				fill(s, key, v);
 				unsigned at = atomic_fetch_add(&nclaimed, 1);
 				if (at < SLOTS)
-					atomic_store(&claimed[at], (unsigned short)(s - table));
+					atomic_store(&claimed[at], (unsigned short)(s - table + 1));
 				return s;
 			}
 		} else if (st == READY && atomic_load(&s->pending) == 0) {
@@ -181,20 +181,33 @@ void repeat_log_violation(const struct violation *v)
 	}
 }
 
-/* The slots claimed so far (an index published late reads as slot 0, which is then just
- * visited: harmless, its state says whether it holds anything). */
+/* The slots claimed so far. A slot being claimed right now may not be published yet (its entry
+ * is still 0): then any_pending is raised again, so that the next flush looks once more. */
 static unsigned claimed_count(void)
 {
 	unsigned n = atomic_load(&nclaimed);
 	return n < SLOTS ? n : SLOTS;
 }
 
+static struct slot *claimed_slot(unsigned i)
+{
+	unsigned short v = atomic_load(&claimed[i]);
+	if (!v) {
+		atomic_store(&any_pending, 1);
+		return NULL;
+	}
+	return &table[v - 1];
+}
+
 void repeat_forget_pending(void)
 {
 	if (!atomic_exchange(&any_pending, 0))
 		return;
-	for (unsigned i = 0, n = claimed_count(); i < n; i++)
-		atomic_store(&table[atomic_load(&claimed[i])].pending, 0);
+	for (unsigned i = 0, n = claimed_count(); i < n; i++) {
+		struct slot *s = claimed_slot(i);
+		if (s)
+			atomic_store(&s->pending, 0);
+	}
 }
 
 void repeat_flush(void)
@@ -202,8 +215,8 @@ void repeat_flush(void)
 	if (!atomic_exchange(&any_pending, 0))
 		return;
 	for (unsigned i = 0, n = claimed_count(); i < n; i++) {
-		struct slot *s = &table[atomic_load(&claimed[i])];
-		if (atomic_load_explicit(&s->state, memory_order_acquire) != READY)
+		struct slot *s = claimed_slot(i);
+		if (!s || atomic_load_explicit(&s->state, memory_order_acquire) != READY)
 			continue;
 		unsigned long n = atomic_exchange(&s->pending, 0);
 		if (n) {

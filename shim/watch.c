@@ -23,9 +23,12 @@ void shim_publish_watch(void)
 	}
 }
 
+/* Store the phase, then look at g_ready; initialisation stores g_ready, then reads the phase
+ * (shim_publish_watch). Both sequentially consistent: at least one side sees the other's store,
+ * so g_watch always ends up computed from the phase in force. */
 void shim_set_phase(enum shim_phase p)
 {
 	atomic_store(&g_phase, (int)p);
-	if (atomic_load_explicit(&g_ready, memory_order_acquire))
+	if (atomic_load(&g_ready))
 		shim_publish_watch();
 }

@@ -314,14 +314,29 @@ static size_t env_count(void)
 	return n;
 }
 
+/* An exec failed (errno says why): the error line and the shell's status, 127 (not found) or
+ * 126. */
+__attribute__((noreturn)) static void cannot_run(const char *what, const char *file)
+{
+	int e = errno;
+	FAIL(e == ENOENT || e == ENOTDIR ? 127 : 126, "fnshield-exec: cannot run ", what, " ", file,
+	     ": ", strerror(e));
+}
+
 /* exec like the shell's `exec`: PATH search when FILE has no '/', a file without #! run by
- * /bin/sh. Returns only on failure: the error line and 127 (not found) or 126. */
+ * /bin/sh. Returns only on failure. */
 __attribute__((noreturn)) static void run(const char *what, char *const argv[], char *const envp[])
 {
 	execvpe(argv[0], argv, envp);
-	int e = errno;
-	FAIL(e == ENOENT || e == ENOTDIR ? 127 : 126, "fnshield-exec: cannot run ", what, " ",
-	     argv[0], ": ", strerror(e));
+	cannot_run(what, argv[0]);
+}
+
+/* exec the file at exactly this path: no PATH search, so it is the file that was checked. */
+__attribute__((noreturn)) static void run_file(const char *what, char *const argv[],
+					       char *const envp[])
+{
+	execve(argv[0], argv, envp);
+	cannot_run(what, argv[0]);
 }
 
 /* Is LIB one of LIST's entries (separated by ':' or ' ', as ld.so and the script split)? */
@@ -417,7 +432,7 @@ int main(int argc, char **argv)
 		nargv[1] = self;
 		memcpy(nargv + 2, argv + 1, (size_t)argc * sizeof *argv); /* argv[1..argc] (NULL) */
 		/* the second pass (and the function) must not see it: no loop */
-		run("FNSHIELD_NEXT_WRAPPER", nargv, env_edit(envp, "FNSHIELD_NEXT_WRAPPER", NULL));
+		run_file("FNSHIELD_NEXT_WRAPPER", nargv, env_edit(envp, "FNSHIELD_NEXT_WRAPPER", NULL));
 	}
 
 	/* ---- where the library is ---- */

@@ -221,16 +221,17 @@ def test_next_wrapper(opt, tmp_path):
     os.chmod(nxt, 0o755)
     lib = opt + "/fnshield/lib/libfnshield.so"
     exe = opt + "/fnshield-exec"
-    # a bare name, like the script: `[ -f NAME ]` in the working directory, exec through PATH
+    # a bare name is the file in the working directory: the one checked is the one run (no PATH
+    # search, which could find another file of that name)
     for how, value, path in (("path", str(nxt), "/usr/bin:/bin"),
-                             ("name in PATH", "next-wrapper", "%s:/usr/bin:/bin" % tmp_path)):
+                             ("name in the working directory", "next-wrapper", "/usr/bin:/bin")):
         p = wrap(["/usr/bin/env"], exe=exe, env={"FNSHIELD_NEXT_WRAPPER": value, "PATH": path,
                                                  "LD_PRELOAD": "/x/other.so"}, cwd=tmp_path)
         assert p.returncode == 0, (how, p.stderr)
         got = env_of(p)
         assert got["NEXT_RAN"] == "yes" and "FNSHIELD_NEXT_WRAPPER" not in got, how
         assert got["LD_PRELOAD"] == lib + ":/x/other.so", how
-        assert args.read_text().splitlines() == [str(nxt), exe, "/usr/bin/env"], how
+        assert args.read_text().splitlines() == [value, exe, "/usr/bin/env"], how
         nenv = dict(l.partition("=")[::2] for l in (tmp_path / "args.env").read_text().splitlines())
         assert "FNSHIELD_NEXT_WRAPPER" not in nenv and nenv["LD_PRELOAD"] == "/x/other.so", how
     # set but empty: no second wrapper, the variable stays
@@ -343,11 +344,14 @@ def test_error_next_wrapper(opt, tmp_path):
     for nxt in (str(tmp_path / "missing"), str(tmp_path), str(tmp_path / "noexec")):
         p = wrap(cmd, exe=opt + "/fnshield-exec", env={"FNSHIELD_NEXT_WRAPPER": nxt})
         error_line(p, EX_CONFIG, "fnshield-exec: FNSHIELD_NEXT_WRAPPER=%s is not an executable file" % nxt)
-    # a file here by name, but exec searches PATH (as the shell's exec does): not found there
-    (tmp_path / "here").write_text("#!/bin/sh\nexec \"$@\"\n")
-    os.chmod(tmp_path / "here", 0o755)
-    p = wrap(cmd, exe=opt + "/fnshield-exec", env={"FNSHIELD_NEXT_WRAPPER": "here"}, cwd=tmp_path)
-    error_line(p, 127, "fnshield-exec: cannot run FNSHIELD_NEXT_WRAPPER here: No such file or directory")
+    # a bare name that is not in the working directory, even if PATH has one
+    other = tmp_path / "bin"
+    other.mkdir()
+    (other / "here").write_text("#!/bin/sh\nexec \"$@\"\n")
+    os.chmod(other / "here", 0o755)
+    p = wrap(cmd, exe=opt + "/fnshield-exec", env={"FNSHIELD_NEXT_WRAPPER": "here",
+                                                   "PATH": "%s:/usr/bin:/bin" % other}, cwd=tmp_path)
+    error_line(p, EX_CONFIG, "fnshield-exec: FNSHIELD_NEXT_WRAPPER=here is not an executable file")
     assert not m.exists()
 
 

@@ -1,6 +1,7 @@
 """write beyond opens: rename, link, symlink, unlink, rmdir, mkdir, truncate — and
 /proc/PID/mem, which is never writable. Each through Python's os module (libc underneath)."""
 import json
+import os
 
 import pytest
 
@@ -24,6 +25,17 @@ def act():
     if op == "proc_mem_dirfd":
         fd = os.open("/proc/self", os.O_RDONLY | os.O_DIRECTORY)
         os.close(os.open("mem", os.O_RDWR, dir_fd=fd))
+    if op == "proc_mem_slashes":  open("//proc/self/mem", "r+b").close()
+    if op == "proc_mem_dot":      open("/./proc/self/mem", "r+b").close()
+    if op == "proc_mem_dotdot":   open("/tmp/../proc/self/mem", "r+b").close()
+    if op == "proc_mem_task":     open("/proc/self/task/%d/mem" % os.getpid(), "r+b").close()
+    if op == "proc_mem_syscall":
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = libc.syscall(2 if os.uname().machine == "x86_64" else -1, b"//proc/self/mem", os.O_RDWR)
+        if fd < 0:
+            raise OSError(ctypes.get_errno(), "syscall(open)")
+        os.close(fd)
 try:
     act(); print(json.dumps({"ok": True}))
 except OSError as e:
@@ -85,9 +97,34 @@ def test_path_changes_allowed_log_nothing(op, run, tmp_path):
 
 
 # Relative spellings too: the hooks' fast path (write unrestricted) must not let them through.
-@pytest.mark.parametrize("op", ["proc_mem", "proc_mem_rel", "proc_mem_dirfd"])
+@pytest.mark.parametrize("op", ["proc_mem", "proc_mem_rel", "proc_mem_dirfd", "proc_mem_slashes",
+                                "proc_mem_dot", "proc_mem_dotdot", "proc_mem_task"]
+                         + (["proc_mem_syscall"] if os.uname().machine == "x86_64" else []))
 def test_proc_self_mem_is_never_writable(op, run, tmp_path):
     r = run([support.PYTHON, "-c", CODE, str(tmp_path), op], {"version": 1}, "block")
     ctx = r.explain()
     assert r.result == {"ok": False, "errno": 13}, ctx
     assert [v["rule"] for v in r.violations] == ["write.protected"], ctx
+
+
+DIRECTORY_CODE = r'''
+import json, os, sys
+try:
+    fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+    os.close(fd)
+    print(json.dumps({"ok": True}))
+except OSError as e:
+    print(json.dumps({"ok": False, "errno": e.errno}))
+'''
+
+
+# O_RDONLY|O_DIRECTORY reads (O_TMPFILE shares O_DIRECTORY's bit): checked even when writes are
+# unrestricted and take the fast path.
+def test_directory_open_is_a_read(run, tmp_path):
+    d = tmp_path / "hidden"
+    d.mkdir()
+    pol = {"version": 1, "read": {"default": "allow", "block": [str(d), str(d) + "/**"]}}
+    r = run([support.PYTHON, "-c", DIRECTORY_CODE, str(d)], pol, "block")
+    ctx = r.explain()
+    assert r.result == {"ok": False, "errno": 13}, ctx
+    assert [(v["category"], v["rule"]) for v in r.violations] == [("read", "read.block[0]")], ctx

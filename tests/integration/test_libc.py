@@ -161,6 +161,12 @@ int main(int argc, char **argv) {
 		FILE *f = fopen(path, op[6] == 'r' ? "r" : "w");
 		ok = f != NULL; err = errno;
 		if (f) fclose(f);
+	} else if (!strcmp(op, "fopen_rplus_from")) { /* path relative to the directory argv[3] */
+		if (chdir(argv[3]) != 0)
+			return 3;
+		FILE *f = fopen(path, "r+");
+		ok = f != NULL; err = errno;
+		if (f) fclose(f);
 	} else if (!strcmp(op, "mkstemp")) {
 		char tmpl[4096];
 		snprintf(tmpl, sizeof tmpl, "%s/tXXXXXX", path);
@@ -203,3 +209,15 @@ def test_stdio_and_mkstemp_see_through_symlinks(op, through, run, cc, case_dir):
     want = {"ok": False, "errno": 13} if blocked else {"ok": True, "errno": 0}
     assert r.result == want, ctx
     assert len(r.violations) == (1 if blocked else 0), ctx
+
+
+# /proc/PID/mem is never writable, whatever the policy — also through fopen, by a relative name or
+# a spelling that is not normal, with writes unrestricted (the hooks' fast path).
+@pytest.mark.parametrize("path,cwd", [("mem", "/proc/self"), ("//proc/self/mem", "/"),
+                                      ("/proc/self/./mem", "/"), ("../self/mem", "/proc/self")])
+def test_fopen_never_writes_proc_mem(path, cwd, run, cc):
+    prog = cc("linked", LINKED_C)
+    r = run([prog, "fopen_rplus_from", path, cwd], {"version": 1}, "block")
+    ctx = r.explain()
+    assert r.result == {"ok": False, "errno": 13}, ctx
+    assert [v["rule"] for v in r.violations] == ["write.protected"], ctx
