@@ -26,12 +26,17 @@ static inline int check_unrestricted(enum fs_category c)
 }
 
 /* Could a write by this path reach /proc/PID/mem, refused whatever the policy (check.c)? Any
- * spelling that names such a file ends in "/mem" ("//proc/self/mem", "/tmp/../proc/1/mem"), and
- * a relative one may start in /proc (the working directory or dirfd). A symbolic link to it is
- * seen by the checker only when writes are checked at all (README, Limitations). */
+ * spelling that names the file itself ends in "/mem" ("//proc/self/mem", "/tmp/../proc/1/mem");
+ * a magic link under /proc ("/proc/self/fd/3") or one of /dev's links to them ("/dev/fd/3",
+ * "/dev/stdout") reopens whatever a descriptor holds, a read-only one on mem included; and a
+ * relative path may start in /proc (the working directory or dirfd). Those go to the checker,
+ * which resolves them. A symbolic link of one's own to any of these is seen only when writes
+ * are checked at all (README, Limitations). */
 static inline int check_may_write_proc_mem(const char *path)
 {
 	if (!path || path[0] != '/')
+		return 1;
+	if (!strncmp(path, "/proc/", 6) || !strncmp(path, "/dev/fd/", 8) || !strncmp(path, "/dev/std", 8))
 		return 1;
 	size_t n = strlen(path);
 	return n >= 4 && !memcmp(path + n - 4, "/mem", 4);

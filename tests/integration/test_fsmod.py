@@ -29,6 +29,14 @@ def act():
     if op == "proc_mem_dot":      open("/./proc/self/mem", "r+b").close()
     if op == "proc_mem_dotdot":   open("/tmp/../proc/self/mem", "r+b").close()
     if op == "proc_mem_task":     open("/proc/self/task/%d/mem" % os.getpid(), "r+b").close()
+    if op in ("proc_mem_devfd", "proc_mem_procfd", "proc_mem_stdin"):
+        # reopen a read-only descriptor on mem for writing, through a magic link
+        fd = os.open("/proc/self/mem", os.O_RDONLY)
+        if op == "proc_mem_stdin":
+            os.dup2(fd, 0)
+        path = {"proc_mem_devfd": "/dev/fd/%d" % fd, "proc_mem_procfd": "/proc/self/fd/%d" % fd,
+                "proc_mem_stdin": "/dev/stdin"}[op]
+        os.close(os.open(path, os.O_RDWR))
     if op == "proc_mem_syscall":
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
@@ -98,7 +106,8 @@ def test_path_changes_allowed_log_nothing(op, run, tmp_path):
 
 # Relative spellings too: the hooks' fast path (write unrestricted) must not let them through.
 @pytest.mark.parametrize("op", ["proc_mem", "proc_mem_rel", "proc_mem_dirfd", "proc_mem_slashes",
-                                "proc_mem_dot", "proc_mem_dotdot", "proc_mem_task"]
+                                "proc_mem_dot", "proc_mem_dotdot", "proc_mem_task", "proc_mem_devfd",
+                                "proc_mem_procfd", "proc_mem_stdin"]
                          + (["proc_mem_syscall"] if os.uname().machine == "x86_64" else []))
 def test_proc_self_mem_is_never_writable(op, run, tmp_path):
     r = run([support.PYTHON, "-c", CODE, str(tmp_path), op], {"version": 1}, "block")

@@ -150,6 +150,7 @@ def test_sendmmsg_checks_every_message(blocked_first, run, cc):
 LINKED_C = r"""
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,10 @@ int main(int argc, char **argv) {
 	} else if (!strcmp(op, "fopen_rplus_from")) { /* path relative to the directory argv[3] */
 		if (chdir(argv[3]) != 0)
 			return 3;
+		/* descriptor 3: mem, read-only (what "/dev/fd/3" would reopen) */
+		int mfd = open("/proc/self/mem", O_RDONLY);
+		if (mfd != 3 && (mfd < 0 || dup2(mfd, 3) != 3))
+			return 4;
 		FILE *f = fopen(path, "r+");
 		ok = f != NULL; err = errno;
 		if (f) fclose(f);
@@ -214,7 +219,8 @@ def test_stdio_and_mkstemp_see_through_symlinks(op, through, run, cc, case_dir):
 # /proc/PID/mem is never writable, whatever the policy — also through fopen, by a relative name or
 # a spelling that is not normal, with writes unrestricted (the hooks' fast path).
 @pytest.mark.parametrize("path,cwd", [("mem", "/proc/self"), ("//proc/self/mem", "/"),
-                                      ("/proc/self/./mem", "/"), ("../self/mem", "/proc/self")])
+                                      ("/proc/self/./mem", "/"), ("../self/mem", "/proc/self"),
+                                      ("/dev/fd/3", "/"), ("/proc/self/fd/3", "/")])
 def test_fopen_never_writes_proc_mem(path, cwd, run, cc):
     prog = cc("linked", LINKED_C)
     r = run([prog, "fopen_rplus_from", path, cwd], {"version": 1}, "block")

@@ -12,7 +12,23 @@
 #include <dlfcn.h>
 #include <stdint.h>
 
-int main(void)
+/* mem opened for writing, the way argv[1] says. */
+static int open_mem(const char *how)
+{
+	if (how && !strcmp(how, "slashes"))
+		return open("//proc/self/mem", O_RDWR);
+	if (how && !strcmp(how, "devfd")) {
+		int ro = open("/proc/self/mem", O_RDONLY);
+		if (ro < 0)
+			return -1;
+		char link[32];
+		snprintf(link, sizeof link, "/dev/fd/%d", ro);
+		return open(link, O_RDWR);
+	}
+	return open("/proc/self/mem", O_RDWR);
+}
+
+int main(int argc, char **argv)
 {
 	const char *secret = target("BYPASS_SECRET");
 	void *front = dlsym(RTLD_DEFAULT, "open");
@@ -38,7 +54,7 @@ int main(void)
 #endif
 	ATTEMPT("open /proc/self/mem for writing, patch open() at %p -> libc %p", front, real);
 	if (front != real) {
-		int mem = open("/proc/self/mem", O_RDWR);
+		int mem = open_mem(argc > 1 ? argv[1] : NULL);
 		if (mem < 0) {
 			DONE("open /proc/self/mem refused errno=%d", errno);
 			return 0;
