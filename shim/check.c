@@ -135,6 +135,48 @@ static int reached_without_symlink(int dirfd, const char *path, int follow, int 
 	return missing_ok && fd == -ENOENT;
 }
 
+/* Does s start with the literal lit? Compared byte by byte, so a shorter s stops at its NUL
+ * and nothing past it is read. */
+static inline int starts_with(const char *s, const char *lit)
+{
+	for (; *lit; s++, lit++)
+		if (*s != *lit)
+			return 0;
+	return 1;
+}
+
+/* Out of line (check.h): only writes with writes unrestricted ask, and the open hooks' fast
+ * path for reads then needs no stack frame. */
+int check_may_write_proc_mem(const char *path)
+{
+	if (!path || path[0] != '/')
+		return 1;
+	switch (path[1]) { /* most paths are settled by their first letter */
+	case 'p':
+		if (starts_with(path + 2, "roc/"))
+			return 1;
+		break;
+	case 'd':
+		if (starts_with(path + 2, "ev/fd/") || starts_with(path + 2, "ev/std"))
+			return 1;
+		break;
+	}
+	size_t n = strlen(path);
+	return n >= 4 && !memcmp(path + n - 4, "/mem", 4);
+}
+
+/* The real path of (dirfd, path) into canon, given its lexical one (llen < 0: unknown): the
+ * lexical path itself when the probe finds no symbolic link on the way, else resolved. */
+static long real_path(int dirfd, const char *path, int follow, int missing_ok, const char *lex,
+		      long llen, char *canon, size_t cap)
+{
+	if (llen >= 0 && (size_t)llen < cap && reached_without_symlink(dirfd, path, follow, missing_ok)) {
+		memcpy(canon, lex, (size_t)llen + 1);
+		return llen;
+	}
+	return path_canonical(dirfd, path, follow, canon, cap);
+}
+
 static int decide_exec(struct violation *ev, const char *canon)
 {
 	ev->action = effective(ev->verdict);
@@ -157,16 +199,12 @@ int check_exec(const char *call, int dirfd, const char *path, int follow, char *
 	if (!path || check_unrestricted(FS_EXEC))
 		return CHECK_PASS;
 	char lex[FS_LEX_MAX], canon[FS_PATH_MAX];
-	long clen = -1;
-	if (reached_without_symlink(dirfd, path, follow, 0))
-		clen = path_lexical(dirfd, path, canon, sizeof canon);
-	if (clen < 0)
-		clen = path_canonical(dirfd, path, follow, canon, sizeof canon);
+	long llen = path_lexical(dirfd, path, lex, sizeof lex);
+	long clen = real_path(dirfd, path, follow, 0, lex, llen, canon, sizeof canon);
 	if (clen < 0)
 		return CHECK_PASS; /* no such program: the exec fails on its own */
 	if (g_shim.jspawnhelper[0] && !strcmp(canon, g_shim.jspawnhelper))
 		return CHECK_PASS;
-	long llen = path_lexical(dirfd, path, lex, sizeof lex);
 	if (llen < 0) {
 		memcpy(lex, canon, (size_t)clen + 1);
 		llen = clen;
@@ -204,27 +242,13 @@ int check_exec_fd(const char *call, int fd, char *const argv[])
 
 /* ---- files ------------------------------------------------------------------------------- */
 
-enum fs_category open_category(int flags)
-{
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND)) ||
-	    (flags & O_TMPFILE) == O_TMPFILE)
-		return FS_WRITE;
-	return FS_READ;
-}
-
 int check_file(const char *call, enum fs_category c, int dirfd, const char *path, int follow)
 {
 	if (!path || (check_unrestricted(c) && !(c == FS_WRITE && check_may_write_proc_mem(path))))
 		return CHECK_PASS;
 	char lex[FS_LEX_MAX], canon[FS_PATH_MAX];
 	long llen = path_lexical(dirfd, path, lex, sizeof lex);
-	long clen = -1;
-	if (llen >= 0 && reached_without_symlink(dirfd, path, follow, 1) && llen < (long)sizeof canon) {
-		memcpy(canon, lex, (size_t)llen + 1);
-		clen = llen;
-	} else {
-		clen = path_canonical(dirfd, path, follow, canon, sizeof canon);
-	}
+	long clen = real_path(dirfd, path, follow, 1, lex, llen, canon, sizeof canon);
 	if (llen < 0 && clen < 0)
 		return report_unresolvable(call, c, path);
 	if (llen < 0) {

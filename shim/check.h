@@ -12,17 +12,18 @@
 #include "policy.h"
 #include "state.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 enum check_result { CHECK_PASS = 0, CHECK_DENY = 1 };
 
-/* Is the category left unrestricted right now (the one-compare fast path)? */
+/* Is the category left unrestricted right now? One bit of g_watch (state.h), which has every
+ * bit set until the library is ready. */
 static inline int check_unrestricted(enum fs_category c)
 {
-	int in_init = atomic_load_explicit(&g_phase, memory_order_relaxed) == PHASE_INIT;
-	return (g_shim.unrestricted[in_init] >> c) & 1;
+	return !((shim_watch() >> c) & 1);
 }
 
 /* Could a write by this path reach /proc/PID/mem, refused whatever the policy (check.c)? Any
@@ -32,15 +33,7 @@ static inline int check_unrestricted(enum fs_category c)
  * relative path may start in /proc (the working directory or dirfd). Those go to the checker,
  * which resolves them. A symbolic link of one's own to any of these is seen only when writes
  * are checked at all (README, Limitations). */
-static inline int check_may_write_proc_mem(const char *path)
-{
-	if (!path || path[0] != '/')
-		return 1;
-	if (!strncmp(path, "/proc/", 6) || !strncmp(path, "/dev/fd/", 8) || !strncmp(path, "/dev/std", 8))
-		return 1;
-	size_t n = strlen(path);
-	return n >= 4 && !memcmp(path + n - 4, "/mem", 4);
-}
+int check_may_write_proc_mem(const char *path);
 
 /* The fast path of every hook that names a file: may a call in category c on path go to libc
  * without a check? Yes when c is unrestricted right now (one bit of g_watch) — unless it is a
@@ -48,7 +41,7 @@ static inline int check_may_write_proc_mem(const char *path)
  * set, so the answer is no and the slow path initialises. */
 static inline int check_skippable(enum fs_category c, const char *path)
 {
-	if (shim_watch() & (1u << c))
+	if (!check_unrestricted(c))
 		return 0;
 	return c != FS_WRITE || !check_may_write_proc_mem(path);
 }
@@ -68,8 +61,14 @@ int check_file(const char *call, enum fs_category c, int dirfd, const char *path
 int checked_open(const char *call, int dirfd, const char *path, int flags, mode_t mode);
 
 /* Which category an open with these flags falls in (SPEC: writing, creating, truncating or
- * appending is write; anything else read). */
-enum fs_category open_category(int flags);
+ * appending is write; anything else reads — O_RDONLY | O_DIRECTORY too, though O_TMPFILE
+ * contains O_DIRECTORY). Every open hook's fast path asks it. */
+static inline enum fs_category open_category(int flags)
+{
+	if ((flags & (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND)) || (flags & O_TMPFILE) == O_TMPFILE)
+		return FS_WRITE;
+	return FS_READ;
+}
 
 /* connect / sendto / listen / bind to an inet address. Other families pass. */
 int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,

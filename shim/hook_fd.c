@@ -23,7 +23,7 @@
 #define SYS_close_range 436
 #endif
 
-static __attribute__((noinline, cold)) int slow_close(int fd)
+static SLOW int slow_close(int fd)
 {
 	if (logfd_is(fd))
 		return 0;

@@ -17,20 +17,14 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* Flags that make an open a write (SPEC: writing, creating, truncating or appending is write;
- * anything else reads). Same answer as open_category(), in one test: O_TMPFILE is O_DIRECTORY
- * plus a bit of its own, and only that bit may count (O_RDONLY | O_DIRECTORY reads). */
-#define OPEN_WRITES (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | (O_TMPFILE & ~O_DIRECTORY))
-
 /* The fast path: may this open go straight to libc? (check.h) */
 static inline int open_passes(int flags, const char *path)
 {
-	return check_skippable(flags & OPEN_WRITES ? FS_WRITE : FS_READ, path);
+	return check_skippable(open_category(flags), path);
 }
 
 /* Each hook is a fast path that jumps straight to libc and, out of line, a slow path: a call
  * before the library is ready (or before libc's functions are looked up), or one to decide. */
-#define SLOW __attribute__((noinline, cold))
 #define SLOW_PATH(name, dirfd, path, flags, mode, real_args)                                   \
 	if (shim_ready() < 0 || open_passes(flags, path))                                         \
 		return REAL(name) real_args;                                                      \

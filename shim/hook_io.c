@@ -21,7 +21,6 @@ static void saw_response_iov(int fd, const struct iovec *iov, int iovcnt, ssize_
 
 /* Each hook: anything but a Runtime API connection goes straight to libc (a tail call); a
  * Runtime API connection takes the out-of-line path, which watches the bytes. */
-#define SLOW __attribute__((noinline, cold))
 
 /* Outgoing: the request line is at the start of the first buffer. */
 #define SEND_HOOK(ret, name, params, args, first_buf, first_len)                               \

@@ -33,7 +33,6 @@ static int denied(const char *call, enum fs_category c, const struct sockaddr *s
 /* The fast path of the connect-category hooks: connect unrestricted right now and no Runtime
  * API to follow (its connection is marked at connect, its requests seen at send). */
 #define CONNECT_WATCHED(watch) ((watch) & ((1u << FS_CONNECT) | WATCH_RUNTIME_API))
-#define SLOW __attribute__((noinline, cold))
 
 static SLOW int slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {

@@ -26,6 +26,10 @@
  * library's constructor may call close() or open() before ours has run). */
 #define REAL(name) (__builtin_expect(real_##name != NULL, 1) ? real_##name : (real_resolve_all(), real_##name))
 
+/* A hook's slow path: out of line and out of the way, so that the fast path (one bit test,
+ * then a tail call to the real function) needs no stack frame. */
+#define SLOW __attribute__((noinline, cold))
+
 /* libc's dlsym (the library interposes dlsym too). */
 extern void *(*fs_real_dlsym)(void *, const char *);
 
