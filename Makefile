@@ -16,7 +16,7 @@ CFLAGS   ?= -O2 -g
 WERROR   ?= -Werror
 # What the code needs, whatever CFLAGS the caller passes.
 ALL_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra $(WERROR) -fPIC -fvisibility=hidden \
-             -D_GNU_SOURCE -fno-strict-aliasing -Ipolicy -Ishim -I$(CJSON_DIR)
+             -D_GNU_SOURCE -fno-strict-aliasing -Ipolicy -Ishim -Ilog -I$(CJSON_DIR)
 LDFLAGS  ?=
 
 CJSON_DIR := $(BUILD)/third_party/cjson
