@@ -1,9 +1,11 @@
 # fnshield — build, test, demo.
 #
-#   make deps    install what is missing (apt-get) and unpack cJSON's Debian source
-#   make         build/libfnshield.so, build/fnshield and build/fnshield-exec
+#   make deps    install what is missing (apt-get), unpack cJSON's and libunwind's Debian sources
+#   make         build/libfnshield.so, build/fnshield and build/fnshield-exec (installs nothing:
+#                when something is missing it says "run make deps")
 #   make test    unit tests (Criterion) and integration tests (real python3, node, java)
 #   make demo    a small Python function under the shim, in alert then block mode
+# test, demo, bench and layer run `make deps` first, so they work on a fresh machine.
 #
 # cJSON is compiled into the library from Debian's source package instead of linked against
 # libcjson.so.1: the preload library must load where only glibc exists (Lambda layers), and a
@@ -14,45 +16,83 @@ CC       ?= gcc
 BUILD    ?= build
 CFLAGS   ?= -O2 -g
 WERROR   ?= -Werror
-# What the code needs, whatever CFLAGS the caller passes.
-ALL_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra $(WERROR) -fPIC -fvisibility=hidden \
-             -D_GNU_SOURCE -fno-strict-aliasing -Ipolicy -Ishim -Ilog -I$(CJSON_DIR)
-LDFLAGS  ?=
-
 CJSON_DIR := $(BUILD)/third_party/cjson
+# What the code needs, whatever CFLAGS the caller passes; -MMD -MP: each object's header
+# dependencies, in build/obj/**/*.d.
+BASE_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra $(WERROR) -fPIC -fvisibility=hidden \
+              -D_GNU_SOURCE -fno-strict-aliasing -MMD -MP
+# What each part may include, so the layering is the build's to enforce: policy/ is a pure
+# library (nothing of log/ or shim/); log/ writes lines from what it is given (policy's names);
+# the CLI and the exec wrapper write with log/ and know nothing of the shim.
+INC_policy   = -Ipolicy -I$(CJSON_DIR)
+INC_log      = -Ilog -Ipolicy
+INC_shim     = -Ishim -Ilog -Ipolicy
+INC_cli      = -Icli -Ilog -Ipolicy -I$(CJSON_DIR)
+INC_wrappers = -Ilog -Ipolicy
+INC_tests    = -Ipolicy -Ishim -Ilog -Itools -I$(BUILD) -I$(CJSON_DIR)
+# $* is the object's stem (shim/check): its first directory picks the include flags.
+ALL_CFLAGS = $(BASE_CFLAGS) $(INC_$(firstword $(subst /, ,$*)))
+LDFLAGS  ?=
 
 DEB_PACKAGES := gcc make libcjson-dev libseccomp-dev libunwind-dev libcriterion-dev \
                 dpkg-dev python3 python3-pytest strace busybox-static nodejs \
                 openjdk-17-jdk-headless binutils
 
 POLICY_SRC := $(wildcard policy/*.c)
+LOG_SRC    := $(wildcard log/*.c)
 SHIM_SRC   := $(wildcard shim/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 
 POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/cJSON.o
+LOG_OBJ    := $(LOG_SRC:%.c=$(BUILD)/obj/%.o)
 SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all deps test unit integration demo bench clean lint
 
-all: deps $(BUILD)/libfnshield.so $(BUILD)/fnshield $(BUILD)/fnshield-exec
+all: $(BUILD)/libfnshield.so $(BUILD)/fnshield $(BUILD)/fnshield-exec
 
 # ---- dependencies ------------------------------------------------------------------------
-# Installs only what is missing, so a second `make` does not touch apt.
-deps: $(BUILD)/.deps-ok
+# `make deps` installs what is missing (only that: a second run does not touch apt) and
+# unpacks the sources compiled in (cJSON; libunwind, built here for this machine). The goals
+# that run things (test, demo, bench, layer…) do it first; plain `make` never does: it checks
+# that what it needs is there, and says "run make deps" when it is not.
+DEPS_GOALS := deps test unit integration demo bench layer layer-x86_64 layer-arm64 layer-test
 
-$(BUILD)/.deps-ok: Makefile tools/deps.sh
+deps:
 	sh tools/deps.sh $(CJSON_DIR) $(DEB_PACKAGES)
+	CC="$(CC)" sh tools/build-libunwind.sh $(UNWIND_DIR) $(UNWIND_HOST)
+
+# What building needs, checked (nothing installed) when the goal is a plain build.
+$(BUILD)/.build-deps-ok: Makefile
+	@missing=""; \
+	[ -f $(CJSON_DIR)/cJSON.c ] || missing="$$missing cJSON's source ($(CJSON_DIR))"; \
+	[ -f $(UNWIND_A) ] || [ -f build/third_party/libunwind-src/configure ] || \
+	  missing="$$missing libunwind's source (build/third_party/libunwind-src)"; \
+	echo '#include <seccomp.h>' | $(HOSTCC) -E -x c - >/dev/null 2>&1 || missing="$$missing libseccomp-dev"; \
+	command -v $(CC) >/dev/null 2>&1 || missing="$$missing $(CC)"; \
+	if [ -n "$$missing" ]; then \
+	  echo "fnshield: missing:$$missing — run make deps" >&2; exit 1; \
+	fi
 	@mkdir -p $(BUILD) && touch $@
 
-$(CJSON_DIR)/cJSON.c: $(BUILD)/.deps-ok
+BUILD_DEPS := $(if $(filter $(DEPS_GOALS),$(MAKECMDGOALS)),deps,$(BUILD)/.build-deps-ok)
+
+$(CJSON_DIR)/cJSON.c: | $(BUILD_DEPS)
+	@echo "fnshield: $@ is missing: run make deps" >&2; exit 1
 
 # ---- objects -----------------------------------------------------------------------------
-$(BUILD)/obj/%.o: %.c $(wildcard policy/*.h shim/*.h shim/*.def) | $(BUILD)/.deps-ok
+# An object without its .d (built before there were any) is rebuilt once to get one.
+$(BUILD)/obj/%.o: %.c $(BUILD)/obj/%.d | $(BUILD_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.d: ;
+.PRECIOUS: $(BUILD)/obj/%.d
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
 
 # cJSON: Debian's source, hidden, no warnings of ours imposed on it.
 $(BUILD)/obj/cJSON.o: $(CJSON_DIR)/cJSON.c
@@ -62,14 +102,18 @@ $(BUILD)/obj/cJSON.o: $(CJSON_DIR)/cJSON.c
 $(BUILD)/libpolicy.a: $(POLICY_OBJ)
 	ar rcs $@ $^
 
+# The line writer: formats log lines from what its caller tells it (log/logline.h).
+$(BUILD)/liblog.a: $(LOG_OBJ)
+	ar rcs $@ $^
+
 # ---- the preload library -----------------------------------------------------------------
 # The export list is generated from shim/hooks.def, the one table of interposed functions.
 $(BUILD)/exports.map: shim/hooks.def tools/exports.sh
 	@mkdir -p $(BUILD)
 	sh tools/exports.sh shim/hooks.def > $@
 
-$(BUILD)/libfnshield.so: $(SHIM_OBJ) $(BUILD)/libpolicy.a $(BUILD)/exports.map
-	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/libpolicy.a \
+$(BUILD)/libfnshield.so: $(SHIM_OBJ) $(BUILD)/liblog.a $(BUILD)/libpolicy.a $(BUILD)/exports.map
+	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/liblog.a $(BUILD)/libpolicy.a \
 	  -Wl,--version-script=$(BUILD)/exports.map -Wl,--exclude-libs,ALL \
 	  -Wl,-z,now -Wl,-z,relro -Wl,-z,nodelete -Wl,--no-undefined -ldl $(LDFLAGS)
 
@@ -81,7 +125,7 @@ HOSTCC        ?= gcc
 BACKSTOP_ARCH := $(firstword $(subst -, ,$(shell $(CC) -dumpmachine 2>/dev/null)))
 GEN_SECCOMP   := tools/gen-seccomp.c tools/backstop-rules.c
 
-$(BUILD)/gen-seccomp: $(GEN_SECCOMP) tools/backstop-rules.h shim/backstop.h | $(BUILD)/.deps-ok
+$(BUILD)/gen-seccomp: $(GEN_SECCOMP) tools/backstop-rules.h shim/backstop.h | $(BUILD_DEPS)
 	$(HOSTCC) -O2 -std=gnu11 -Wall -Wextra $(WERROR) -D_GNU_SOURCE -Ishim -Itools \
 	  -o $@ $(GEN_SECCOMP) -lseccomp
 
@@ -92,63 +136,71 @@ $(BUILD)/seccomp_programs.h: $(BUILD)/gen-seccomp
 $(BUILD)/obj/shim/syscall_filter.o: $(BUILD)/seccomp_programs.h
 $(BUILD)/obj/shim/syscall_filter.o: ALL_CFLAGS += -I$(BUILD)
 
-# The CLI writes its errors with the library's own line writer, so they read the same.
-CLI_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o lambda.o repeat.o watch.o)
+# The CLI: policy/ and log/ only. It writes its errors with the library's line writer, so
+# they read the same.
+$(BUILD)/fnshield: $(CLI_OBJ) $(BUILD)/liblog.a $(BUILD)/libpolicy.a
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/liblog.a $(BUILD)/libpolicy.a $(LDFLAGS)
 
-$(BUILD)/fnshield: $(CLI_OBJ) $(CLI_SHIM_OBJ) $(BUILD)/libpolicy.a
-	$(CC) -o $@ $(CLI_OBJ) $(CLI_SHIM_OBJ) $(BUILD)/libpolicy.a $(LDFLAGS)
-
-# The exec wrapper (AWS_LAMBDA_EXEC_WRAPPER): one C file, libc only, linked statically — no
-# dynamic loader to run before the runtime's own (issue #5). wrappers/fnshield-exec, the path
-# SPEC.md names, is a link to this file.
-$(BUILD)/fnshield-exec: wrappers/fnshield-exec.c Makefile
-	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra $(WERROR) -D_GNU_SOURCE -static -o $@ $<
+# The exec wrapper (AWS_LAMBDA_EXEC_WRAPPER): libc and the line writer (with the policy's
+# names it uses; from the archives only the members it needs), linked statically — no dynamic
+# loader to run before the runtime's own (issue #5). The objects are position-independent,
+# which a static executable takes as well. wrappers/fnshield-exec, the path SPEC.md names, is
+# a link to this file.
+$(BUILD)/fnshield-exec: $(BUILD)/obj/wrappers/fnshield-exec.o $(BUILD)/liblog.a $(BUILD)/libpolicy.a Makefile
+	$(CC) $(CFLAGS) -static -o $@ $(BUILD)/obj/wrappers/fnshield-exec.o $(BUILD)/liblog.a \
+	  $(BUILD)/libpolicy.a
 
 # ---- tests -------------------------------------------------------------------------------
-# Unit tests: policy/ whole, and the shim's pieces that make sense outside a process
+# Unit tests: policy/ and log/ whole, and the shim's pieces that make sense outside a process
 # (tests/unit/shim_stubs.c stands in for init.c's state).
-UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o resolve.o dnstable.o envprop.o lambda.o repeat.o watch.o)
+UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,report.o logfd.o resolve.o dnstable.o envprop.o lambda.o repeat.o watch.o)
+
+# The tests' own objects: default visibility (they look frames up by name), and built after
+# the generated header that test_backstop_programs.c includes.
+$(UNIT_OBJ): BASE_CFLAGS += -fvisibility=default
+$(UNIT_OBJ): $(BUILD)/seccomp_programs.h
 
 # test_backstop_programs.c rebuilds every program with libseccomp and compares.
-$(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_SHIM_OBJ) $(BUILD)/libpolicy.a tools/backstop-rules.c \
-		     tools/backstop-rules.h shim/backstop.h $(BUILD)/seccomp_programs.h
-	$(CC) $(ALL_CFLAGS) -fvisibility=default -Itools -I$(BUILD) -o $@ $(UNIT_SRC) \
-	  tools/backstop-rules.c $(UNIT_SHIM_OBJ) $(BUILD)/libpolicy.a -lcriterion -lseccomp -ldl
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(UNIT_SHIM_OBJ) $(BUILD)/liblog.a $(BUILD)/libpolicy.a \
+		     $(BUILD)/obj/tools/backstop-rules.o
+	$(CC) -o $@ $(UNIT_OBJ) $(BUILD)/obj/tools/backstop-rules.o $(UNIT_SHIM_OBJ) \
+	  $(BUILD)/liblog.a $(BUILD)/libpolicy.a -lcriterion -lseccomp -ldl $(LDFLAGS)
 
-unit: all $(BUILD)/unit-tests
+INC_tools = -Itools -Ishim
+
+unit: deps all $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 
-integration: all
+integration: deps all
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/lambda tests/cli
 
 # Units, the library's promises, the layer archives, then the runtimes; pytest's summary is
 # the run's closing line.
-test: all $(BUILD)/unit-tests
+test: deps all $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 	sh tests/check-library.sh $(BUILD)/libfnshield.so
 	$(MAKE) layer-test
 	/usr/bin/python3 tests/bypass/run.py
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration tests/lambda tests/cli
 
-demo: all
+demo: deps all
 	sh tests/demo/run.sh
 
 # Benchmarks (issue #5): microbenchmarks in C, cold start and workloads, the alternatives
 # (seccomp-bpf, CPython audit hooks, Node.js permissions); results, charts and the README table
 # in bench/results/. gnuplot draws the charts. bench/run.py --quick is the short version.
-bench: all
+bench: deps all
 	sh tools/deps.sh $(CJSON_DIR) gnuplot-nox valgrind binutils libseccomp-dev nodejs openjdk-17-jdk-headless
 	BUILD=$(BUILD) /usr/bin/python3 bench/run.py
 	BUILD=$(BUILD) /usr/bin/python3 bench/backtrace.py
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
-	  -Ipolicy -Ishim --suppress=missingIncludeSystem policy shim cli
+	  -Ipolicy -Ishim -Ilog --suppress=missingIncludeSystem policy log shim cli
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/*.so $(BUILD)/*.a $(BUILD)/fnshield $(BUILD)/fnshield-exec $(BUILD)/unit-tests \
-	  $(BUILD)/exports.map $(BUILD)/gen-seccomp $(BUILD)/seccomp_programs.h
+	  $(BUILD)/exports.map $(BUILD)/gen-seccomp $(BUILD)/seccomp_programs.h $(BUILD)/.build-deps-ok
 
 # ---- Lambda layer (issue #3) -------------------------------------------------------------
 #   make layer          build/fnshield-layer-x86_64.zip and build/fnshield-layer-arm64.zip
@@ -170,11 +222,11 @@ $(BUILD)/libfnshield.so $(BUILD)/fnshield: Makefile
 .PHONY: layer layer-x86_64 layer-arm64 layer-test layer-clean
 
 # One after the other: both may install packages, and apt allows one at a time.
-layer:
+layer: deps
 	MAKE="$(MAKE)" sh layer/build.sh x86_64
 	MAKE="$(MAKE)" sh layer/build.sh arm64
 
-layer-x86_64 layer-arm64:
+layer-x86_64 layer-arm64: deps
 	MAKE="$(MAKE)" sh layer/build.sh $(@:layer-%=%)
 
 layer-test: layer
@@ -193,7 +245,8 @@ layer-clean:
 # stubs in shim/backtrace.c, and caches it per architecture in build/third_party/libunwind-ARCH
 # (x86_64, arm64: the arm64 layer cross-compiles it with --host=aarch64-linux-gnu). Delete
 # that directory to rebuild it. --exclude-libs,ALL (above) keeps it out of the dynamic symbol
-# table; tests/check-library.sh checks. The CLI links it too: it writes lines with logline.o.
+# table; tests/check-library.sh checks. The line writer (log/) takes the stack through a
+# callback (shim/report.c): the CLI and the exec wrapper do not link libunwind.
 UNWIND_TRIPLET := $(shell $(CC) -dumpmachine 2>/dev/null)
 UNWIND_ARCH    := $(if $(findstring aarch64,$(UNWIND_TRIPLET)),arm64,x86_64)
 UNWIND_NATIVE  := $(shell uname -m | sed 's/aarch64/arm64/')
@@ -201,16 +254,15 @@ UNWIND_HOST    := $(if $(filter $(UNWIND_ARCH),$(UNWIND_NATIVE)),,$(UNWIND_TRIPL
 UNWIND_DIR     ?= build/third_party/libunwind-$(UNWIND_ARCH)
 UNWIND_A       := $(UNWIND_DIR)/lib/libunwind.a
 
-$(UNWIND_A): | $(BUILD)/.deps-ok
+# From the unpacked source (make deps unpacks it; no apt here).
+$(UNWIND_A): | $(BUILD_DEPS)
 	CC="$(CC)" sh tools/build-libunwind.sh $(UNWIND_DIR) $(UNWIND_HOST)
 
 $(BUILD)/obj/shim/backtrace.o: ALL_CFLAGS += -I$(UNWIND_DIR)/include
 $(BUILD)/obj/shim/backtrace.o: $(UNWIND_A)
 $(BUILD)/libfnshield.so: $(UNWIND_A)
 $(BUILD)/libfnshield.so: LDFLAGS += $(UNWIND_A)
-CLI_SHIM_OBJ  += $(BUILD)/obj/shim/backtrace.o $(UNWIND_A)
-$(BUILD)/fnshield: $(BUILD)/obj/shim/backtrace.o $(UNWIND_A)
 UNIT_SHIM_OBJ += $(BUILD)/obj/shim/backtrace.o $(UNWIND_A)
 $(BUILD)/unit-tests: $(BUILD)/obj/shim/backtrace.o $(UNWIND_A)
 # The tests look frames up by name: their functions must be in the dynamic symbol table.
-$(BUILD)/unit-tests: ALL_CFLAGS += -rdynamic
+$(BUILD)/unit-tests: LDFLAGS += -rdynamic

@@ -15,7 +15,6 @@
 #include "cli.h"
 #include "config.h"
 #include "logline.h"
-#include "state.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -25,11 +24,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* logline.c reports the process it runs in; in the CLI that is the CLI. */
-struct shim_state g_shim;
-atomic_int g_phase;
-atomic_int g_ready; /* shim/watch.c reads it; the CLI never checks calls */
+/* The CLI's lines are the library's (log/logline.c), about the CLI itself: its pid and
+ * executable, no Lambda fields; on stderr. */
+static char g_exe[PATH_MAX];
 
+void log_error(const char *message, const char *json_path, int line, int column,
+	       const char *source)
+{
+	const struct log_context c = {.pid = getpid(), .exe = g_exe};
+	char buf[LOGLINE_MAX];
+	size_t n = logline_format_error(&c, message, json_path, line, column, source, buf,
+					sizeof buf);
+	if (write(2, buf, n) < 0) {
+		/* nowhere else to say it */
+	}
+}
 
 static int usage(void)
 {
@@ -202,8 +211,8 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	ssize_t n = readlink("/proc/self/exe", g_shim.exe, sizeof g_shim.exe - 1);
-	g_shim.exe[n > 0 ? n : 0] = 0;
+	ssize_t n = readlink("/proc/self/exe", g_exe, sizeof g_exe - 1);
+	g_exe[n > 0 ? n : 0] = 0;
 	if (argc < 2)
 		return usage();
 	if (!strcmp(argv[1], "check"))

@@ -39,6 +39,15 @@
 #define LF_ORIGIN "origin"
 #define LF_STACK "stack"
 
+/* violation, under Lambda: CloudWatch Embedded Metric Format (the metric datapoint) */
+#define LF_EMF "_aws"
+#define LF_EMF_TIMESTAMP "Timestamp"
+#define LF_EMF_METRICS "CloudWatchMetrics"
+#define LF_EMF_NAMESPACE "Namespace"
+#define LF_EMF_DIMENSIONS "Dimensions"
+#define LF_EMF_METRIC_LIST "Metrics"
+#define LF_VIOLATIONS "violations" /* the metric's value: how many violations the line stands for */
+
 /* start */
 #define LF_VERSION "version"
 #define LF_MODE "mode"

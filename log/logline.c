@@ -1,13 +1,9 @@
 /*
- * logline.c — format and write fnshield's JSON lines (see logline.h).
+ * logline.c — format fnshield's JSON lines (see logline.h).
  */
 #include "logline.h"
-#include "backtrace.h"
+#include "fields.h"
 #include "jsonw.h"
-#include "lambda.h"
-#include "logfd.h"
-#include "state.h"
-#include "sys.h"
 
 #include <string.h>
 #include <time.h>
@@ -62,9 +58,9 @@ static long long head(struct jsonw *w, const char *kind, const char *level)
 	char ts[32];
 	long long ms = logline_timestamp(ts);
 	jw_object_open(w);
-	jw_str(w, "fnshield", kind, 16);
-	jw_str(w, "timestamp", ts, 32);
-	jw_str(w, "level", level, 8);
+	jw_str(w, LF_KIND, kind, 16);
+	jw_str(w, LF_TIMESTAMP, ts, 32);
+	jw_str(w, LF_LEVEL, level, 8);
 	return ms;
 }
 
@@ -72,24 +68,22 @@ static long long head(struct jsonw *w, const char *kind, const char *level)
  * at most TAIL_MAX bytes. */
 #define TAIL_MAX 1100
 #define RESERVE_EMF 640
-static void tail(struct jsonw *w)
+static void tail(struct jsonw *w, const struct log_context *c)
 {
-	jw_int(w, "pid", sys_getpid());
-	jw_str(w, "exe", g_shim.exe, 256);
-	if (g_shim.have_runtime_api) {
-		int phase = atomic_load_explicit(&g_phase, memory_order_relaxed);
-		jw_str(w, "phase", phase == PHASE_INIT ? "init" : "invoke", 8);
-		struct lambda_ids ids;
-		if (phase == PHASE_INVOKE && lambda_current(&ids)) {
-			jw_str(w, "requestId", ids.request_id, LAMBDA_ID_MAX);
-			if (ids.trace_id[0])
-				jw_str(w, "traceId", ids.trace_id, LAMBDA_ID_MAX + 32);
+	jw_int(w, LF_PID, c->pid);
+	jw_str(w, LF_EXE, c->exe, 256);
+	if (c->phase) {
+		jw_str(w, LF_PHASE, c->phase, 8);
+		if (c->request_id) {
+			jw_str(w, LF_REQUEST_ID, c->request_id, 128);
+			if (c->trace_id && c->trace_id[0])
+				jw_str(w, LF_TRACE_ID, c->trace_id, 128 + 32);
 		}
 	}
-	if (g_shim.function_name[0])
-		jw_str(w, "function", g_shim.function_name, 170);
+	if (c->function && c->function[0])
+		jw_str(w, LF_FUNCTION, c->function, 170);
 	if (w->truncated)
-		jw_bool(w, "truncated", 1);
+		jw_bool(w, LF_TRUNCATED, 1);
 	jw_object_close(w);
 }
 
@@ -97,22 +91,22 @@ static void tail(struct jsonw *w)
  * datapoint, "violations" by function, category and action, with no setup. The dimension values
  * are the line's own "function", "category" and "action" fields. */
 #define EMF_MAX 300
-static void emf(struct jsonw *w, long long ms, unsigned long count)
+static void emf(struct jsonw *w, const struct log_context *c, long long ms, unsigned long count)
 {
-	if (!g_shim.function_name[0])
+	if (!c->function || !c->function[0])
 		return;
-	const char *ns = g_shim.policy ? fs_policy_metrics_namespace(g_shim.policy) : "fnshield";
-	jw_object_open_key(w, "_aws");
-	jw_int(w, "Timestamp", ms);
-	jw_array_open(w, "CloudWatchMetrics");
+	jw_object_open_key(w, LF_EMF);
+	jw_int(w, LF_EMF_TIMESTAMP, ms);
+	jw_array_open(w, LF_EMF_METRICS);
 	jw_object_open(w);
-	jw_str(w, "Namespace", ns, 256);
-	jw_raw(w, "Dimensions", "[[\"function\",\"category\",\"action\"],[\"category\",\"action\"]]");
-	jw_raw(w, "Metrics", "[{\"Name\":\"violations\",\"Unit\":\"Count\"}]");
+	jw_str(w, LF_EMF_NAMESPACE, c->metrics_namespace ? c->metrics_namespace : "fnshield", 256);
+	jw_raw(w, LF_EMF_DIMENSIONS, "[[\"" LF_FUNCTION "\",\"" LF_CATEGORY "\",\"" LF_ACTION "\"],"
+				     "[\"" LF_CATEGORY "\",\"" LF_ACTION "\"]]");
+	jw_raw(w, LF_EMF_METRIC_LIST, "[{\"Name\":\"" LF_VIOLATIONS "\",\"Unit\":\"Count\"}]");
 	jw_object_close(w);
 	jw_array_close(w);
 	jw_object_close(w);
-	jw_int(w, "violations", (long long)count);
+	jw_int(w, LF_VIOLATIONS, (long long)count);
 }
 
 static size_t finish(struct jsonw *w)
@@ -122,31 +116,32 @@ static size_t finish(struct jsonw *w)
 	return w->len;
 }
 
-size_t logline_format_violation(const struct violation *v, char *buf, size_t cap)
+size_t logline_format_violation(const struct log_context *c, const struct violation *v,
+				char *buf, size_t cap)
 {
 	struct jsonw w;
 	jw_init(&w, buf, cap - 1);
 	int block = v->action == FS_BLOCK;
-	long long ms = head(&w, "violation", block ? "ERROR" : "WARN");
-	jw_str(&w, "action", fs_action_name(v->action), 8);
-	jw_str(&w, "category", fs_category_name(v->category), 8);
-	jw_str(&w, "call", v->call, 32);
+	long long ms = head(&w, LK_VIOLATION, block ? "ERROR" : "WARN");
+	jw_str(&w, LF_ACTION, fs_action_name(v->action), 8);
+	jw_str(&w, LF_CATEGORY, fs_category_name(v->category), 8);
+	jw_str(&w, LF_CALL, v->call, 32);
 	/* Variable parts get what is left after the tail and the rule are reserved. */
 	/* The native stack, when the policy asks (not for a summary of repeats: its stack would be
 	 * one of many, or the exit path's); it has its own budget, reserved here. */
-	const int bt = v->count <= 1 && g_shim.policy && fs_policy_backtrace(g_shim.policy);
-	const size_t reserve = TAIL_MAX + 128 + RESERVE_EMF + (bt ? BACKTRACE_BUDGET : 0);
-	jw_str(&w, "target", v->target, jw_room(&w, reserve) / 2);
+	const int bt = v->count <= 1 && c->backtrace;
+	const size_t reserve = TAIL_MAX + 128 + RESERVE_EMF + (bt ? c->backtrace_budget : 0);
+	jw_str(&w, LF_TARGET, v->target, jw_room(&w, reserve) / 2);
 	if (v->resolved)
-		jw_str(&w, "resolved", v->resolved, jw_room(&w, reserve) / 3);
+		jw_str(&w, LF_RESOLVED, v->resolved, jw_room(&w, reserve) / 3);
 	if (v->ip) {
-		jw_str(&w, "ip", v->ip, 48);
-		jw_int(&w, "port", v->port);
+		jw_str(&w, LF_IP, v->ip, 48);
+		jw_int(&w, LF_PORT, v->port);
 		if (v->host)
-			jw_str(&w, "host", v->host, 300);
+			jw_str(&w, LF_HOST, v->host, 300);
 	}
 	if (v->argv) {
-		jw_array_open(&w, "argv");
+		jw_array_open(&w, LF_ARGV);
 		size_t i;
 		for (i = 0; v->argv[i]; i++) {
 			/* Each element needs room for itself, a separator, and a possible final
@@ -187,69 +182,56 @@ size_t logline_format_violation(const struct violation *v, char *buf, size_t cap
 		fs_rule_name(v->category, v->verdict, rule, sizeof rule);
 	}
 	if (bt)
-		backtrace_jw(&w, "backtrace", BACKTRACE_BUDGET, BACKTRACE_DEPTH, BT_SKIP_OWN);
-	jw_str(&w, "rule", rule, 96);
+		c->backtrace(&w, LF_BACKTRACE, c->backtrace_budget);
+	jw_str(&w, LF_RULE, rule, 96);
 	if (v->count > 1) {
-		jw_int(&w, "count", (long long)v->count);
-		jw_bool(&w, "repeated", 1);
+		jw_int(&w, LF_COUNT, (long long)v->count);
+		jw_bool(&w, LF_REPEATED, 1);
 	}
-	emf(&w, ms, v->count > 1 ? v->count : 1);
-	tail(&w);
+	emf(&w, c, ms, v->count > 1 ? v->count : 1);
+	tail(&w, c);
 	return finish(&w);
 }
 
-void log_violation(const struct violation *v)
+size_t logline_format_start(const struct log_context *c, const char *source, const char *digest,
+			    int mode, unsigned protections, const char *seccomp, char *buf,
+			    size_t cap)
 {
-	char buf[LOGLINE_MAX];
-	size_t n = logline_format_violation(v, buf, sizeof buf);
-	logfd_write(buf, n);
-}
-
-void log_start(const char *source, const char *digest, int mode, const char *seccomp)
-{
-	char buf[LOGLINE_MAX];
 	struct jsonw w;
-	jw_init(&w, buf, sizeof buf - 1);
-	head(&w, "start", "INFO");
-	jw_str(&w, "version", FNSHIELD_VERSION, 16);
-	jw_str(&w, "mode", mode == FS_MODE_BLOCK ? "block" : "alert", 8);
-	jw_str(&w, "policy", source, 1024);
-	jw_str(&w, "digest", digest, 80);
+	jw_init(&w, buf, cap - 1);
+	head(&w, LK_START, "INFO");
+	jw_str(&w, LF_VERSION, FNSHIELD_VERSION, 16);
+	jw_str(&w, LF_MODE, mode == FS_MODE_BLOCK ? "block" : "alert", 8);
+	jw_str(&w, LF_POLICY, source, 1024);
+	jw_str(&w, LF_DIGEST, digest, 80);
 	/* What is in force: categories the policy restricts, and the interposition itself. */
-	jw_array_open(&w, "protections");
-	for (int c = 0; c < FS_NCATEGORIES; c++)
-		if (fs_rules_constant(g_shim.rules[0][c]) != FS_ALLOW ||
-		    fs_rules_constant(g_shim.rules[1][c]) != FS_ALLOW)
-			jw_str(&w, NULL, fs_category_name(c), 16);
+	jw_array_open(&w, LF_PROTECTIONS);
+	for (int k = 0; k < FS_NCATEGORIES; k++)
+		if (protections & (1u << k))
+			jw_str(&w, NULL, fs_category_name(k), 16);
 	jw_array_close(&w);
-	jw_str(&w, "interposition", "preload", 16);
-	jw_str(&w, "seccomp", seccomp, 96);
-	tail(&w);
-	size_t n = finish(&w);
-	logfd_write(buf, n);
+	jw_str(&w, LF_INTERPOSITION, "preload", 16);
+	jw_str(&w, LF_SECCOMP, seccomp, 96);
+	tail(&w, c);
+	return finish(&w);
 }
 
-void log_error(const char *message, const char *json_path, int line, int column,
-	       const char *source)
+size_t logline_format_error(const struct log_context *c, const char *message,
+			    const char *json_path, int line, int column, const char *source,
+			    char *buf, size_t cap)
 {
-	char buf[LOGLINE_MAX];
 	struct jsonw w;
-	jw_init(&w, buf, sizeof buf - 1);
-	head(&w, "error", "ERROR");
-	jw_str(&w, "message", message, 1500);
+	jw_init(&w, buf, cap - 1);
+	head(&w, LK_ERROR, "ERROR");
+	jw_str(&w, LF_MESSAGE, message, 1500);
 	if (json_path)
-		jw_str(&w, "path", json_path, 400);
+		jw_str(&w, LF_PATH, json_path, 400);
 	if (line > 0) {
-		jw_int(&w, "line", line);
-		jw_int(&w, "column", column);
+		jw_int(&w, LF_LINE, line);
+		jw_int(&w, LF_COLUMN, column);
 	}
 	if (source)
-		jw_str(&w, "source", source, 1024);
-	tail(&w);
-	size_t n = finish(&w);
-	/* Before the log descriptor exists (a configuration error at load), fd 2 it is. */
-	if (logfd_get() >= 0)
-		logfd_write(buf, n);
-	else
-		sys_write(2, buf, n);
+		jw_str(&w, LF_SOURCE, source, 1024);
+	tail(&w, c);
+	return finish(&w);
 }

@@ -21,7 +21,7 @@
  * is to start, issue #5), built for one architecture: on a machine of the other one it does
  * not start at all, and Lambda reports the init error — the function never runs unprotected.
  * It was a POSIX sh script; on Amazon Linux /bin/sh is bash, whose start-up alone cost about a
- * millisecond of every cold start. Behaviour and error lines are the script's.
+ * millisecond of every cold start. Behaviour is the script's; error lines are the library's.
  *
  * The configuration (FNSHIELD_POLICY, FNSHIELD_POLICY_FILE, FNSHIELD_MODE) is validated by the
  * library itself as it loads into the runtime, before the runtime's own code runs: a bad policy
@@ -35,8 +35,9 @@
  * policy that blocks exec does not stop its own `exec "$@"`, and whatever it adds to
  * LD_PRELOAD is kept behind the library.
  *
- * Failures: one "fnshield":"error" line on stderr (SPEC "Log lines": timestamp, level,
- * message, pid, exe = argv[0], and phase/function under Lambda) and
+ * Failures: one "fnshield":"error" line on stderr, written by the library's line writer
+ * (log/, linked in: SPEC "Log lines": timestamp, level, message, pid, exe = argv[0], and
+ * phase/function under Lambda) and
  *   64 (EX_USAGE)   no command to run;
  *   78 (EX_CONFIG)  protection cannot be set up (library missing, unreadable, not a library,
  *                   for another architecture; FNSHIELD_HOME or FNSHIELD_NEXT_WRAPPER wrong);
@@ -47,6 +48,9 @@
  * No allocation: fixed stack buffers for paths and the error line (every append bounded),
  * variable-length arrays sized from the arguments and environment for what is passed on.
  */
+#include "fields.h"
+#include "logline.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,7 +60,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define EX_USAGE 64
@@ -97,17 +100,6 @@ static void put(struct buf *b, const char *s, size_t n)
 
 static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
 
-static void putu(struct buf *b, unsigned long v, int width)
-{
-	char d[24];
-	int i = sizeof d;
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while ((v || width > (int)sizeof d - i) && i > 0);
-	put(b, d + i, sizeof d - (size_t)i);
-}
-
 /* s concatenated: cat(&b, "a", "b", NULL). */
 static void cat(struct buf *b, ...)
 {
@@ -116,24 +108,6 @@ static void cat(struct buf *b, ...)
 	for (const char *s; (s = va_arg(ap, const char *));)
 		puts_(b, s);
 	va_end(ap);
-}
-
-/* A JSON string's body as the script wrote it: \ and " escaped, bytes 0x00-0x1f dropped.
- * Never splits an escape: stops (b->cut) when the next character does not fit. */
-static void put_json(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20)
-			continue;
-		char e[2] = {'\\', (char)c};
-		int esc = c == '\\' || c == '"';
-		if (b->len + 1 + (size_t)esc >= b->cap) {
-			b->cut = 1;
-			return;
-		}
-		put(b, esc ? e : e + 1, 1 + (size_t)esc);
-	}
 }
 
 /* ---- the error line --------------------------------------------------------------------- */
@@ -152,80 +126,24 @@ static const char *env_get(const char *name)
 
 static int set(const char *v) { return v && *v; }
 
-/* RFC 3339, UTC, milliseconds: 2024-05-01T12:34:56.789Z. No gmtime (it reads the time zone). */
-static void put_timestamp(struct buf *b)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	long long days = ts.tv_sec / 86400, sod = ts.tv_sec % 86400;
-	/* days since 1970-01-01 → civil date (H. Hinnant's days_from_civil, inverted) */
-	long long z = days + 719468, era = z / 146097;
-	long long doe = z - era * 146097;
-	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long long mp = (5 * doy + 2) / 153;
-	long long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-	long long y = yoe + era * 400 + (m <= 2);
-	putu(b, (unsigned long)y, 4);
-	puts_(b, "-");
-	putu(b, (unsigned long)m, 2);
-	puts_(b, "-");
-	putu(b, (unsigned long)d, 2);
-	puts_(b, "T");
-	putu(b, (unsigned long)(sod / 3600), 2);
-	puts_(b, ":");
-	putu(b, (unsigned long)(sod / 60 % 60), 2);
-	puts_(b, ":");
-	putu(b, (unsigned long)(sod % 60), 2);
-	puts_(b, ".");
-	putu(b, (unsigned long)(ts.tv_nsec / 1000000), 3);
-	puts_(b, "Z");
-}
-
-/* Message limits: a message holds at most two paths and some text; argv[0] and the function's
- * name are cut to EXE_MAX / FN_MAX bytes. The line has room for all of them escaped (every
- * byte at most two), so only an over-long message is ever cut — before escaping, so the
- * line stays one JSON object. */
-#define MSG_MAX (3 * PATH_MAX)
-#define EXE_MAX PATH_MAX
-#define FN_MAX 1024
-#define LINE_MAX_ (2 * (MSG_MAX + EXE_MAX + FN_MAX) + 256)
-
-static void put_json_max(struct buf *b, const char *s, size_t max)
-{
-	char tmp[EXE_MAX > FN_MAX ? EXE_MAX + 1 : FN_MAX + 1];
-	size_t n = strnlen(s, max < sizeof tmp - 1 ? max : sizeof tmp - 1);
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	put_json(b, tmp);
-}
-
 /* {"fnshield":"error","timestamp":...,"level":"ERROR","message":...,"pid":N,"exe":...
- *  [,"phase":"init"][,"function":...]} on stderr, then exit STATUS. */
+ *  [,"phase":"init"][,"function":...]} on stderr (the library's writer, log/logline.c), then
+ * exit STATUS. A message longer than a line allows is cut, marked, and the line says
+ * "truncated". */
+#define MSG_MAX (3 * PATH_MAX)
+
 __attribute__((noreturn)) static void fail(int status, const char *msg)
 {
-	char line[LINE_MAX_];
-	struct buf b = {line, 0, sizeof line, 0};
-	puts_(&b, "{\"fnshield\":\"error\",\"timestamp\":\"");
-	put_timestamp(&b);
-	puts_(&b, "\",\"level\":\"ERROR\",\"message\":\"");
-	put_json(&b, msg);
-	puts_(&b, "\",\"pid\":");
-	putu(&b, (unsigned long)getpid(), 1);
-	puts_(&b, ",\"exe\":\"");
-	put_json_max(&b, g_exe, EXE_MAX);
-	puts_(&b, "\"");
-	if (set(env_get("AWS_LAMBDA_RUNTIME_API")))
-		puts_(&b, ",\"phase\":\"init\"");
-	const char *fn = env_get("AWS_LAMBDA_FUNCTION_NAME");
-	if (set(fn)) {
-		puts_(&b, ",\"function\":\"");
-		put_json_max(&b, fn, FN_MAX);
-		puts_(&b, "\"");
-	}
-	puts_(&b, "}\n");
-	for (size_t off = 0; off < b.len;) { /* one write in practice: lines are not interleaved */
-		ssize_t w = write(2, line + off, b.len - off);
+	const struct log_context c = {
+		.pid = getpid(),
+		.exe = g_exe,
+		.phase = set(env_get("AWS_LAMBDA_RUNTIME_API")) ? LP_INIT : NULL,
+		.function = env_get("AWS_LAMBDA_FUNCTION_NAME"),
+	};
+	char line[LOGLINE_MAX];
+	size_t len = logline_format_error(&c, msg, NULL, 0, 0, NULL, line, sizeof line);
+	for (size_t off = 0; off < len;) { /* one write in practice: lines are not interleaved */
+		ssize_t w = write(2, line + off, len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)

@@ -205,7 +205,7 @@ def test_argv0(opt, tmp_path):
     p = wrap(["/usr/bin/env"], exe=opt + "/fnshield-exec", argv0="made up")
     assert env_of(p)["LD_PRELOAD"] == lib, p.stderr
     p = wrap([], exe=opt + "/fnshield-exec", argv0='we"ird\\\n')
-    error_line(p, EX_USAGE, re.compile("fnshield-exec: no command to run.*"), exe='we"ird\\')
+    error_line(p, EX_USAGE, re.compile("fnshield-exec: no command to run.*"), exe='we"ird\\\n')
     # the runtime gets argv[1] as its argv[0], as the shell's exec "$@" gives it
     p = wrap(["/bin/sh", "-c", 'echo "$0"'], exe=opt + "/fnshield-exec")
     assert p.stdout == b"/bin/sh\n"
@@ -255,7 +255,7 @@ def test_error_fields_under_lambda(opt, tmp_path):
     e = error_line(p, EX_CONFIG, "fnshield-exec: FNSHIELD_HOME=/nonexistent is not a directory",
                    exe="/opt/fnshield-exec")
     assert list(e)[6:] == ["phase", "function"] and e["phase"] == "init"
-    assert e["function"] == 'my-"fn"\\'  # control characters dropped, like the library's
+    assert e["function"] == 'my-"fn"\\\t'  # control characters escaped, by the library's writer
     assert not m.exists()
     p = wrap(cmd, exe=opt + "/fnshield-exec", env={"FNSHIELD_HOME": "/nonexistent",
                                                    "AWS_LAMBDA_RUNTIME_API": ""})
@@ -359,8 +359,11 @@ def test_error_message_escaped_and_long(built, tmp_path):
     home = str(tmp_path / ("q\"b\\s\x01" + "x" * 200))
     p = wrap(["true"], env={"FNSHIELD_HOME": home})
     e = error_line(p, EX_CONFIG, re.compile(".*is not a directory"))
-    assert e["message"] == "fnshield-exec: FNSHIELD_HOME=%s is not a directory" % home.replace("\x01", "")
-    # far past PATH_MAX: the message is cut, the line is still one JSON object
+    assert e["message"] == "fnshield-exec: FNSHIELD_HOME=%s is not a directory" % home
+    assert "\\u0001" in p.stderr.decode()  # escaped, not dropped
+    # far past PATH_MAX: the message is cut and marked, the line is one JSON object of at
+    # most 4096 bytes (SPEC "Log lines") that says it was cut
     p = wrap(["true"], env={"FNSHIELD_HOME": "/" + "\"" * 100000})
-    e = error_line(p, EX_CONFIG, re.compile('fnshield-exec: FNSHIELD_HOME=/"+'))
-    assert len(p.stderr) < 64 * 1024
+    e = error_line(p, EX_CONFIG, re.compile('fnshield-exec: FNSHIELD_HOME=/"+\\.\\.\\.\\[truncated\\]'))
+    assert e["truncated"] is True
+    assert len(p.stderr) <= 4096

@@ -12,6 +12,7 @@
 #include "jsonw.h"
 #include "logline.h"
 #include "policy.h"
+#include "report.h"
 #include "state.h"
 
 #include <criterion/criterion.h>
@@ -192,6 +193,16 @@ Test(backtrace, byte_budget_is_never_exceeded)
 	cr_assert_leq(w.len, sizeof small - 1);
 }
 
+/* A violation line as the library writes it: the context from the process's state
+ * (shim/report.c), which adds the backtrace when the policy asks. */
+static size_t format_as_the_library(const struct violation *v, char *buf, size_t cap)
+{
+	struct log_context c;
+	struct lambda_ids ids;
+	report_context(&c, &ids);
+	return logline_format_violation(&c, v, buf, cap);
+}
+
 /* A violation line with a backtrace and every variable field at its largest stays within 4096
  * bytes and is one JSON object (balanced, ends with "}\n"). */
 Test(backtrace, violation_line_with_backtrace_stays_within_4096)
@@ -215,7 +226,7 @@ Test(backtrace, violation_line_with_backtrace_stays_within_4096)
 		.action = FS_BLOCK,
 	};
 	char buf[LOGLINE_MAX + 1];
-	size_t n = logline_format_violation(&v, buf, LOGLINE_MAX);
+	size_t n = format_as_the_library(&v, buf, LOGLINE_MAX);
 	buf[n] = 0;
 	g_shim.policy = NULL;
 	cr_assert_leq(n, (size_t)LOGLINE_MAX);
@@ -231,17 +242,17 @@ Test(backtrace, violation_line_with_backtrace_stays_within_4096)
 		.action = FS_BLOCK,
 	};
 	g_shim.policy = p;
-	n = logline_format_violation(&s, buf, LOGLINE_MAX);
+	n = format_as_the_library(&s, buf, LOGLINE_MAX);
 	buf[n] = 0;
 	/* Summary lines stand for many occurrences: no backtrace. */
 	s.count = 5;
 	char buf2[LOGLINE_MAX + 1];
-	size_t n2 = logline_format_violation(&s, buf2, LOGLINE_MAX);
+	size_t n2 = format_as_the_library(&s, buf2, LOGLINE_MAX);
 	buf2[n2] = 0;
 	g_shim.policy = NULL;
 	char plain[LOGLINE_MAX + 1];
 	s.count = 0;
-	size_t n3 = logline_format_violation(&s, plain, LOGLINE_MAX);
+	size_t n3 = format_as_the_library(&s, plain, LOGLINE_MAX);
 	plain[n3] = 0;
 	fs_policy_free(p);
 	cr_assert(strstr(buf, "\"backtrace\":[\"libcriterion.so"), "%s", buf);
