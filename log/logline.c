@@ -68,6 +68,7 @@ static long long head(struct jsonw *w, const char *kind, const char *level)
  * at most TAIL_MAX bytes. */
 #define TAIL_MAX 1100
 #define RESERVE_EMF 640
+#define ID_MAX 128 /* a Lambda request id (the shim keeps LAMBDA_ID_MAX bytes of it) */
 static void tail(struct jsonw *w, const struct log_context *c)
 {
 	jw_int(w, LF_PID, c->pid);
@@ -75,9 +76,9 @@ static void tail(struct jsonw *w, const struct log_context *c)
 	if (c->phase) {
 		jw_str(w, LF_PHASE, c->phase, 8);
 		if (c->request_id) {
-			jw_str(w, LF_REQUEST_ID, c->request_id, 128);
+			jw_str(w, LF_REQUEST_ID, c->request_id, ID_MAX);
 			if (c->trace_id && c->trace_id[0])
-				jw_str(w, LF_TRACE_ID, c->trace_id, 128 + 32);
+				jw_str(w, LF_TRACE_ID, c->trace_id, ID_MAX + 32);
 		}
 	}
 	if (c->function && c->function[0])

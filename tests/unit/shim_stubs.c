@@ -1,6 +1,6 @@
 /*
  * shim_stubs.c — the process state that init.c owns in the real library, for unit tests of
- * the shim's pieces (logline, envprop, resolve, …) outside a preloaded process.
+ * the shim's pieces (report, envprop, resolve, …) outside a preloaded process.
  */
 #include "state.h"
 
