@@ -16,7 +16,7 @@ CFLAGS   ?= -O2 -g
 WERROR   ?= -Werror
 # What the code needs, whatever CFLAGS the caller passes.
 ALL_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra $(WERROR) -fPIC -fvisibility=hidden \
-             -D_GNU_SOURCE -fno-strict-aliasing -Ipolicy -Ishim -Ilog -I$(CJSON_DIR)
+             -D_GNU_SOURCE -fno-strict-aliasing -Ipolicy -Ifacts -Ishim -Ilog -I$(CJSON_DIR)
 LDFLAGS  ?=
 
 CJSON_DIR := $(BUILD)/third_party/cjson
@@ -26,12 +26,14 @@ DEB_PACKAGES := gcc make libcjson-dev libseccomp-dev libunwind-dev libcriterion-
                 openjdk-17-jdk-headless binutils
 
 POLICY_SRC := $(wildcard policy/*.c)
+FACTS_SRC  := $(wildcard facts/*.c)
 SHIM_SRC   := $(wildcard shim/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 
 POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/cJSON.o
-SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+FACTS_OBJ  := $(FACTS_SRC:%.c=$(BUILD)/obj/%.o)
+SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o) $(FACTS_OBJ)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all deps test unit integration demo bench clean lint
@@ -49,7 +51,7 @@ $(BUILD)/.deps-ok: Makefile tools/deps.sh
 $(CJSON_DIR)/cJSON.c: $(BUILD)/.deps-ok
 
 # ---- objects -----------------------------------------------------------------------------
-$(BUILD)/obj/%.o: %.c $(wildcard policy/*.h shim/*.h shim/*.def) | $(BUILD)/.deps-ok
+$(BUILD)/obj/%.o: %.c $(wildcard policy/*.h facts/*.h shim/*.h log/*.h shim/*.def) | $(BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -95,8 +97,8 @@ $(BUILD)/obj/shim/syscall_filter.o: ALL_CFLAGS += -I$(BUILD)
 # The CLI writes its errors with the library's own line writer, so they read the same.
 CLI_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o lambda.o repeat.o watch.o)
 
-$(BUILD)/fnshield: $(CLI_OBJ) $(CLI_SHIM_OBJ) $(BUILD)/libpolicy.a
-	$(CC) -o $@ $(CLI_OBJ) $(CLI_SHIM_OBJ) $(BUILD)/libpolicy.a $(LDFLAGS)
+$(BUILD)/fnshield: $(CLI_OBJ) $(CLI_SHIM_OBJ) $(FACTS_OBJ) $(BUILD)/libpolicy.a
+	$(CC) -o $@ $(CLI_OBJ) $(CLI_SHIM_OBJ) $(FACTS_OBJ) $(BUILD)/libpolicy.a $(LDFLAGS)
 
 # The exec wrapper (AWS_LAMBDA_EXEC_WRAPPER): one C file, libc only, linked statically — no
 # dynamic loader to run before the runtime's own (issue #5). wrappers/fnshield-exec, the path
@@ -108,7 +110,7 @@ $(BUILD)/fnshield-exec: wrappers/fnshield-exec.c Makefile
 # ---- tests -------------------------------------------------------------------------------
 # Unit tests: policy/ whole, and the shim's pieces that make sense outside a process
 # (tests/unit/shim_stubs.c stands in for init.c's state).
-UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o resolve.o dnstable.o envprop.o lambda.o repeat.o watch.o)
+UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,jsonw.o logline.o logfd.o dnstable.o envprop.o lambda.o repeat.o watch.o) $(FACTS_OBJ)
 
 # test_backstop_programs.c rebuilds every program with libseccomp and compares.
 $(BUILD)/unit-tests: $(UNIT_SRC) $(UNIT_SHIM_OBJ) $(BUILD)/libpolicy.a tools/backstop-rules.c \
