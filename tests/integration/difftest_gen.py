@@ -56,12 +56,14 @@ TREE = [
     ("links/loop2", "link:loop1"),
 ]
 
-PROGRAM_SOURCE = "/usr/bin/true"
+PROGRAM_SOURCE = "/usr/bin/true"   # the test uses its probe: run without arguments, it says
+                                   # which file it is (its /proc/self/exe)
 TREE_DIRS = {"data", "secret", "bin", "bin2", "out", "links"}   # a directory descriptor's place
 
 
-def build_tree(root):
-    """Makes the tree under root (an existing, empty, absolute directory)."""
+def build_tree(root, program=PROGRAM_SOURCE):
+    """Makes the tree under root (an existing, empty, absolute directory); its programs are
+    copies of program."""
     for name, what in TREE:
         p = os.path.join(root, name)
         os.makedirs(os.path.dirname(p), exist_ok=True)
@@ -72,7 +74,7 @@ def build_tree(root):
                 f.write("content of %s\n" % name)
             os.chmod(p, 0o644)
         elif what == "program":
-            shutil.copyfile(PROGRAM_SOURCE, p)
+            shutil.copyfile(program, p)
             os.chmod(p, 0o755)
         else:
             os.symlink(what[len("link:"):].replace("{R}", root), p)

@@ -8,6 +8,8 @@ and the answers must agree:
   - explain's "logged" <=> exactly one violation line between the probe's markers;
   - when logged: "action" and "rule" equal the line's;
   - explain says "refused"/"fails": the call failed with explain's "errno";
+  - exec: the program explain names ("program") is the file that ran (the tree's programs are
+    copies of the C probe, which report their /proc/self/exe);
   - explain says "proceeds": the call did not fail with EACCES/EPERM, nor with ENOENT/ENOTDIR
     (which explain reports as "fails"); it may fail after the check for a reason of its own
     (EISDIR for a write to a directory, ECONNREFUSED).
@@ -108,7 +110,7 @@ def parse_real(p):
 
 def run_situation(t, probe_exe):
     """Runs explain then the real call; returns (explain answer or None, real answer, texts)."""
-    gen.build_tree(t["R"])
+    gen.build_tree(t["R"], probe_exe)
     with open(t["policy_file"], "w") as f:
         f.write(t["policy_text"])
     ecmd = [str(support.FNSHIELD)] + gen.explain_args(t)
@@ -136,7 +138,7 @@ def run_situation(t, probe_exe):
         for fd in fds:
             os.close(fd)
     real = parse_real(pp)
-    texts = {"explain_cmd": ecmd, "explain_rc": ep.returncode,
+    texts = {"probe_exe": probe_exe, "explain_cmd": ecmd, "explain_rc": ep.returncode,
              "explain_out": ep.stdout.decode(errors="replace") + ep.stderr.decode(errors="replace"),
              "probe_cmd": pcmd, "probe_out": pp.stdout.decode(errors="replace"),
              "probe_err": pp.stderr.decode(errors="replace")}
@@ -171,7 +173,21 @@ def compare(t, answer, real):
             bad.append("explain says proceeds, the call failed with %s" % res.get("errno"))
     else:
         bad.append("explain's outcome %r is none of proceeds/refused/fails" % outcome)
+    if t["category"] == "exec" and outcome == "proceeds" and res.get("ok"):
+        bad += compare_program(t, answer.get("program"), res.get("ran"))
     return bad
+
+
+def compare_program(t, program, ran):
+    """Exec: the program explain says would run is the one that ran. The tree's programs say
+    which file they are ("ran"); a program elsewhere (/usr/bin/true, the shell) says nothing.
+    Where explain names no program (today: --dirfd), there is nothing to compare."""
+    if not program:
+        return []
+    want = os.path.realpath(os.path.join(t["cwd"], program))
+    if (want.startswith(t["R"] + "/") or ran) and want != ran:
+        return ["program: explain %r (%s), the file that ran %s" % (program, want, ran)]
+    return []
 
 
 def describe(t, answer, real, texts, bad):
@@ -180,7 +196,8 @@ def describe(t, answer, real, texts, bad):
     return "\n".join([
         "==== situation %s (%s, seed %s): %s" % (t["id"], t["lang"], t.get("seed", "-"), "; ".join(bad)),
         "  tree:    python3 -c 'import sys; sys.path.insert(0, \"tests/integration\"); import difftest_gen; "
-        "difftest_gen.build_tree(\"%s\")'   (an empty directory)" % t["R"],
+        "difftest_gen.build_tree(\"%s\", \"%s\")'   (an empty directory; the compiled probe)"
+        % (t["R"], texts["probe_exe"]),
         "  policy:  %s   (%s)" % (t["policy_text"], t["policy_file"]),
         "  cwd:     %s" % t["cwd"],
         "  explain: (cd %s && env -i %s %s)" % (_q(t["cwd"]), " ".join(
@@ -297,6 +314,14 @@ def test_compare_sees_disagreements():
     assert compare({"category": "read"}, dict(allowed, rule="read.default"),
                    {"result": {"ok": False, "errno": "ENOENT"}, "lines": []})
     assert compare({"category": "connect"}, allowed, {"result": {"ok": False, "errno": "EPERM"}, "lines": []})
+    ex = {"category": "exec", "cwd": "/R/bin", "R": "/R"}
+    runs = {"outcome": "proceeds", "action": "allow", "rule": "exec.default", "logged": False,
+            "errno": None, "program": "/R/bin/tool"}
+    assert compare(ex, runs, {"result": {"ok": True, "ran": "/R/bin/tool"}, "lines": []}) == []
+    assert compare(ex, runs, {"result": {"ok": True, "ran": "/R/bin2/tool"}, "lines": []})
+    assert compare(ex, dict(runs, program="tool"), {"result": {"ok": True, "ran": "/R/bin/tool"}, "lines": []}) == []
+    assert compare(ex, dict(runs, program="/usr/bin/true"), {"result": {"ok": True, "ran": "/R/bin/tool"}, "lines": []})
+    assert compare(ex, dict(runs, program="/usr/bin/true"), {"result": {"ok": True}, "lines": []}) == []
 
 
 # ---------------------------------------------------------------- hand-computed ------------

@@ -8,13 +8,17 @@
  *   diffprobe connect inet|inet6|name HOST PORT  name: HOST resolved by getaddrinfo (AF_INET),
  *                                                  inet6 also takes ::ffff:a.b.c.d (mapped)
  *   diffprobe listen ADDR PORT                   bind + listen of a TCP socket (IPv4)
+ *   diffprobe                                    (as the program an exec runs: the tree's
+ *                                                  programs are copies of this one) writes
+ *                                                  its /proc/self/exe to $DIFFPROBE_REPORT_FD
  *
  * Writes "@@diff-begin" and "@@diff-end" on stderr (with write(2): in order with the library's
  * log lines, which go to the same pipe) around the call, so that only the call's own violation
  * lines are counted. Prints {"ok":true} or {"ok":false,"errno":"NAME"} on stdout; exits 0.
  * DIRFD: "@N", a descriptor the test opened on the directory and handed down, or a directory.
  * An exec runs in a forked child (stdout to /dev/null); its failure comes back through a
- * close-on-exec pipe, so "ok" means the program was started.
+ * close-on-exec pipe, so "ok" means the program was started; "ran" then says which file ran,
+ * when it was one of the tree's programs.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -67,13 +71,53 @@ static void mark(const char *s)
 	(void)n;
 }
 
+static char ran[4096]; /* exec: what the started program reported as its /proc/self/exe */
+
 static void result(int err)
 {
 	mark("@@diff-end\n");
 	if (err)
 		printf("{\"ok\":false,\"errno\":\"%s\"}\n", errno_name(err));
+	else if (ran[0])
+		printf("{\"ok\":true,\"ran\":\"%s\"}\n", ran);
 	else
 		printf("{\"ok\":true}\n");
+}
+
+/* Run as an exec's program: say which file this is, on the descriptor the probe handed down. */
+static int report_self(void)
+{
+	const char *fdtext = getenv("DIFFPROBE_REPORT_FD");
+	if (!fdtext)
+		return 2;
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0 && write(atoi(fdtext), exe, (size_t)n) != n)
+		return 1;
+	return 0;
+}
+
+/* The read end of the report pipe: the started program writes its path into it. */
+static int report_pipe(void)
+{
+	int p[2];
+	char fdtext[16];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		exit(2);
+	int w = fcntl(p[1], F_DUPFD, 100); /* without close-on-exec: the program inherits it */
+	close(p[1]);
+	snprintf(fdtext, sizeof fdtext, "%d", w);
+	setenv("DIFFPROBE_REPORT_FD", fdtext, 1);
+	return p[0];
+}
+
+static void read_report(int r)
+{
+	const char *fdtext = getenv("DIFFPROBE_REPORT_FD");
+	close(atoi(fdtext));
+	ssize_t n = read(r, ran, sizeof ran - 1);
+	ran[n > 0 ? n : 0] = 0;
+	close(r);
 }
 
 /* "@N": descriptor N, opened on the directory by the test (an open made here would itself be
@@ -115,7 +159,17 @@ static int do_file(const char *call, const char *rw, const char *path, const cha
 }
 
 /* The exec-family call in a child; 0 when the program started, else the call's errno. */
+static int do_exec_call(const char *call, const char *prog, const char *dir);
+
 static int do_exec(const char *call, const char *prog, const char *dir)
+{
+	int r = report_pipe();
+	int err = do_exec_call(call, prog, dir);
+	read_report(r);
+	return err;
+}
+
+static int do_exec_call(const char *call, const char *prog, const char *dir)
 {
 	char *argv[] = {(char *)prog, NULL};
 	int dirfd = open_dir(dir);
@@ -244,6 +298,8 @@ int main(int argc, char **argv)
 		result(do_connect(argv[2], argv[3], argv[4]));
 	else if (argc == 4 && !strcmp(argv[1], "listen"))
 		result(do_listen(argv[2], argv[3]));
+	else if (argc == 1)
+		return report_self();
 	else {
 		fprintf(stderr, "usage: see diffprobe.c\n");
 		return 2;

@@ -6,7 +6,8 @@
     diffprobe.py listen ADDR PORT
 
 Same output as diffprobe.c: "@@diff-begin"/"@@diff-end" on stderr around the call, then
-{"ok":true} or {"ok":false,"errno":"NAME"} on stdout.
+{"ok":true} (exec: with "ran", the file that ran, when it was one of the tree's programs) or
+{"ok":false,"errno":"NAME"} on stdout.
 """
 import errno
 import json
@@ -34,9 +35,24 @@ def do_file(how, rw, path, dirfd_dir=None):
 
 
 def do_exec(how, prog):
+    """The program, started; returns the path the started program reported (the tree's programs
+    are copies of diffprobe.c, which write their /proc/self/exe to $DIFFPROBE_REPORT_FD)."""
+    rep_r, rep_w = os.pipe()
+    os.set_inheritable(rep_w, True)
+    os.environ["DIFFPROBE_REPORT_FD"] = str(rep_w)
+    try:
+        _exec(how, prog, rep_w)
+    finally:
+        os.close(rep_w)
+        ran = os.read(rep_r, 4096).decode()
+        os.close(rep_r)
+    return ran
+
+
+def _exec(how, prog, rep_w):
     mark("@@diff-begin")
     if how == "subprocess":
-        subprocess.run([prog], stdout=subprocess.DEVNULL, check=False)
+        subprocess.run([prog], stdout=subprocess.DEVNULL, check=False, pass_fds=(rep_w,))
     elif how == "posix_spawn":
         pid = os.posix_spawn(prog, [prog], os.environ)
         os.waitpid(pid, 0)
@@ -45,7 +61,6 @@ def do_exec(how, prog):
         pid = os.fork()
         if pid == 0:
             os.close(r)
-            os.set_inheritable(w, False)
             try:
                 null = os.open("/dev/null", os.O_WRONLY)
                 os.dup2(null, 1)
@@ -85,8 +100,10 @@ def do_listen(addr, port):
 def main(argv):
     kind, args = argv[1], argv[2:]
     try:
-        {"file": do_file, "exec": do_exec, "connect": do_connect, "listen": do_listen}[kind](*args)
+        ran = {"file": do_file, "exec": do_exec, "connect": do_connect, "listen": do_listen}[kind](*args)
         out = {"ok": True}
+        if ran:
+            out["ran"] = ran
     except OSError as e:
         out = {"ok": False, "errno": errno.errorcode.get(e.errno, "E%s" % e.errno)}
     mark("@@diff-end")
