@@ -422,3 +422,90 @@ def test_hand_computed_expectations(built, diffprobe, servers, tmp_path):
         if why:
             bad.append(describe(t, answer, real, texts, why))
     assert not bad, "\n" + "\n".join(bad)
+
+
+# ---------------------------------------------------------------- a runtime's own PATH search
+# CPython's subprocess (and the JDK's spawn helper, and libuv 1.53) search PATH themselves: one
+# execve per candidate, going on past ENOENT, ENOTDIR and EACCES. Each candidate is a call of its
+# own, and explain is asked about each as execve; together the answers say what CPython must
+# see: a line for each candidate refused (or the one that runs, when it is alerted), none for a
+# candidate that is not there, and the error CPython raises when none runs (the first that was
+# not ENOENT/ENOTDIR, else the last one). A blocked program met twice in a row (the same file through
+# two entries) is logged once.
+PY_SEARCH = r"""
+import errno, json, subprocess, sys
+sys.stderr.write("@@diff-begin\n"); sys.stderr.flush()
+try:
+    subprocess.run([sys.argv[1]], stdout=subprocess.DEVNULL)
+    res = {"ok": True}
+except OSError as e:
+    res = {"ok": False, "errno": errno.errorcode.get(e.errno, str(e.errno))}
+sys.stderr.write("@@diff-end\n"); sys.stderr.flush()
+print(json.dumps(res))
+"""
+
+
+def expected_search(t, prog):
+    """(lines, errno) that CPython's own search must give, from explain asked per candidate."""
+    entries = (t["path_env"] if t["path_env"] is not None else os.defpath).split(":")
+    lines, first_err, last_refused, last_err = [], None, None, "ENOENT"
+    for entry in entries:
+        cand = os.path.join(entry, prog) if entry else prog
+        c = dict(t, call="execve", target=cand, dirfd=None, ip=None)
+        ep = subprocess.run([str(support.FNSHIELD)] + gen.explain_args(c), cwd=t["cwd"],
+                            env=_env(t, False), capture_output=True, timeout=support.TIMEOUT)
+        e = json.loads(ep.stdout)
+        if e["outcome"] == "proceeds":
+            if e["logged"]:
+                lines.append((e["action"], e["rule"]))
+            return lines, None
+        if e["outcome"] == "refused":
+            key = e.get("resolved") or e["target"]
+            if key != last_refused:
+                lines.append((e["action"], e["rule"]))
+            last_refused = key
+        if e["errno"] not in ("ENOENT", "ENOTDIR") and first_err is None:
+            first_err = e["errno"]
+        last_err = e["errno"]
+    return lines, first_err or last_err
+
+
+@pytest.mark.parametrize("python", ["debian", "pyenv"])
+def test_cpython_own_path_search(built, servers, python, tmp_path):
+    if python == "pyenv":   # the interpreter on PATH, itself (not pyenv's shim script)
+        exe = subprocess.run(["python3", "-c", "import sys; print(sys.executable)"],
+                             capture_output=True, text=True).stdout.strip()
+        assert exe and "shims" not in exe, exe
+    else:
+        exe = support.PYTHON
+    rng = gen.random.Random(gen.SEED + 1)
+    bad = []
+    for i in range(50):
+        s = gen._base(rng, i, "py", "exec")
+        s["cwd"] = rng.choice(gen.CWDS)
+        entries = rng.sample(gen.PATH_ENTRIES, rng.choice([1, 2, 3]))
+        if rng.random() < 0.2:
+            entries.append("")
+        s["path_env"] = ":".join(entries)
+        prog = rng.choice(gen.EXEC_NAMES)
+        root = os.path.realpath(tmp_path / ("s%02d" % i))
+        os.makedirs(root)
+        gen.build_tree(root)
+        t = gen.instantiate(s, {"R": root, "HERE": str(support.PROGRAMS)})
+        t["R"] = root
+        t["policy_file"] = str(tmp_path / ("p%02d.json" % i))
+        with open(t["policy_file"], "w") as f:
+            f.write(t["policy_text"])
+        want_lines, want_err = expected_search(t, prog)
+        p = subprocess.run([exe, "-I", "-S", "-c", PY_SEARCH, prog], cwd=t["cwd"], env=_env(t, True),
+                           capture_output=True, timeout=support.TIMEOUT)
+        real = parse_real(p)
+        got_lines = [(ln["action"], ln["rule"]) for ln in real["lines"]]
+        res = real["result"] or {}
+        got_err = None if res.get("ok") else res.get("errno")
+        if real["problems"] or got_lines != want_lines or got_err != want_err:
+            bad.append("%s in PATH=%s (cwd %s, mode %s, init %s, policy %s): explain per candidate "
+                       "gives lines %s and error %s; %s gave lines %s and error %s %s" % (
+                           prog, t["path_env"], t["cwd"], t["mode"], t["init"], t["policy_text"],
+                           want_lines, want_err, exe, got_lines, got_err, real["problems"]))
+    assert not bad, "%d of 50 disagree:\n%s" % (len(bad), "\n".join(bad[:5]))
