@@ -108,11 +108,14 @@ static int gather_path(const struct request *rq, struct explained *x)
 			path = x->program;
 		}
 		facts_of_path(dirfd, path, 1, FACTS_EXEC, &x->paths, pf);
+		if (rq->dirfd_dir && pf->lexical) /* the program execveat runs, by its path */
+			snprintf(x->program, sizeof x->program, "%s", pf->lexical);
 	} else {
 		/* A write as fopen "w" or open(O_WRONLY|O_CREAT) makes it: the file may be new. */
 		enum facts_intent intent = rq->category == FS_WRITE ? FACTS_CREATE : FACTS_EXISTING;
 		facts_of_path(dirfd, rq->target, 1, intent, &x->paths, pf);
-		facts_confirm_fails(dirfd, rq->target, 1, intent, pf);
+		/* the open family opens a file for writing: a directory fails (EISDIR) */
+		facts_confirm_fails(dirfd, rq->target, 1, intent, rq->category == FS_WRITE, pf);
 	}
 	if (dirfd >= 0)
 		close(dirfd);
@@ -208,6 +211,7 @@ static const char *errno_name(int e)
 	case ELOOP: return "ELOOP";
 	case EBADF: return "EBADF";
 	case ENAMETOOLONG: return "ENAMETOOLONG";
+	case EISDIR: return "EISDIR";
 	default: return "EOTHER";
 	}
 }

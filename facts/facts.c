@@ -83,9 +83,17 @@ void facts_of_path(int dirfd, const char *path, int follow, enum facts_intent in
 }
 
 void facts_confirm_fails(int dirfd, const char *path, int follow, enum facts_intent intent,
-			 struct fs_path_facts *f)
+			 int opens_for_write, struct fs_path_facts *f)
 {
-	if (f->fails || intent != FACTS_CREATE || !path)
+	if (f->fails || !path)
+		return;
+	struct stat st;
+	if (opens_for_write && sys_newfstatat(dirfd, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		f->fails = EISDIR; /* the kernel refuses to open a directory for writing */
+		return;
+	}
+	if (intent != FACTS_CREATE)
 		return;
 	/* Only its directory must exist: path_canonical says -ENOENT / -ENOTDIR when it does not. */
 	char real[FS_PATH_MAX];

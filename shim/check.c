@@ -148,17 +148,17 @@ int check_may_write_proc_mem(const char *path)
 }
 
 int check_file(const char *call, enum fs_category c, int dirfd, const char *path, int follow,
-	       int creates)
+	       int how)
 {
 	if (!path || (check_unrestricted(c) && !(c == FS_WRITE && check_may_write_proc_mem(path))))
 		return 0;
-	enum facts_intent intent = creates ? FACTS_CREATE : FACTS_EXISTING;
+	enum facts_intent intent = how & CHECK_CREATES ? FACTS_CREATE : FACTS_EXISTING;
 	struct facts_paths b;
 	struct fs_path_facts pf;
 	facts_of_path(dirfd, path, follow, intent, &b, &pf);
 	struct fs_decision d = decide_path(c, &pf);
 	if (d.logged) { /* a line is due: first be sure the call would not fail by itself */
-		facts_confirm_fails(dirfd, path, follow, intent, &pf);
+		facts_confirm_fails(dirfd, path, follow, intent, !!(how & CHECK_OPENS_FOR_WRITE), &pf);
 		d = decide_path(c, &pf);
 	}
 	struct violation ev = {.category = c, .call = call};
@@ -188,11 +188,12 @@ struct open_call {
 	const struct fs_rules *rules; /* of c, in the phase the call began in */
 };
 
-/* An open that failed by itself — the file or its directory is not there — was no violation,
- * whatever the decision said of the path (SPEC "What a blocked call does"). */
+/* An open that failed by itself — the file or its directory is not there, a directory opened
+ * for writing — was no violation, whatever the decision said of the path (SPEC "What a blocked
+ * call does"). The same as facts/ tells before an open that is refused. */
 static int failed_by_itself(int r)
 {
-	return r == -ENOENT || r == -ENOTDIR;
+	return r == -ENOENT || r == -ENOTDIR || r == -EISDIR;
 }
 
 /* The call goes ahead: open, then write the decision's line unless the open failed by itself.
@@ -221,7 +222,8 @@ static __attribute__((noinline)) int open_with_facts(const struct open_call *o)
 	facts_of_path(o->dirfd, o->path, follow, intent, &b, &pf);
 	struct fs_decision d = decide_path(o->c, &pf);
 	if (d.outcome == FS_REFUSED) {
-		facts_confirm_fails(o->dirfd, o->path, follow, intent, &pf);
+		facts_confirm_fails(o->dirfd, o->path, follow, intent,
+				    o->c == FS_WRITE && (o->flags & __O_TMPFILE) != __O_TMPFILE, &pf);
 		d = decide_path(o->c, &pf);
 	}
 	if (d.outcome != FS_PROCEEDS) {

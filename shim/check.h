@@ -57,10 +57,12 @@ int check_exec(const char *call, int dirfd, const char *path, int follow, char *
 /* exec of an open descriptor (fexecve, execveat with AT_EMPTY_PATH). */
 int check_exec_fd(const char *call, int fd, char *const argv[]);
 
-/* read/write of a path that libc itself will open (fopen, mkstemp, rename…). creates: the call
- * may create the last component (then only a missing directory makes it fail by itself). */
+/* read/write of a path that libc itself will open (fopen, mkstemp, rename…). how: CHECK_CREATES
+ * when the call may create the last component (then only a missing directory makes it fail by
+ * itself), CHECK_OPENS_FOR_WRITE when it opens the file for writing (a directory fails). */
+enum { CHECK_CREATES = 1, CHECK_OPENS_FOR_WRITE = 2 };
 int check_file(const char *call, enum fs_category c, int dirfd, const char *path, int follow,
-	       int creates);
+	       int how);
 
 /* The open family: check and perform the open. Returns the descriptor, or -1 with errno
  * (EACCES when refused; ENOENT/ENOTDIR, and no line, when the file or directory is not there). */

@@ -147,7 +147,9 @@ static SLOW int stdio_denied(const char *call, const char *path, const char *mod
 	int saved = errno;
 	/* fopen creates the file for "w" and "a" ("r+" needs it to exist) */
 	int creates = mode && (mode[0] == 'w' || mode[0] == 'a');
-	int err = check_file(call, stdio_category(mode), AT_FDCWD, path, 1, creates);
+	int how = (creates ? CHECK_CREATES : 0) |
+		  (stdio_category(mode) == FS_WRITE ? CHECK_OPENS_FOR_WRITE : 0);
+	int err = check_file(call, stdio_category(mode), AT_FDCWD, path, 1, how);
 	errno = err ? err : saved;
 	return err != 0;
 }
@@ -192,7 +194,7 @@ static SLOW int tmpl_denied(const char *call, const char *tmpl)
 	if (shim_ready() < 0)
 		return 0;
 	int saved = errno;
-	int err = check_file(call, FS_WRITE, AT_FDCWD, tmpl, 1, 1);
+	int err = check_file(call, FS_WRITE, AT_FDCWD, tmpl, 1, CHECK_CREATES);
 	errno = err ? err : saved;
 	return err != 0;
 }

@@ -24,7 +24,7 @@ static int check_name(const char *call, enum fs_category c, int dirfd, const cha
 	if (!path || check_skippable(c, path) || shim_ready() < 0 || check_unrestricted(c))
 		return 0;
 	int saved = errno;
-	int err = check_file(call, c, dirfd, path, follow, creates);
+	int err = check_file(call, c, dirfd, path, follow, creates ? CHECK_CREATES : 0);
 	errno = err ? err : saved;
 	return err != 0;
 }

@@ -85,10 +85,14 @@ EXPORT long syscall(long nr, ...)
 		break;
 	case SYS_openat2: {
 		const struct open_how_user *how = (const void *)a[2];
-		int err = how ? check_file("syscall", open_category((int)how->flags), (int)a[0],
-					   (const char *)a[1], !(how->flags & O_NOFOLLOW),
-					   (how->flags & (O_CREAT | __O_TMPFILE)) != 0)
-			      : 0;
+		int err = 0;
+		if (how) {
+			enum fs_category c = open_category((int)how->flags);
+			int tmpfile = (how->flags & __O_TMPFILE) == __O_TMPFILE;
+			err = check_file("syscall", c, (int)a[0], (const char *)a[1], !(how->flags & O_NOFOLLOW),
+					 ((how->flags & O_CREAT) || tmpfile ? CHECK_CREATES : 0) |
+						 (c == FS_WRITE && !tmpfile ? CHECK_OPENS_FOR_WRITE : 0));
+		}
 		if (err)
 			return deny(err);
 		break;
