@@ -22,14 +22,16 @@ CJSON_DIR := $(BUILD)/third_party/cjson
 BASE_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra $(WERROR) -fPIC -fvisibility=hidden \
               -D_GNU_SOURCE -fno-strict-aliasing -MMD -MP
 # What each part may include, so the layering is the build's to enforce: policy/ is a pure
-# library (nothing of log/ or shim/); log/ writes lines from what it is given (policy's names);
-# the CLI and the exec wrapper write with log/ and know nothing of the shim.
+# library (nothing of facts/, log/ or shim/); facts/ gathers a call's facts for policy's
+# decision; log/ writes lines from what it is given (policy's names); the CLI and the exec
+# wrapper know nothing of the shim.
 INC_policy   = -Ipolicy -I$(CJSON_DIR)
+INC_facts    = -Ifacts -Ipolicy
 INC_log      = -Ilog -Ipolicy
-INC_shim     = -Ishim -Ilog -Ipolicy
-INC_cli      = -Icli -Ilog -Ipolicy -I$(CJSON_DIR)
+INC_shim     = -Ishim -Ifacts -Ilog -Ipolicy
+INC_cli      = -Icli -Ifacts -Ilog -Ipolicy -I$(CJSON_DIR)
 INC_wrappers = -Ilog -Ipolicy
-INC_tests    = -Ipolicy -Ishim -Ilog -Itools -I$(BUILD) -I$(CJSON_DIR)
+INC_tests    = -Ipolicy -Ifacts -Ishim -Ilog -Itools -I$(BUILD) -I$(CJSON_DIR)
 # $* is the object's stem (shim/check): its first directory picks the include flags.
 ALL_CFLAGS = $(BASE_CFLAGS) $(INC_$(firstword $(subst /, ,$*)))
 LDFLAGS  ?=
@@ -40,13 +42,15 @@ DEB_PACKAGES := gcc make libcjson-dev libseccomp-dev libunwind-dev libcriterion-
 
 POLICY_SRC := $(wildcard policy/*.c)
 LOG_SRC    := $(wildcard log/*.c)
+FACTS_SRC  := $(wildcard facts/*.c)
 SHIM_SRC   := $(wildcard shim/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 
 POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/cJSON.o
 LOG_OBJ    := $(LOG_SRC:%.c=$(BUILD)/obj/%.o)
-SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+FACTS_OBJ  := $(FACTS_SRC:%.c=$(BUILD)/obj/%.o)
+SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o) $(FACTS_OBJ)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 
@@ -136,10 +140,10 @@ $(BUILD)/seccomp_programs.h: $(BUILD)/gen-seccomp
 $(BUILD)/obj/shim/syscall_filter.o: $(BUILD)/seccomp_programs.h
 $(BUILD)/obj/shim/syscall_filter.o: ALL_CFLAGS += -I$(BUILD)
 
-# The CLI: policy/ and log/ only. It writes its errors with the library's line writer, so
-# they read the same.
-$(BUILD)/fnshield: $(CLI_OBJ) $(BUILD)/liblog.a $(BUILD)/libpolicy.a
-	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/liblog.a $(BUILD)/libpolicy.a $(LDFLAGS)
+# The CLI: policy/, facts/ (explain gathers a call's facts as the library does) and log/; no
+# shim. It writes its errors with the library's line writer, so they read the same.
+$(BUILD)/fnshield: $(CLI_OBJ) $(FACTS_OBJ) $(BUILD)/liblog.a $(BUILD)/libpolicy.a
+	$(CC) -o $@ $(CLI_OBJ) $(FACTS_OBJ) $(BUILD)/liblog.a $(BUILD)/libpolicy.a $(LDFLAGS)
 
 # The exec wrapper (AWS_LAMBDA_EXEC_WRAPPER): libc and the line writer (with the policy's
 # names it uses; from the archives only the members it needs), linked statically — no dynamic
@@ -153,7 +157,7 @@ $(BUILD)/fnshield-exec: $(BUILD)/obj/wrappers/fnshield-exec.o $(BUILD)/liblog.a 
 # ---- tests -------------------------------------------------------------------------------
 # Unit tests: policy/ and log/ whole, and the shim's pieces that make sense outside a process
 # (tests/unit/shim_stubs.c stands in for init.c's state).
-UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,report.o logfd.o resolve.o dnstable.o envprop.o lambda.o repeat.o watch.o)
+UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,report.o logfd.o dnstable.o envprop.o lambda.o repeat.o watch.o) $(FACTS_OBJ)
 
 # The tests' own objects: default visibility (they look frames up by name), and built after
 # the generated header that test_backstop_programs.c includes.
@@ -196,7 +200,7 @@ bench: deps all
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
-	  -Ipolicy -Ishim -Ilog --suppress=missingIncludeSystem policy log shim cli
+	  -Ipolicy -Ifacts -Ishim -Ilog --suppress=missingIncludeSystem policy facts log shim cli
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/*.so $(BUILD)/*.a $(BUILD)/fnshield $(BUILD)/fnshield-exec $(BUILD)/unit-tests \

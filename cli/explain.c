@@ -1,234 +1,319 @@
 /*
- * explain.c — `fnshield explain` and `fnshield check --print`.
+ * explain.c — `fnshield explain`: the library's decision for one call, and why.
  *
- *   fnshield explain [--policy FILE] [--mode alert|block] [--init] [--ip ADDR]
+ *   fnshield explain [--policy FILE] [--mode alert|block] [--init] [--ip ADDR] [--json]
+ *                    [--call NAME] [--dirfd DIR]
  *                    (exec PATH | read PATH | write PATH | connect HOST:PORT | listen ADDR:PORT)
  *
- * Says what the shim would decide for one call, which rule decides, and why every other rule of
- * the category does not: the decision is computed twice, once by the policy's own matcher
- * (fs_match_path / fs_match_addr, exactly what the shim runs) and once from every pattern
- * compiled alone (pattern_compile), and the two must agree. Paths are spelt as the shim spells
- * them: made absolute against the working directory and normalised (fs_path_normalise), and
- * resolved through symbolic links (realpath); both spellings are judged and the stricter wins.
- * A program named without a '/' is looked up in PATH, as execvp would.
+ * The decision is not computed here. The call's facts are gathered with the library's own
+ * gatherer (facts/facts.h), from this process's working directory, PATH and file system, as the
+ * call would meet them — the program a search would find, both spellings of a path, whether it
+ * exists — and the library's own decision procedure (policy/decide.h) decides. What this file
+ * adds is presentation: every rule of the category and whether it matches each spelling, so a
+ * person sees why the deciding rule decides.
  *
- * A connect to a name: the shim knows the names a process resolved to the address it connects
- * to, so `connect NAME:PORT` assumes the process resolved NAME. Which address the name gives is
- * not looked up (the answer depends on where the function runs): address and CIDR rules are
- * evaluated only when --ip says which address it was.
+ * A connect to a name: the library knows the names a process resolved to the address it
+ * connects to, so `connect NAME:PORT` assumes the process resolved NAME. Which address the name
+ * gives is not looked up (the answer depends on where the function runs): address and CIDR
+ * rules are evaluated only when --ip says which address it was.
  */
 #include "cli.h"
 #include "config.h"
-#include "functionshield.h"
+#include "decide.h"
+#include "facts.h"
 #include "logline.h"
 
-#include "cJSON.h"
-
-#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-/* ---- shared helpers ------------------------------------------------------------------------ */
-
-int category_of(const char *name)
-{
-	for (int c = 0; c < FS_NCATEGORIES; c++)
-		if (!strcmp(name, fs_category_name((enum fs_category)c)))
-			return c;
-	return -1;
-}
-
-int parse_ip(const char *s, uint8_t ip[16])
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	if (inet_pton(AF_INET, s, &a4) == 1) {
-		memset(ip, 0, 10);
-		ip[10] = ip[11] = 0xff;
-		memcpy(ip + 12, &a4, 4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &a6) == 1) {
-		memcpy(ip, &a6, 16);
-		return 0;
-	}
-	return -1;
-}
-
-struct fs_policy *pattern_compile(enum fs_category c, const char *pattern, int resolve_aliases,
-				  char *err, size_t errcap)
-{
-	cJSON *root = cJSON_CreateObject(), *cat = cJSON_CreateObject(), *list = cJSON_CreateArray();
-	cJSON_AddNumberToObject(root, "version", 1);
-	cJSON_AddStringToObject(cat, "default", "allow");
-	cJSON_AddItemToArray(list, cJSON_CreateString(pattern));
-	cJSON_AddItemToObject(cat, "block", list);
-	cJSON_AddItemToObject(root, fs_category_name(c), cat);
-	char *text = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	if (!text) {
-		snprintf(err, errcap, "out of memory");
-		return NULL;
-	}
-	struct fs_compile_options opts = {.mode_override = FS_MODE_BLOCK,
-					  .resolve_aliases = resolve_aliases};
-	struct fs_errors errs;
-	struct fs_policy *p = fs_policy_compile(text, strlen(text), &opts, &errs);
-	free(text);
-	if (!p)
-		snprintf(err, errcap, "%s", errs.count ? errs.e[0].message : "invalid pattern");
-	return p;
-}
-
-char *policy_text_fnshield(const char *text, size_t len, size_t *outlen, int *was_functionshield)
-{
-	struct fs_errors errs = {0};
-	char *out = NULL;
-	size_t n = 0;
-	int r = fs_functionshield_translate(text, len, &out, &n, &errs);
-	*was_functionshield = r > 0;
-	if (r < 0) {
-		fprintf(stderr, "fnshield: invalid FunctionShield policy: %s\n",
-			errs.count ? errs.e[0].message : "?");
-		return NULL;
-	}
-	if (r > 0) {
-		*outlen = n;
-		return out;
-	}
-	out = malloc(len + 1);
-	if (!out)
-		return NULL;
-	memcpy(out, text, len);
-	out[len] = 0;
-	*outlen = len;
-	return out;
-}
-
-/* ---- check --print ------------------------------------------------------------------------- */
-
-int print_policy_in_force(const char *path, enum fs_mode mode)
-{
-	const char *file = path ? path : getenv("FNSHIELD_POLICY_FILE");
-	const char *env = path ? NULL : getenv("FNSHIELD_POLICY");
-	char *text = NULL;
-	size_t len = 0;
-	if (file) {
-		int err = 0;
-		text = fs_read_file(file, FS_POLICY_FILE_MAX, &len, &err);
-		if (!text) {
-			fprintf(stderr, "fnshield: cannot read %s: %s\n", file, strerror(err));
-			return EX_CONFIG;
-		}
-	} else {
-		const char *src = env ? env : fs_default_policy_json;
-		len = strlen(src);
-		text = strdup(src);
-	}
-	int fsh = 0;
-	size_t flen = 0;
-	char *ftext = text ? policy_text_fnshield(text, len, &flen, &fsh) : NULL;
-	free(text);
-	cJSON *root = ftext ? cJSON_ParseWithLength(ftext, flen) : NULL;
-	free(ftext);
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		fputs("fnshield: cannot print the policy\n", stderr);
-		return EX_CONFIG;
-	}
-	/* The mode in force (FNSHIELD_MODE overrides the policy's), right after "version". */
-	const char *m = mode == FS_MODE_BLOCK ? "block" : "alert";
-	cJSON *out = cJSON_CreateObject();
-	int placed = 0;
-	if (!cJSON_GetObjectItemCaseSensitive(root, "version")) {
-		cJSON_AddNumberToObject(out, "version", 1);
-		cJSON_AddStringToObject(out, "mode", m);
-		placed = 1;
-	}
-	while (root->child) {
-		cJSON *item = cJSON_DetachItemViaPointer(root, root->child);
-		if (!strcmp(item->string, "mode")) {
-			cJSON_Delete(item);
-			continue;
-		}
-		int is_version = !strcmp(item->string, "version");
-		cJSON_AddItemToObject(out, item->string, item);
-		if (is_version && !placed) {
-			cJSON_AddStringToObject(out, "mode", m);
-			placed = 1;
-		}
-	}
-	cJSON_Delete(root);
-	root = out;
-	if (fsh)
-		fputs("fnshield: a FunctionShield policy; printed as its fnshield translation\n", stderr);
-	policy_print(stdout, root);
-	cJSON_Delete(root);
-	return fflush(stdout) == 0 ? 0 : 74;
-}
-
-/* ---- explain ------------------------------------------------------------------------------- */
 
 static int explain_usage(void)
 {
-	fputs("usage: fnshield explain [--policy FILE] [--mode alert|block] [--init] [--ip ADDR]\n"
+	fputs("usage: fnshield explain [--policy FILE] [--mode alert|block] [--init] [--ip ADDR] [--json]\n"
+	      "                        [--call NAME] [--dirfd DIR]\n"
 	      "                        (exec PATH | read PATH | write PATH | connect HOST:PORT |\n"
 	      "                         listen ADDR:PORT)\n"
 	      "  Without --policy: the configuration in the environment, as `fnshield check`.\n"
 	      "  --init   the Lambda init phase (the policy's \"init\" overrides apply)\n"
-	      "  --ip     connect to a name: the address the name resolved to (address rules)\n",
+	      "  --ip     connect to a name: the address the name resolved to (address rules)\n"
+	      "  --call   the entry point: execve, execvp, posix_spawnp, system, … (how a program is\n"
+	      "           searched for: execvp for a bare name, else execve); open, fopen (read, write)\n"
+	      "  --dirfd  the path is relative to a directory descriptor opened on DIR\n"
+	      "  --json   one line of JSON: outcome, action, rule, logged, errno\n",
 	      stderr);
 	return EX_USAGE;
 }
 
-/* What the target of a connect/listen is. */
-struct net_target {
-	char host[256];  /* name, lower case, no trailing dot; "" when an address was given */
-	uint8_t ip[16];
-	int have_ip;
-	unsigned port;
+struct request {
+	const char *policy, *mode, *ip, *call, *dirfd_dir;
+	int init, json;
+	enum fs_category category;
+	const char *target;
 };
 
-enum pat_kind { PK_NAME, PK_ADDR, PK_ANY };
+/* ---- the call's facts, as the library gathers them ------------------------------------------ */
 
-/* Name, address/CIDR, or "*" — from the text of a (valid) connect/listen pattern. */
-static enum pat_kind pattern_kind(const char *pat)
+struct explained {
+	struct fs_call_facts facts;
+	struct facts_paths paths;
+	const char *call;
+	char program[PATH_MAX]; /* exec: what the search found ("" when nothing can run) */
+	/* connect / listen */
+	char host[256];         /* the name, lower case; "" for an address */
+	const char *names[1];
+	int have_ip;
+};
+
+static int open_dirfd(const struct request *rq)
+{
+	if (!rq->dirfd_dir)
+		return AT_FDCWD;
+	int fd = open(rq->dirfd_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "fnshield explain: --dirfd %s: %s\n", rq->dirfd_dir, strerror(errno));
+	return fd;
+}
+
+static const char *default_call(const struct request *rq)
+{
+	if (rq->category == FS_EXEC)
+		return rq->dirfd_dir ? "execveat" : strchr(rq->target, '/') ? "execve" : "execvp";
+	if (rq->category == FS_CONNECT)
+		return "connect";
+	if (rq->category == FS_LISTEN)
+		return "bind";
+	return rq->dirfd_dir ? "openat" : "open";
+}
+
+static int gather_path(const struct request *rq, struct explained *x)
+{
+	int dirfd = open_dirfd(rq);
+	if (rq->dirfd_dir && dirfd < 0)
+		return EX_USAGE;
+	struct fs_path_facts *pf = &x->facts.path;
+	if (rq->category == FS_EXEC) {
+		enum fs_search s = rq->dirfd_dir ? FS_SEARCH_NONE : fs_exec_search_of(x->call);
+		const char *path = rq->target;
+		if (!rq->dirfd_dir) {
+			int err = fs_find_program(s, rq->target, getenv("PATH"), facts_exec_probe, NULL,
+						  x->program, sizeof x->program);
+			if (err && (s == FS_SEARCH_PATH && !strchr(rq->target, '/'))) {
+				memset(pf, 0, sizeof *pf); /* nothing to run: no path to judge */
+				pf->fails = err;
+				return 0;
+			}
+			path = x->program;
+		}
+		facts_of_path(dirfd, path, 1, FACTS_EXEC, &x->paths, pf);
+		if (rq->dirfd_dir && pf->lexical) /* the program execveat runs, by its path */
+			snprintf(x->program, sizeof x->program, "%s", pf->lexical);
+	} else {
+		/* A write as fopen "w" or open(O_WRONLY|O_CREAT) makes it: the file may be new. */
+		enum facts_intent intent = rq->category == FS_WRITE ? FACTS_CREATE : FACTS_EXISTING;
+		facts_of_path(dirfd, rq->target, 1, intent, &x->paths, pf);
+		/* the open family opens a file for writing: a directory fails (EISDIR) */
+		facts_confirm_fails(dirfd, rq->target, 1, intent, rq->category == FS_WRITE, pf);
+	}
+	if (dirfd >= 0)
+		close(dirfd);
+	return 0;
+}
+
+static int gather_address(const struct request *rq, struct explained *x)
+{
+	struct fs_addr_facts *a = &x->facts.addr;
+	const char *arg = rq->target;
+	char host[300];
+	const char *portp;
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+		if (!close || close[1] != ':')
+			goto bad;
+		snprintf(host, sizeof host, "%.*s", (int)(close - arg - 1), arg + 1);
+		portp = close + 2;
+	} else {
+		const char *colon = strrchr(arg, ':');
+		if (!colon || strchr(arg, ':') != colon)
+			goto bad;
+		snprintf(host, sizeof host, "%.*s", (int)(colon - arg), arg);
+		portp = colon + 1;
+	}
+	char *end;
+	long port = strtol(portp, &end, 10);
+	if (!*portp || *end || port < 1 || port > 65535) {
+		fprintf(stderr, "fnshield explain: %s: the port must be 1..65535\n", arg);
+		return EX_USAGE;
+	}
+	a->port = (uint16_t)port;
+	if (fs_ip_parse(host, a->ip) == 0) {
+		x->have_ip = 1;
+	} else if (arg[0] == '[') {
+		fprintf(stderr, "fnshield explain: %s: brackets hold an IPv6 address\n", arg);
+		return EX_USAGE;
+	} else if (rq->category == FS_LISTEN) {
+		fprintf(stderr, "fnshield explain: listen takes an address (ADDR:PORT), not a name\n");
+		return EX_USAGE;
+	} else {
+		size_t n = strlen(host);
+		if (n && host[n - 1] == '.')
+			host[--n] = 0;
+		for (size_t i = 0; i < n; i++) {
+			char ch = host[i];
+			int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+				 ch == '-' || ch == '_' || (ch == '.' && i > 0 && host[i - 1] != '.');
+			if (!ok || n >= sizeof x->host) {
+				fprintf(stderr, "fnshield explain: \"%s\" is neither an address nor a host name\n", host);
+				return EX_USAGE;
+			}
+			x->host[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+		}
+		if (!n)
+			goto bad;
+		x->names[0] = x->host;
+		a->names = x->names;
+		a->nnames = 1;
+	}
+	if (rq->ip) {
+		if (!x->host[0] || fs_ip_parse(rq->ip, a->ip) < 0) {
+			fprintf(stderr, "fnshield explain: --ip %s: %s\n", rq->ip,
+				x->host[0] ? "not an IP address" : "only for a connect to a name");
+			return EX_USAGE;
+		}
+		x->have_ip = 1;
+	}
+	/* The Runtime API endpoint, read as the library reads it. */
+	const char *rapi = getenv("AWS_LAMBDA_RUNTIME_API");
+	uint8_t rip[16];
+	uint16_t rport;
+	a->runtime_api = rq->category == FS_CONNECT && x->have_ip && rapi &&
+			 fs_endpoint_parse(rapi, rip, &rport) == 0 && rport == a->port &&
+			 !memcmp(rip, a->ip, 16);
+	return 0;
+bad:
+	fprintf(stderr, "fnshield explain: %s: expected HOST:PORT (an IPv6 address in brackets: "
+		"[::1]:443)\n", arg);
+	return EX_USAGE;
+}
+
+/* ---- presentation -------------------------------------------------------------------------- */
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case 0: return NULL;
+	case EACCES: return "EACCES";
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case ENOTDIR: return "ENOTDIR";
+	case ELOOP: return "ELOOP";
+	case EBADF: return "EBADF";
+	case ENAMETOOLONG: return "ENAMETOOLONG";
+	case EISDIR: return "EISDIR";
+	default: return "EOTHER";
+	}
+}
+
+static const char *outcome_name(int o)
+{
+	return o == FS_REFUSED ? "refused" : o == FS_FAILS ? "fails" : "proceeds";
+}
+
+static void json_str(const char *key, const char *v)
+{
+	printf(",\"%s\":", key);
+	if (!v) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static int differs(const struct fs_path_facts *pf)
+{
+	return pf->lexical && pf->real && strcmp(pf->lexical, pf->real);
+}
+
+static void print_json(const struct request *rq, const struct explained *x, const struct fs_decision *d,
+		       enum fs_mode mode)
+{
+	const struct fs_path_facts *pf = &x->facts.path;
+	char rule[96], ipt[64];
+	fs_rule_name(rq->category, d->verdict, rule, sizeof rule);
+	int fails = d->outcome == FS_FAILS;
+	printf("{\"category\":\"%s\"", fs_category_name(rq->category));
+	json_str("call", x->call);
+	if (rq->category == FS_EXEC || rq->category == FS_READ || rq->category == FS_WRITE) {
+		json_str("target", pf->lexical ? pf->lexical : pf->real ? pf->real : rq->target);
+		if (differs(pf))
+			json_str("resolved", pf->real);
+		if (rq->category == FS_EXEC && x->program[0] && !fails)
+			json_str("program", x->program);
+	} else {
+		json_str("target", rq->target);
+		if (x->have_ip) {
+			fs_ip_text(x->facts.addr.ip, ipt, sizeof ipt);
+			json_str("ip", ipt);
+		}
+		if (x->host[0])
+			json_str("host", x->host);
+		if (x->host[0] && !x->have_ip)
+			printf(",\"address_known\":false");
+	}
+	json_str("outcome", outcome_name(d->outcome));
+	json_str("action", fails ? NULL : fs_action_name(d->action));
+	json_str("rule", fails ? NULL : rule);
+	printf(",\"logged\":%s", d->logged ? "true" : "false");
+	json_str("errno", errno_name(d->err));
+	json_str("mode", mode == FS_MODE_BLOCK ? "block" : "alert");
+	puts("}");
+}
+
+/* Is the host of a (valid) connect/listen pattern an address or CIDR block (not a name, not
+ * "*")? From its text: this only chooses what to print. */
+static int is_address_rule(const char *pat)
 {
 	if (pat[0] == '[')
-		return PK_ADDR;
+		return 1;
 	char host[300];
 	snprintf(host, sizeof host, "%s", pat);
 	char *colon = strchr(host, ':');
 	if (colon && strchr(colon + 1, ':'))
-		return PK_ADDR; /* an unbracketed IPv6 address (or block) has several colons */
+		return 1; /* an unbracketed IPv6 address (or block) has several colons */
 	if (colon)
-		*colon = 0; /* HOST:PORT */
-	if (!strcmp(host, "*"))
-		return PK_ANY;
+		*colon = 0;
 	char *slash = strchr(host, '/');
 	if (slash)
 		*slash = 0;
 	uint8_t ip[16];
-	return parse_ip(host, ip) == 0 ? PK_ADDR : PK_NAME;
+	return strcmp(host, "*") && fs_ip_parse(host, ip) == 0;
 }
 
 /* One pattern alone: does it match? *via_alias: only through its symlink-resolved spelling.
  * Returns 1, 0, or -1 when it cannot be evaluated (an address rule, the address unknown). */
 static int rule_matches(enum fs_category c, const char *pat, const char *path,
-			const struct net_target *t, int *via_alias)
+			const struct explained *x, int *via_alias)
 {
 	char err[256];
 	*via_alias = 0;
+	struct fs_policy *one = pattern_compile(c, pat, 1, err, sizeof err);
+	if (!one)
+		return 0;
+	const struct fs_rules *r = fs_policy_rules(one, c, 0);
+	int m;
 	if (path) {
-		struct fs_policy *one = pattern_compile(c, pat, 1, err, sizeof err);
-		if (!one)
-			return 0;
-		int m = fs_match_path(fs_policy_rules(one, c, 0), path, strlen(path)).list == FS_LIST_BLOCK;
-		fs_policy_free(one);
+		m = fs_match_path(r, path, strlen(path)).list == FS_LIST_BLOCK;
 		if (m) {
 			struct fs_policy *plain = pattern_compile(c, pat, 0, err, sizeof err);
 			if (plain) {
@@ -237,74 +322,19 @@ static int rule_matches(enum fs_category c, const char *pat, const char *path,
 				fs_policy_free(plain);
 			}
 		}
-		return m;
+	} else {
+		/* An address or CIDR rule cannot be evaluated without the address. */
+		static const uint8_t any[16] = {0};
+		const struct fs_addr_facts *a = &x->facts.addr;
+		if (!x->have_ip && is_address_rule(pat)) {
+			fs_policy_free(one);
+			return -1;
+		}
+		m = fs_match_addr(r, x->have_ip ? a->ip : any, a->port, a->names, a->nnames).list ==
+		    FS_LIST_BLOCK;
 	}
-	enum pat_kind k = pattern_kind(pat);
-	if (k == PK_ADDR && !t->have_ip)
-		return -1;
-	struct fs_policy *one = pattern_compile(c, pat, 0, err, sizeof err);
-	if (!one)
-		return 0;
-	static const uint8_t any[16] = {0};
-	const char *names[1] = {t->host};
-	int nn = t->host[0] ? 1 : 0;
-	int m = fs_match_addr(fs_policy_rules(one, c, 0), t->have_ip ? t->ip : any, (uint16_t)t->port,
-			      names, nn).list == FS_LIST_BLOCK;
 	fs_policy_free(one);
 	return m;
-}
-
-struct rule_row {
-	char name[64];
-	const char *pattern;  /* NULL for the default */
-	int list, index;
-	int match;            /* 1, 0, -1 (not evaluated) */
-	int via_alias;
-};
-
-#define MAX_ROWS 4096
-
-/* Evaluate one spelling against every rule; fills rows (allow, alert, block lists, then the
- * default) and returns the verdict computed from them. */
-static struct fs_verdict evaluate(const struct fs_rules *r, enum fs_category c, int init,
-				  const char *path, const struct net_target *t,
-				  struct rule_row *rows, int *nrows, int *unevaluated)
-{
-	struct fs_verdict v = {.action = (int8_t)fs_rules_default(r), .list = FS_LIST_DEFAULT,
-			       .init = (int8_t)init, .index = -1};
-	int n = 0;
-	*unevaluated = 0;
-	for (int l = FS_LIST_ALLOW; l <= FS_LIST_BLOCK; l++) {
-		uint32_t cnt = fs_rules_count(r, l);
-		for (uint32_t i = 0; i < cnt && n < MAX_ROWS - 1; i++) {
-			struct rule_row *row = &rows[n++];
-			struct fs_verdict rv = {.action = (int8_t)l, .list = (int8_t)l, .init = (int8_t)init,
-						.index = (int32_t)i};
-			fs_rule_name(c, rv, row->name, sizeof row->name);
-			row->pattern = fs_rules_text(r, l, i);
-			row->list = l;
-			row->index = (int)i;
-			row->match = rule_matches(c, row->pattern, path, t, &row->via_alias);
-			if (row->match < 0)
-				(*unevaluated)++;
-			/* strictest list wins; within a list the first pattern names the rule */
-			if (row->match == 1 && (v.list == FS_LIST_DEFAULT || l > v.list)) {
-				v.action = (int8_t)l;
-				v.list = (int8_t)l;
-				v.index = (int32_t)i;
-			}
-		}
-	}
-	struct rule_row *row = &rows[n++];
-	struct fs_verdict dv = {.list = FS_LIST_DEFAULT, .init = (int8_t)init, .index = -1};
-	fs_rule_name(c, dv, row->name, sizeof row->name);
-	row->pattern = NULL;
-	row->list = FS_LIST_DEFAULT;
-	row->index = -1;
-	row->match = 1;
-	row->via_alias = 0;
-	*nrows = n;
-	return v;
 }
 
 static const char *list_word(int l)
@@ -312,74 +342,83 @@ static const char *list_word(int l)
 	return l == FS_LIST_DEFAULT ? "default" : fs_action_name(l);
 }
 
-static void print_rows(const struct rule_row *rows, int n, struct fs_verdict v, int default_action,
-		       enum fs_category c)
+/* Every rule of the category, and what it says of one spelling (path) or of the address. The
+ * verdict v is the decision procedure's; the rows only say why. Returns how many rules could
+ * not be evaluated and could have changed v (an address rule, the address unknown). */
+static int print_rules(const struct fs_rules *r, enum fs_category c, int init, const char *path,
+		       const struct explained *x, struct fs_verdict v)
 {
-	int wname = 0, wpat = 0;
-	char (*quoted)[300] = malloc((size_t)n * sizeof *quoted);
-	if (!quoted)
-		return;
-	for (int i = 0; i < n; i++) {
-		int ln = (int)strlen(rows[i].name);
-		if (ln > wname)
-			wname = ln;
-		if (rows[i].pattern)
-			snprintf(quoted[i], sizeof quoted[i], "\"%s\"", rows[i].pattern);
-		else
-			snprintf(quoted[i], sizeof quoted[i], "%s", fs_action_name(default_action));
-		int lp = (int)strlen(quoted[i]);
-		if (lp > wpat)
-			wpat = lp;
-	}
-	if (wpat > 48)
-		wpat = 48;
-	char decider[64];
+	char decider[96];
 	fs_rule_name(c, v, decider, sizeof decider);
-	for (int i = 0; i < n; i++) {
-		const struct rule_row *r = &rows[i];
-		char why[512];
-		if (r->list == FS_LIST_DEFAULT) {
-			if (v.list == FS_LIST_DEFAULT)
-				snprintf(why, sizeof why, "decides: no pattern matches");
-			else
-				snprintf(why, sizeof why, "not used: %s matches", decider);
-		} else if (r->match < 0) {
-			snprintf(why, sizeof why, "not evaluated: an address rule, and the address is not "
-				 "known (--ip)");
-		} else if (!r->match) {
-			snprintf(why, sizeof why, "does not match");
-		} else {
-			const char *how = r->via_alias ? "matches (through its symlink-resolved spelling)"
-						       : "matches";
-			if (r->list == v.list && r->index == v.index)
-				snprintf(why, sizeof why, "%s — decides", how);
-			else if (r->list == v.list)
-				snprintf(why, sizeof why, "%s too, but %s comes first in the list", how, decider);
-			else
-				snprintf(why, sizeof why, "%s, but %s wins over %s (%s)", how,
-					 list_word(v.list), list_word(r->list), decider);
+	int unevaluated = 0, wname = 0, wpat = 0;
+	for (int l = FS_LIST_ALLOW; l <= FS_LIST_BLOCK; l++)
+		for (uint32_t i = 0; i < fs_rules_count(r, l); i++) {
+			char name[96];
+			struct fs_verdict rv = {.list = (int8_t)l, .init = (int8_t)init, .index = (int32_t)i};
+			int n = fs_rule_name(c, rv, name, sizeof name);
+			int p = (int)strlen(fs_rules_text(r, l, i)) + 2;
+			wname = n > wname ? n : wname;
+			wpat = p > wpat ? p : wpat;
 		}
-		printf("  %-*s  %-*s  %s\n", wname, r->name, wpat, quoted[i], why);
+	wname = wname < 12 ? 12 : wname;
+	wpat = wpat > 48 ? 48 : wpat < 5 ? 5 : wpat;
+	for (int l = FS_LIST_ALLOW; l <= FS_LIST_BLOCK; l++) {
+		for (uint32_t i = 0; i < fs_rules_count(r, l); i++) {
+			char name[96], quoted[300], why[512];
+			struct fs_verdict rv = {.list = (int8_t)l, .init = (int8_t)init, .index = (int32_t)i};
+			fs_rule_name(c, rv, name, sizeof name);
+			const char *pat = fs_rules_text(r, l, i);
+			snprintf(quoted, sizeof quoted, "\"%s\"", pat);
+			int alias = 0, m = rule_matches(c, pat, path, x, &alias);
+			const char *how = alias ? "matches (through its symlink-resolved spelling)" : "matches";
+			if (m < 0) {
+				snprintf(why, sizeof why, "not evaluated: an address rule, and the address is not "
+					 "known (--ip)");
+				if (v.list == FS_LIST_DEFAULT || l > v.list)
+					unevaluated++;
+			} else if (!m) {
+				snprintf(why, sizeof why, "does not match");
+			} else if (v.list == l && v.index == (int32_t)i) {
+				snprintf(why, sizeof why, "%s — decides", how);
+			} else if (v.list == l) {
+				snprintf(why, sizeof why, "%s too, but %s comes first in the list", how, decider);
+			} else if (v.list > l) {
+				snprintf(why, sizeof why, "%s, but %s wins over %s (%s)", how, list_word(v.list),
+					 list_word(l), decider);
+			} else {
+				snprintf(why, sizeof why, "%s (the stricter spelling decides: %s)", how, decider);
+			}
+			printf("  %-*s  %-*s  %s\n", wname, name, wpat, quoted, why);
+		}
 	}
-	free(quoted);
+	char name[96];
+	struct fs_verdict dv = {.list = FS_LIST_DEFAULT, .init = (int8_t)init, .index = -1};
+	fs_rule_name(c, dv, name, sizeof name);
+	char why[160];
+	if (v.list != FS_LIST_DEFAULT)
+		snprintf(why, sizeof why, "not used: %s matches", decider);
+	else
+		snprintf(why, sizeof why, "decides: no pattern matches");
+	printf("  %-*s  %-*s  %s\n", wname, name, wpat, fs_action_name(fs_rules_default(r)), why);
+	return unevaluated;
 }
 
-static int same_verdict(struct fs_verdict a, struct fs_verdict b)
+static void say_decision(enum fs_category c, const struct fs_decision *d, enum fs_mode mode,
+			 const char *mode_src)
 {
-	return a.action == b.action && a.list == b.list && a.index == b.index;
-}
-
-static void say_decision(enum fs_category c, int action, enum fs_mode mode, const char *mode_src)
-{
+	const char *m = mode == FS_MODE_BLOCK ? "block" : "alert";
 	const char *err = c == FS_CONNECT || c == FS_LISTEN ? "EPERM" : "EACCES";
-	if (action == FS_ALLOW)
-		printf("decision: allow (mode %s, %s) — the call goes through; nothing is logged\n",
-		       mode == FS_MODE_BLOCK ? "block" : "alert", mode_src);
-	else if (action == FS_ALERT)
+	if (d->outcome == FS_FAILS)
+		printf("decision: none — the call fails by itself with %s (%s): not a violation, nothing "
+		       "is logged, and fnshield does not make the call\n", errno_name(d->err),
+		       strerror(d->err));
+	else if (d->verdict.action == FS_ALLOW)
+		printf("decision: allow (mode %s, %s) — the call goes through; nothing is logged\n", m,
+		       mode_src);
+	else if (d->verdict.action == FS_ALERT)
 		printf("decision: alert (mode %s, %s) — the call goes through and a violation line is "
-		       "logged (\"action\":\"alert\", WARN)\n",
-		       mode == FS_MODE_BLOCK ? "block" : "alert", mode_src);
-	else if (mode == FS_MODE_ALERT)
+		       "logged (\"action\":\"alert\", WARN)\n", m, mode_src);
+	else if (d->action == FS_ALERT)
 		printf("decision: block, which mode alert (%s) turns into alert — the call goes through "
 		       "and a violation line is logged (\"action\":\"alert\"); in mode block it would fail "
 		       "with %s\n", mode_src, err);
@@ -388,380 +427,227 @@ static void say_decision(enum fs_category c, int action, enum fs_mode mode, cons
 		       "is logged (\"action\":\"block\", ERROR)\n", mode_src, err);
 }
 
-static int starts_with_proc_self(const char *p)
+static void say_rule(const struct fs_rules *r, enum fs_category c, struct fs_verdict v,
+		     const char *where, int fails)
 {
-	return !strncmp(p, "/proc/self", 10) && (p[10] == '/' || !p[10]);
-}
-
-/* Which program an exec of `arg` would run: as execvp resolves it. */
-static int exec_lookup(const char *arg, char *out, size_t cap)
-{
-	if (strchr(arg, '/')) {
-		snprintf(out, cap, "%s", arg);
-		return 0;
-	}
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/bin:/usr/bin";
-	char *dup = strdup(path), *save = NULL;
-	int found = -1;
-	for (char *dir = strtok_r(dup, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		char cand[PATH_MAX];
-		snprintf(cand, sizeof cand, "%s/%s", *dir ? dir : ".", arg);
-		struct stat st;
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
-			snprintf(out, cap, "%s", cand);
-			found = 0;
-			break;
-		}
-	}
-	free(dup);
-	return found;
-}
-
-/* The canonical spelling: every symbolic link resolved; a file that does not exist yet is
- * resolved through its directory (where a creating open would put it). */
-static int canonical(const char *lex, char *out)
-{
-	if (realpath(lex, out))
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	char dir[PATH_MAX], rdir[PATH_MAX];
-	size_t ln = strlen(lex);
-	if (ln >= sizeof dir)
-		return -1;
-	memcpy(dir, lex, ln + 1);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		return -1;
-	const char *last = slash + 1;
-	char lastbuf[PATH_MAX];
-	snprintf(lastbuf, sizeof lastbuf, "%s", last);
-	if (slash == dir)
-		strcpy(dir, "/");
-	else
-		*slash = 0;
-	if (!realpath(dir, rdir))
-		return -1;
-	long n = fs_path_normalise(rdir, lastbuf, out, PATH_MAX);
-	return n < 0 ? -1 : 0;
-}
-
-static int parse_net_target(enum fs_category c, const char *arg, struct net_target *t)
-{
-	memset(t, 0, sizeof *t);
-	char host[300];
-	const char *portp;
-	if (arg[0] == '[') {
-		const char *close = strchr(arg, ']');
-		if (!close || close[1] != ':')
-			return -1;
-		snprintf(host, sizeof host, "%.*s", (int)(close - arg - 1), arg + 1);
-		portp = close + 2;
-	} else {
-		const char *colon = strrchr(arg, ':');
-		if (!colon || strchr(arg, ':') != colon) {
-			fprintf(stderr, "fnshield explain: %s: expected HOST:PORT (an IPv6 address in "
-				"brackets: [::1]:443)\n", arg);
-			return -2;
-		}
-		snprintf(host, sizeof host, "%.*s", (int)(colon - arg), arg);
-		portp = colon + 1;
-	}
-	char *end;
-	long port = strtol(portp, &end, 10);
-	if (!*portp || *end || port < 1 || port > 65535) {
-		fprintf(stderr, "fnshield explain: %s: the port must be 1..65535\n", arg);
-		return -2;
-	}
-	t->port = (unsigned)port;
-	if (parse_ip(host, t->ip) == 0) {
-		t->have_ip = 1;
-		return 0;
-	}
-	if (arg[0] == '[') {
-		fprintf(stderr, "fnshield explain: %s: brackets hold an IPv6 address\n", arg);
-		return -2;
-	}
-	if (c == FS_LISTEN) {
-		fprintf(stderr, "fnshield explain: listen takes an address (ADDR:PORT), not a name\n");
-		return -2;
-	}
-	size_t n = strlen(host);
-	if (n && host[n - 1] == '.')
-		host[--n] = 0;
-	if (!n || n >= sizeof t->host)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char ch = host[i];
-		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-			 ch == '-' || ch == '_' || (ch == '.' && i > 0 && host[i - 1] != '.');
-		if (!ok) {
-			fprintf(stderr, "fnshield explain: \"%s\" is neither an address nor a host name\n", host);
-			return -2;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		t->host[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
-	t->host[n] = 0;
-	return 0;
-}
-
-/* One spelling: its verdict (as the shim computes it), its rows printed under a heading. */
-static struct fs_verdict explain_spelling(const struct fs_rules *r, enum fs_category c, int init,
-					  const char *path, const struct net_target *t,
-					  const char *heading, int *unevaluated)
-{
-	static struct rule_row rows[MAX_ROWS];
-	int n = 0;
-	struct fs_verdict v = evaluate(r, c, init, path, t, rows, &n, unevaluated);
-	/* only the rules not evaluated that could change the verdict count */
-	*unevaluated = 0;
-	for (int k = 0; k < n; k++)
-		if (rows[k].match < 0 && (v.list == FS_LIST_DEFAULT || rows[k].list > v.list))
-			(*unevaluated)++;
-	/* The shim's own matcher must say the same (when every rule could be evaluated). */
-	if (!t || t->have_ip) {
-		struct fs_verdict m;
-		if (path) {
-			m = fs_match_path(r, path, strlen(path));
-		} else {
-			const char *names[1] = {t->host};
-			m = fs_match_addr(r, t->have_ip ? t->ip : NULL, (uint16_t)t->port, names,
-					  t->host[0] ? 1 : 0);
-		}
-		if (!same_verdict(m, v)) {
-			char a[64], b[64];
-			fs_rule_name(c, m, a, sizeof a);
-			fs_rule_name(c, v, b, sizeof b);
-			fprintf(stderr, "fnshield explain: internal inconsistency: the matcher says %s, the "
-				"rules one by one say %s; the matcher's verdict is the shim's\n", a, b);
-			v = m;
-		}
-	}
-	char rn[64];
+	char rn[96];
 	fs_rule_name(c, v, rn, sizeof rn);
-	printf("\n%s → %s, by %s\n", heading, fs_action_name(v.action), rn);
-	print_rows(rows, n, v, fs_rules_default(r), c);
-	return v;
+	const char *pat = v.index >= 0 ? fs_rules_text(r, v.list, (uint32_t)v.index) : NULL;
+	const char *lead = fails ? "rule: none (were it there: " : "rule: ";
+	const char *close = fails ? ")" : "";
+	if (v.index == FS_RULE_PROTECTED)
+		printf("%s%s — writing /proc/PID/mem patches the process's own code; fnshield blocks it "
+		       "whatever the policy says (the rules above do not decide)%s\n", lead, rn, close);
+	else if (v.index == FS_RULE_UNRESOLVED)
+		printf("%s%s — neither spelling of the path can be computed; judged as the strictest rule "
+		       "would judge it%s\n", lead, rn, close);
+	else if (pat)
+		printf("%s%s \"%s\"%s%s\n", lead, rn, pat, where, close);
+	else
+		printf("%s%s (%s): no pattern of %s matches%s\n", lead, rn,
+		       fs_action_name(fs_rules_default(r)), fs_category_name(c), close);
 }
 
-int cmd_explain(int argc, char **argv)
+static void print_text_path(const struct request *rq, const struct explained *x,
+			    const struct fs_decision *d, const struct fs_rules *r, int in_init,
+			    enum fs_mode mode, const char *mode_src)
 {
-	const char *policy = NULL, *mode_arg = NULL, *ip_arg = NULL;
-	int init = 0, i = 1;
+	const struct fs_path_facts *pf = &x->facts.path;
+	enum fs_category c = rq->category;
+	if (c == FS_EXEC && x->program[0] && strcmp(x->program, rq->target))
+		printf("  found in PATH: %s\n", x->program);
+	if (pf->lexical)
+		printf("  as written:  %s%s\n", pf->lexical,
+		       strcmp(pf->lexical, x->program[0] ? x->program : rq->target)
+			       ? "   (made absolute and normalised, as the library does)" : "");
+	if (differs(pf))
+		printf("  resolved:    %s   (symbolic links followed: both spellings are judged, and the "
+		       "stricter wins)\n", pf->real);
+	if (pf->lexical && !strncmp(pf->lexical, "/proc/self", 10) &&
+	    (pf->lexical[10] == '/' || !pf->lexical[10]))
+		printf("  note: /proc/self is the process that makes the call — here, fnshield explain "
+		       "itself (pid %d)\n", (int)getpid());
+	if (!pf->lexical && !pf->real) {
+		if (d->outcome == FS_FAILS)
+			printf("  no such program: nothing in PATH can run \"%s\"\n", rq->target);
+		printf("\n");
+		say_decision(c, d, mode, mode_src);
+		return;
+	}
+	struct fs_verdict v = fs_decide_path_verdict(r, c, pf);
+	struct fs_path_facts one = {.lexical = pf->lexical, .lexical_len = pf->lexical_len};
+	struct fs_verdict vl = pf->lexical ? fs_decide_path_verdict(r, c, &one) : v;
+	char rn[96];
+	if (pf->lexical) {
+		fs_rule_name(c, vl, rn, sizeof rn);
+		printf("\n%s%s → %s, by %s\n", differs(pf) ? "as written " : "", pf->lexical,
+		       fs_action_name(vl.action), rn);
+		print_rules(r, c, in_init, pf->lexical, x, vl);
+	}
+	if (differs(pf) || !pf->lexical) {
+		struct fs_path_facts two = {.lexical = pf->real, .lexical_len = pf->real_len};
+		struct fs_verdict vr = fs_decide_path_verdict(r, c, &two);
+		fs_rule_name(c, vr, rn, sizeof rn);
+		printf("\nresolved %s → %s, by %s\n", pf->real, fs_action_name(vr.action), rn);
+		print_rules(r, c, in_init, pf->real, x, vr);
+	}
+	printf("\n");
+	say_decision(c, d, mode, mode_src);
+	int same = v.list == vl.list && v.index == vl.index;
+	say_rule(r, c, v, differs(pf) ? (same ? " (on the path as written)"
+					      : " (on the resolved path: the stricter spelling wins)")
+				      : "",
+		 d->outcome == FS_FAILS);
+}
+
+static void print_text_address(const struct request *rq, const struct explained *x,
+			       const struct fs_decision *d, const struct fs_rules *r, int in_init,
+			       enum fs_mode mode, const char *mode_src)
+{
+	enum fs_category c = rq->category;
+	char ipt[64] = "";
+	if (x->have_ip)
+		fs_ip_text(x->facts.addr.ip, ipt, sizeof ipt);
+	if (x->host[0])
+		printf("  name:        %s — assumed resolved by the process (getaddrinfo), so name "
+		       "rules apply\n  address:     %s\n", x->host,
+		       x->have_ip ? ipt : "not given (--ip): address and CIDR rules are not evaluated");
+	else
+		printf("  address:     %s, port %u%s\n", ipt, x->facts.addr.port,
+		       c == FS_CONNECT ? " (no name: name rules apply only to addresses the process "
+					 "resolved from a matching name)" : "");
+	if (x->facts.addr.runtime_api)
+		printf("  note: this is the Lambda Runtime API endpoint (AWS_LAMBDA_RUNTIME_API): "
+		       "always allowed, whatever the rules say\n");
+	struct fs_verdict v = d->verdict;
+	char rn[96];
+	fs_rule_name(c, v, rn, sizeof rn);
+	printf("\n%s → %s, by %s\n", rq->target, fs_action_name(v.action), rn);
+	int unevaluated = print_rules(r, c, in_init, NULL, x, v);
+	printf("\n");
+	say_decision(c, d, mode, mode_src);
+	say_rule(r, c, v, "", 0);
+	if (unevaluated)
+		printf("note: %d address rule%s not evaluated could change this decision, depending "
+		       "on the address the name resolves to (--ip ADDR)\n", unevaluated,
+		       unevaluated == 1 ? "" : "s");
+}
+
+/* ---- the command --------------------------------------------------------------------------- */
+
+static int parse_request(int argc, char **argv, struct request *rq)
+{
+	int i = 1;
 	for (; i < argc; i++) {
-		if (!strcmp(argv[i], "--policy") && i + 1 < argc)
-			policy = argv[++i];
-		else if (!strcmp(argv[i], "--mode") && i + 1 < argc)
-			mode_arg = argv[++i];
-		else if (!strcmp(argv[i], "--ip") && i + 1 < argc)
-			ip_arg = argv[++i];
-		else if (!strcmp(argv[i], "--init"))
-			init = 1;
-		else if (!strcmp(argv[i], "--")) {
+		const char *a = argv[i];
+		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--policy") && next)
+			rq->policy = argv[++i];
+		else if (!strcmp(a, "--mode") && next)
+			rq->mode = argv[++i];
+		else if (!strcmp(a, "--ip") && next)
+			rq->ip = argv[++i];
+		else if (!strcmp(a, "--call") && next)
+			rq->call = argv[++i];
+		else if (!strcmp(a, "--dirfd") && next)
+			rq->dirfd_dir = argv[++i];
+		else if (!strcmp(a, "--init"))
+			rq->init = 1;
+		else if (!strcmp(a, "--json"))
+			rq->json = 1;
+		else if (!strcmp(a, "--")) {
 			i++;
 			break;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			explain_usage();
 			return 0;
-		} else if (argv[i][0] == '-')
+		} else if (a[0] == '-')
 			return explain_usage();
 		else
 			break;
 	}
 	if (argc - i != 2)
 		return explain_usage();
-	int ci = category_of(argv[i]);
-	if (ci < 0) {
+	int c = fs_category_of(argv[i]);
+	if (c < 0) {
 		fprintf(stderr, "fnshield explain: unknown category \"%s\": expected exec, read, write, "
 			"connect or listen\n", argv[i]);
 		return EX_USAGE;
 	}
-	enum fs_category c = (enum fs_category)ci;
-	const char *arg = argv[i + 1];
+	rq->category = (enum fs_category)c;
+	rq->target = argv[i + 1];
+	return -1;
+}
 
-	/* The policy, as the library would load it. */
-	const char *mode_env = mode_arg ? mode_arg : getenv("FNSHIELD_MODE");
-	struct fs_config cfg;
+/* The policy, as the library would load it. */
+static int load_policy(const struct request *rq, struct fs_config *cfg)
+{
+	const char *mode_env = rq->mode ? rq->mode : getenv("FNSHIELD_MODE");
+	const char *file = rq->policy ? rq->policy : getenv("FNSHIELD_POLICY_FILE");
+	const char *env = rq->policy ? NULL : getenv("FNSHIELD_POLICY");
 	struct fs_errors errs;
-	char source[PATH_MAX + 8] = "";
-	int r;
-	if (policy) {
-		snprintf(source, sizeof source, "file:%s", policy);
-		r = fs_config_load_file(policy, mode_env, &cfg, &errs);
+	if (fs_config_load(env, file, mode_env, NULL, cfg, &errs) == 0)
+		return 0;
+	char source[PATH_MAX + 8];
+	fs_config_source_label(env, file, source, sizeof source);
+	int n = errs.count < FS_MAX_ERRORS ? errs.count : FS_MAX_ERRORS;
+	for (int k = 0; k < n; k++) {
+		char msg[512];
+		snprintf(msg, sizeof msg, "invalid fnshield configuration: %s", errs.e[k].message);
+		log_error(msg, errs.e[k].path[0] ? errs.e[k].path : NULL, errs.e[k].line,
+			  errs.e[k].column, source);
+	}
+	return EX_CONFIG;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	struct request rq = {0};
+	int r = parse_request(argc, argv, &rq);
+	if (r >= 0)
+		return r;
+	struct fs_config cfg;
+	if ((r = load_policy(&rq, &cfg)))
+		return r;
+
+	static struct explained x;
+	memset(&x, 0, sizeof x);
+	x.call = rq.call ? rq.call : default_call(&rq);
+	x.facts.category = rq.category;
+	int has_override = fs_policy_has_override(cfg.policy, rq.category);
+	x.facts.in_init = rq.init;
+	int is_path = rq.category == FS_EXEC || rq.category == FS_READ || rq.category == FS_WRITE;
+	r = is_path ? gather_path(&rq, &x) : gather_address(&rq, &x);
+	if (r) {
+		fs_config_free(&cfg);
+		return r;
+	}
+	struct fs_decision d = fs_decide(cfg.policy, &x.facts);
+
+	if (rq.json) {
+		print_json(&rq, &x, &d, cfg.mode);
 	} else {
-		const char *file = getenv("FNSHIELD_POLICY_FILE");
-		if (file)
-			snprintf(source, sizeof source, "file:%s", file);
-		else if (getenv("FNSHIELD_POLICY"))
-			snprintf(source, sizeof source, "env:FNSHIELD_POLICY");
-		r = fs_config_load(getenv("FNSHIELD_POLICY"), file, mode_env, NULL, &cfg, &errs);
-	}
-	if (r < 0) {
-		int n = errs.count < FS_MAX_ERRORS ? errs.count : FS_MAX_ERRORS;
-		for (int k = 0; k < n; k++) {
-			char msg[512];
-			snprintf(msg, sizeof msg, "invalid fnshield configuration: %s", errs.e[k].message);
-			log_error(msg, errs.e[k].path[0] ? errs.e[k].path : NULL, errs.e[k].line,
-				  errs.e[k].column, source[0] ? source : NULL);
-		}
-		return EX_CONFIG;
-	}
-	fs_config_source_name(&cfg, source, sizeof source);
-	const char *mode_src = mode_arg ? "from --mode" : cfg.mode_overridden ? "from FNSHIELD_MODE"
-									       : "from the policy";
-
-	int has_override = fs_policy_has_override(cfg.policy, c);
-	const struct fs_rules *rules = fs_policy_rules(cfg.policy, c, init);
-	int in_init = init && has_override;
-	const char *cat = fs_category_name(c);
-	int status = 0;
-
-	if (c == FS_EXEC || c == FS_READ || c == FS_WRITE) {
-		char prog[PATH_MAX], cwd[PATH_MAX], lex[2 * PATH_MAX + 2], canon[PATH_MAX];
-		const char *p = arg;
-		if (c == FS_EXEC) {
-			if (exec_lookup(arg, prog, sizeof prog) < 0) {
-				fprintf(stderr, "fnshield explain: %s: not found in PATH; give the program's "
-					"path\n", arg);
-				fs_config_free(&cfg);
-				return 1;
-			}
-			p = prog;
-		}
-		if (!getcwd(cwd, sizeof cwd))
-			strcpy(cwd, "/");
-		if (fs_path_normalise(cwd, p, lex, sizeof lex) < 0) {
-			fprintf(stderr, "fnshield explain: %s: not a path fnshield can check\n", arg);
-			fs_config_free(&cfg);
-			return EX_USAGE;
-		}
-		int have_canon = canonical(lex, canon) == 0;
-		int differs = have_canon && strcmp(canon, lex);
-		struct stat st;
-		int exists = stat(lex, &st) == 0;
-
-		printf("%s %s\n", cat, arg);
-		printf("  policy:      %s (mode %s, %s)\n", source, cfg.mode == FS_MODE_BLOCK ? "block" : "alert",
-		       mode_src);
-		if (c == FS_EXEC && strcmp(p, arg))
-			printf("  found in PATH: %s\n", p);
-		printf("  as written:  %s%s\n", lex,
-		       strcmp(lex, p) ? "   (made absolute and normalised, as the shim does)" : "");
-		if (differs)
-			printf("  resolved:    %s   (symbolic links followed: the shim judges both "
-			       "spellings, and the stricter wins)\n", canon);
-		else if (!have_canon)
-			printf("  resolved:    (%s on this machine: judged as written)\n", strerror(errno));
-		if (c == FS_EXEC && !exists)
-			printf("  note: no such program on this machine: such an exec fails by itself "
-			       "(ENOENT) and fnshield does not check it; below, the decision were it there\n");
-		if (init && !has_override)
+		char source[PATH_MAX + 8];
+		fs_config_source_name(&cfg, source, sizeof source);
+		const char *mode_src = rq.mode ? "from --mode"
+				       : cfg.mode_overridden ? "from FNSHIELD_MODE" : "from the policy";
+		const char *cat = fs_category_name(rq.category);
+		printf("%s %s\n", cat, rq.target);
+		printf("  policy:      %s (mode %s, %s)\n", source,
+		       cfg.mode == FS_MODE_BLOCK ? "block" : "alert", mode_src);
+		if (rq.init && !has_override)
 			printf("  note: the policy has no init override for %s: the same rules apply during "
 			       "init\n", cat);
-		else if (!init && has_override)
+		else if (!rq.init && has_override)
 			printf("  note: during the Lambda init phase, init.%s applies instead (add --init)\n",
 			       cat);
-
-		if (starts_with_proc_self(lex))
-			printf("  note: /proc/self is the process that opens it — here, fnshield explain "
-			       "itself (pid %d)\n", (int)getpid());
-		int unev = 0;
-		char h1[2 * PATH_MAX + 32];
-		snprintf(h1, sizeof h1, "%s%s", differs ? "as written " : "", lex);
-		struct fs_verdict v = explain_spelling(rules, c, in_init, lex, NULL, h1, &unev);
-		struct fs_verdict final = v;
-		if (differs) {
-			char heading[PATH_MAX + 32];
-			snprintf(heading, sizeof heading, "resolved %s", canon);
-			char h0[2 * PATH_MAX + 32];
-			snprintf(h0, sizeof h0, "%s", heading);
-			struct fs_verdict cv = explain_spelling(rules, c, in_init, canon, NULL, h0, &unev);
-			final = fs_verdict_stricter(v, cv);
-		}
-		char rn[64];
-		fs_rule_name(c, final, rn, sizeof rn);
-		const char *pat = fs_rules_text(rules, final.list, (uint32_t)final.index);
-		printf("\n");
-		if (c == FS_WRITE && (fs_path_is_proc_mem(lex) || (have_canon && fs_path_is_proc_mem(canon)))) {
-			/* shim/check.c: protect_proc_mem */
-			say_decision(c, FS_BLOCK, cfg.mode, mode_src);
-			printf("rule: write.protected — writing /proc/PID/mem patches the process's own code; "
-			       "fnshield blocks it whatever the policy says (the rules above do not decide)\n");
-		} else {
-			say_decision(c, final.action, cfg.mode, mode_src);
-			if (pat)
-				printf("rule: %s \"%s\"%s\n", rn, pat,
-				       differs ? (same_verdict(final, v) ? " (on the path as written)"
-									  : " (on the resolved path: the stricter spelling wins)")
-					       : "");
-			else
-				printf("rule: %s (%s): no pattern of %s matches\n", rn,
-				       fs_action_name(fs_rules_default(rules)), cat);
-		}
-		status = 0;
-	} else {
-		struct net_target t;
-		int pr = parse_net_target(c, arg, &t);
-		if (pr < 0) {
-			if (pr == -1)
-				fprintf(stderr, "fnshield explain: %s: expected HOST:PORT\n", arg);
-			fs_config_free(&cfg);
-			return EX_USAGE;
-		}
-		if (ip_arg) {
-			if (!t.host[0] || parse_ip(ip_arg, t.ip) < 0) {
-				fprintf(stderr, "fnshield explain: --ip %s: %s\n", ip_arg,
-					t.host[0] ? "not an IP address" : "only for a connect to a name");
-				fs_config_free(&cfg);
-				return EX_USAGE;
-			}
-			t.have_ip = 1;
-		}
-		char ipt[64] = "";
-		if (t.have_ip)
-			fs_ip_text(t.ip, ipt, sizeof ipt);
-		printf("%s %s\n", cat, arg);
-		printf("  policy:      %s (mode %s, %s)\n", source, cfg.mode == FS_MODE_BLOCK ? "block" : "alert",
-		       mode_src);
-		if (t.host[0])
-			printf("  name:        %s — assumed resolved by the process (getaddrinfo), so name "
-			       "rules apply\n  address:     %s\n", t.host,
-			       t.have_ip ? ipt : "not given (--ip): address and CIDR rules are not evaluated");
+		const struct fs_rules *rules = fs_policy_rules(cfg.policy, rq.category, rq.init);
+		int in_init = rq.init && has_override;
+		if (is_path)
+			print_text_path(&rq, &x, &d, rules, in_init, cfg.mode, mode_src);
 		else
-			printf("  address:     %s, port %u%s\n", ipt, t.port,
-			       c == FS_CONNECT ? " (no name: name rules apply only to addresses the process "
-						 "resolved from a matching name)" : "");
-		if (init && !has_override)
-			printf("  note: the policy has no init override for %s: the same rules apply during "
-			       "init\n", cat);
-		else if (!init && has_override)
-			printf("  note: during the Lambda init phase, init.%s applies instead (add --init)\n",
-			       cat);
-		const char *rapi = getenv("AWS_LAMBDA_RUNTIME_API");
-		if (c == FS_CONNECT && rapi && !strcmp(rapi, arg))
-			printf("  note: this is the Lambda Runtime API endpoint (AWS_LAMBDA_RUNTIME_API): "
-			       "always allowed, whatever the rules say\n");
-		int unev = 0;
-		char heading[600];
-		snprintf(heading, sizeof heading, "%s", arg);
-		struct fs_verdict v = explain_spelling(rules, c, in_init, NULL, &t, heading, &unev);
-		char rn[64];
-		fs_rule_name(c, v, rn, sizeof rn);
-		const char *pat = fs_rules_text(rules, v.list, (uint32_t)v.index);
-		printf("\n");
-		say_decision(c, v.action, cfg.mode, mode_src);
-		if (pat)
-			printf("rule: %s \"%s\"\n", rn, pat);
-		else
-			printf("rule: %s (%s): no pattern of %s matches\n", rn,
-			       fs_action_name(fs_rules_default(rules)), cat);
-		if (unev)
-			printf("note: %d address rule%s not evaluated could change this decision, depending "
-			       "on the address the name resolves to (--ip ADDR)\n", unev, unev == 1 ? "" : "s");
+			print_text_address(&rq, &x, &d, rules, in_init, cfg.mode, mode_src);
 	}
 	fs_config_free(&cfg);
-	return status;
+	return fflush(stdout) == 0 ? 0 : 74;
 }

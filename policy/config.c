@@ -169,16 +169,18 @@ void fs_config_free(struct fs_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 }
 
+void fs_config_source_label(const char *policy_env, const char *file_env, char *buf, size_t cap)
+{
+	if (file_env)
+		snprintf(buf, cap, "file:%s", file_env);
+	else if (policy_env)
+		snprintf(buf, cap, "env:FNSHIELD_POLICY");
+	else
+		snprintf(buf, cap, "default");
+}
+
 void fs_config_source_name(const struct fs_config *cfg, char *buf, size_t cap)
 {
-	switch (cfg->source) {
-	case FS_SOURCE_FILE:
-		snprintf(buf, cap, "file:%s", cfg->file_path);
-		break;
-	case FS_SOURCE_ENV:
-		snprintf(buf, cap, "env:FNSHIELD_POLICY");
-		break;
-	default:
-		snprintf(buf, cap, "default");
-	}
+	fs_config_source_label(cfg->source == FS_SOURCE_ENV ? "" : NULL,
+			       cfg->source == FS_SOURCE_FILE ? cfg->file_path : NULL, buf, cap);
 }

@@ -32,7 +32,13 @@ int fs_config_load_file(const char *path, const char *mode_env, struct fs_config
 
 void fs_config_free(struct fs_config *cfg);
 
-/* "env", "file:/path", "default" — for the start and error lines. */
+/* Where a policy comes from, for the start and error lines and `fnshield check`:
+ * "file:/path", "env:FNSHIELD_POLICY", or "default" (neither variable set) — from the
+ * variables' values (a file given to `fnshield check FILE` is file_env). The one home of
+ * these labels: before a configuration is loaded (its errors) and after. */
+void fs_config_source_label(const char *policy_env, const char *file_env, char *buf, size_t cap);
+
+/* The same, for a loaded configuration. */
 void fs_config_source_name(const struct fs_config *cfg, char *buf, size_t cap);
 
 /* Add an error without position (configuration rather than policy text). */

@@ -99,8 +99,7 @@ static int parse_ipv4(const char *s, size_t n, uint8_t ip[16], char *err, size_t
 			 "as 10.0.0.1");
 		return -1;
 	}
-	memset(ip, 0, 10);
-	ip[10] = ip[11] = 0xff;
+	fs_ip_from_v4(ip + 12, ip);
 	return 0;
 }
 
@@ -319,18 +318,4 @@ int fs_host_add_name(struct fs_nfa *a, const struct fs_hostpat *h, uint32_t rank
 	}
 	fs_nfa_accept(a, j, rank);
 	return a->oom || a->too_big ? -1 : 0;
-}
-
-int fs_ip_is_v4(const uint8_t ip[16])
-{
-	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	return !memcmp(ip, prefix, 12);
-}
-
-void fs_ip_text(const uint8_t ip[16], char *out, size_t cap)
-{
-	if (fs_ip_is_v4(ip))
-		inet_ntop(AF_INET, ip + 12, out, (socklen_t)cap);
-	else
-		inet_ntop(AF_INET6, ip, out, (socklen_t)cap);
 }

@@ -6,12 +6,22 @@
  */
 #include "internal.h"
 
+#include <string.h>
+
 static const char *const CATEGORY_NAMES[FS_NCATEGORIES] = { "exec", "connect", "listen", "read", "write" };
 static const char *const ACTION_NAMES[3] = { "allow", "alert", "block" };
 
 const char *fs_category_name(enum fs_category c)
 {
 	return (unsigned)c < FS_NCATEGORIES ? CATEGORY_NAMES[c] : "unknown";
+}
+
+int fs_category_of(const char *name)
+{
+	for (int c = 0; c < FS_NCATEGORIES; c++)
+		if (!strcmp(name, CATEGORY_NAMES[c]))
+			return c;
+	return -1;
 }
 
 const char *fs_action_name(int action)
@@ -34,6 +44,13 @@ static void put(struct out *o, const char *s)
 int fs_rule_name(enum fs_category c, struct fs_verdict v, char *buf, size_t cap)
 {
 	struct out o = { .buf = buf, .cap = buf ? cap : 0, .n = 0 };
+	if (v.index == FS_RULE_UNRESOLVED || v.index == FS_RULE_PROTECTED) {
+		put(&o, fs_category_name(c));
+		put(&o, v.index == FS_RULE_PROTECTED ? ".protected" : ".unresolved");
+		if (o.cap)
+			o.buf[o.n < o.cap ? o.n : o.cap - 1] = 0;
+		return (int)o.n;
+	}
 	if (v.init)
 		put(&o, "init.");
 	put(&o, fs_category_name(c));

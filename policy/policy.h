@@ -37,6 +37,12 @@ struct fs_verdict {
 	int32_t index;   /* index in that list (-1 for the default) */
 };
 
+/* verdict.index of the rules that are no pattern of the policy (policy/decide.c):
+ * CATEGORY.unresolved — a path neither spelling of which could be computed, judged as the
+ * strictest rule would; write.protected — a write to /proc/PID/mem, blocked whatever the policy. */
+#define FS_RULE_UNRESOLVED (-2)
+#define FS_RULE_PROTECTED (-3)
+
 /* The stricter of two verdicts; on a tie the first one (so the caller's order decides). */
 static inline struct fs_verdict fs_verdict_stricter(struct fs_verdict a, struct fs_verdict b)
 {
@@ -145,6 +151,28 @@ struct fs_verdict fs_match_addr(const struct fs_rules *r, const uint8_t ip[16], 
  * change fs_match_addr's verdict)? */
 int fs_rules_have_names(const struct fs_rules *r);
 
+/* ---- addresses (policy/addr.c): the one 16-byte form of an address -------------------------
+ * IPv4 is held IPv4-mapped (::ffff:a.b.c.d), so that one form serves both families and an
+ * IPv6 socket's mapped address counts as IPv4 (SPEC). */
+
+/* The 16-byte form of an IPv4 address (4 bytes, network order; may lie inside ip itself).
+ * Inline: every checked connect takes it. */
+static inline void fs_ip_from_v4(const void *v4, uint8_t ip[16])
+{
+	uint8_t a[4];
+	__builtin_memcpy(a, v4, 4);
+	__builtin_memset(ip, 0, 10);
+	ip[10] = ip[11] = 0xff;
+	__builtin_memcpy(ip + 12, a, 4);
+}
+
+/* Text to the 16-byte form: a dotted quad (as inet_pton reads it) or an IPv6 address. 0, or -1. */
+int fs_ip_parse(const char *text, uint8_t ip[16]);
+
+/* "ADDR:PORT" or "[IPV6]:PORT" (AWS_LAMBDA_RUNTIME_API's form) to the 16-byte form and the
+ * port. 0, or -1. */
+int fs_endpoint_parse(const char *text, uint8_t ip[16], uint16_t *port);
+
 /* Is the 16-byte address IPv4-mapped (::ffff:a.b.c.d)? */
 int fs_ip_is_v4(const uint8_t ip[16]);
 
@@ -152,13 +180,15 @@ int fs_ip_is_v4(const uint8_t ip[16]);
  * No allocation; async-signal-safe. */
 void fs_ip_text(const uint8_t ip[16], char *out, size_t cap);
 
-/* "exec.default", "read.block[3]", "init.read.allow[0]" — for the log line's "rule". */
+/* "exec.default", "read.block[3]", "init.read.allow[0]", "write.protected", "read.unresolved" —
+ * the log line's "rule". */
 int fs_rule_name(enum fs_category c, struct fs_verdict v, char *buf, size_t cap);
 
 /* The text of a rule, for explanations (e.g. "/var/task/" followed by "**"); NULL for the default. */
 const char *fs_rule_pattern(const struct fs_policy *p, enum fs_category c, struct fs_verdict v);
 
 const char *fs_category_name(enum fs_category c);  /* "exec", "connect", … */
+int fs_category_of(const char *name);               /* "exec" → FS_EXEC …; -1 unknown */
 const char *fs_action_name(int action);             /* "allow", "alert", "block" */
 
 /* ---- introspection (tests, `fnshield check`) --------------------------------------------- */

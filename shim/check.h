@@ -1,10 +1,15 @@
 /*
- * check.h — decide a call against the policy, report it, say whether it may proceed.
+ * check.h — one call: gather its facts, ask the decision, write its line, say whether it may go.
  *
- * The hooks (hook_*.c) know the calls; this file knows the policy, the two spellings of a path
- * (resolve.h), the mode, and what a violation line holds. Every function here runs on the
- * check path: no allocation, no locks, no stdio, errno preserved, safe in vfork children and
- * signal handlers.
+ * The hooks (hook_*.c) know the calls; check.c turns a call into facts (facts/facts.h), asks
+ * policy/decide.h, the one decision procedure, and writes the line it calls for. Every function
+ * here runs on the check path: no allocation, no locks, no stdio, errno preserved, safe in vfork
+ * children and signal handlers.
+ *
+ * The checks return 0 when the call may go ahead, else the errno it must fail with — EACCES or
+ * EPERM when the policy refuses it (its line is written), or the call's own error when it would
+ * fail anyway (ENOENT: the program or file is not there; no line). In both cases the hook does
+ * not make the call, so nothing created after the check can slip through.
  */
 #ifndef FNSHIELD_CHECK_H
 #define FNSHIELD_CHECK_H
@@ -16,8 +21,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-
-enum check_result { CHECK_PASS = 0, CHECK_DENY = 1 };
 
 /* Is the category left unrestricted right now? One bit of g_watch (state.h), which has every
  * bit set until the library is ready. */
@@ -46,18 +49,23 @@ static inline int check_skippable(enum fs_category c, const char *path)
 	return c != FS_WRITE || !check_may_write_proc_mem(path);
 }
 
-/* exec of the program at path (absolute, or relative to dirfd). A program that does not exist
- * passes: the call fails by itself, and CPython and the JDK try every PATH entry in turn. */
+/* exec of the program at path (absolute, or relative to dirfd), as given: a PATH search is the
+ * hook's (fs_find_program). A program that does not exist, or cannot run, fails with the
+ * kernel's errno and no line: CPython, the JDK and libuv try every PATH entry in turn. */
 int check_exec(const char *call, int dirfd, const char *path, int follow, char *const argv[]);
 
 /* exec of an open descriptor (fexecve, execveat with AT_EMPTY_PATH). */
 int check_exec_fd(const char *call, int fd, char *const argv[]);
 
-/* read/write of a path that libc itself will open (fopen, mkstemp): both spellings checked. */
-int check_file(const char *call, enum fs_category c, int dirfd, const char *path, int follow);
+/* read/write of a path that libc itself will open (fopen, mkstemp, rename…). how: CHECK_CREATES
+ * when the call may create the last component (then only a missing directory makes it fail by
+ * itself), CHECK_OPENS_FOR_WRITE when it opens the file for writing (a directory fails). */
+enum { CHECK_CREATES = 1, CHECK_OPENS_FOR_WRITE = 2 };
+int check_file(const char *call, enum fs_category c, int dirfd, const char *path, int follow,
+	       int how);
 
 /* The open family: check and perform the open. Returns the descriptor, or -1 with errno
- * (EACCES when blocked). */
+ * (EACCES when refused; ENOENT/ENOTDIR, and no line, when the file or directory is not there). */
 int checked_open(const char *call, int dirfd, const char *path, int flags, mode_t mode);
 
 /* Which category an open with these flags falls in (SPEC: writing, creating, truncating or
@@ -70,20 +78,15 @@ static inline enum fs_category open_category(int flags)
 	return FS_READ;
 }
 
-/* connect / sendto / listen / bind to an inet address. Other families pass. */
+/* connect / sendto / listen / bind to an inet address (0 or EPERM). Other families pass. */
 int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,
 		   socklen_t len);
 
-/* socket() of an inet domain that the backstop refuses outright: log it (connect category). */
+/* socket() of an inet domain that the backstop refuses outright: log it (connect category);
+ * 0 or EPERM. */
 int check_socket_refused(const char *call, int domain, int type);
 
 /* Is this the Lambda Runtime API endpoint (always allowed, and watched by lambda.c)? */
 int check_is_runtime_api(const struct sockaddr *sa, socklen_t len);
-
-/* errno a blocked call reports (SPEC "What a blocked call does"). */
-static inline int check_errno(enum fs_category c)
-{
-	return c == FS_CONNECT || c == FS_LISTEN ? 1 /* EPERM */ : 13 /* EACCES */;
-}
 
 #endif

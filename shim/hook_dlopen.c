@@ -33,9 +33,9 @@ static int denied(const char *file)
 	if (!file || !strchr(file, '/') || shim_ready() < 0 || check_unrestricted(FS_READ))
 		return 0;
 	int saved = errno;
-	int r = check_file("dlopen", FS_READ, AT_FDCWD, file, 1);
+	int err = check_file("dlopen", FS_READ, AT_FDCWD, file, 1, 0);
 	errno = saved;
-	return r == CHECK_DENY;
+	return err != 0;
 }
 
 EXPORT void *dlopen(const char *file, int mode)

@@ -30,8 +30,7 @@ static void record_raw(int af, const void *addr, const char *name)
 {
 	uint8_t ip[16] = {0};
 	if (af == AF_INET) {
-		ip[10] = ip[11] = 0xff;
-		memcpy(ip + 12, addr, 4);
+		fs_ip_from_v4(addr, ip);
 	} else if (af == AF_INET6) {
 		memcpy(ip, addr, 16);
 	} else {

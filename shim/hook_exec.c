@@ -9,7 +9,9 @@
  * None of them calls vfork itself: a wrapper that vforks and returns corrupts its caller.
  */
 #include "check.h"
+#include "decide.h"
 #include "envprop.h"
+#include "facts.h"
 #include "real.h"
 #include "repeat.h"
 #include "state.h"
@@ -28,44 +30,14 @@
 
 extern char **environ;
 
-/* The program execvp/posix_spawnp would run: `file` itself when it has a slash, else the first
- * PATH entry holding an executable regular file (execvp goes on past EACCES and ENOENT, so the
- * first one that can run is the one that runs). Both functions read PATH from the calling
- * process's environment, whatever envp they pass on. 0 when nothing would run. */
-static int find_in_path(const char *file, char *out, size_t cap)
+/* The program a searching entry point (execvp, posix_spawnp…) would run for `file`, found as
+ * the call itself would find it (decide.h: fs_find_program, with the same probe `fnshield
+ * explain` uses). 0, or the errno the call fails with when nothing can run. The hook then runs
+ * that very path: the call is never left to search again, so a file created in an earlier PATH
+ * directory after the check cannot be what runs. */
+static int find_program(const char *file, char *out, size_t cap)
 {
-	size_t fl = strlen(file);
-	if (strchr(file, '/')) {
-		if (fl >= cap)
-			return 0;
-		memcpy(out, file, fl + 1);
-		return 1;
-	}
-	if (!fl)
-		return 0;
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/bin:/usr/bin"; /* glibc's default search path */
-	for (const char *p = path;; p++) {
-		const char *end = strchrnul(p, ':');
-		size_t dl = (size_t)(end - p);
-		if (dl + 1 + fl < cap) {
-			if (dl) {
-				memcpy(out, p, dl);
-				out[dl] = '/';
-				memcpy(out + dl + 1, file, fl + 1);
-			} else {
-				memcpy(out, file, fl + 1); /* empty entry: the current directory */
-			}
-			struct stat st;
-			if (sys_newfstatat(AT_FDCWD, out, &st, 0) == 0 && S_ISREG(st.st_mode) &&
-			    sys_faccessat(AT_FDCWD, out, X_OK) == 0)
-				return 1;
-		}
-		if (!*end)
-			return 0;
-		p = end;
-	}
+	return fs_find_program(FS_SEARCH_PATH, file, getenv("PATH"), facts_exec_probe, NULL, out, cap);
 }
 
 /* ---- the exec family --------------------------------------------------------------------- */
@@ -75,8 +47,9 @@ static int exec_path(const char *call, const char *path, char *const argv[], cha
 	if (shim_ready() < 0)
 		return REAL(execve)(path, argv, envp);
 	int saved = errno;
-	if (check_exec(call, AT_FDCWD, path, 1, argv) == CHECK_DENY) {
-		errno = EACCES;
+	int err = check_exec(call, AT_FDCWD, path, 1, argv);
+	if (err) {
+		errno = err;
 		return -1;
 	}
 	CHILD_ENV(newenv, envp);
@@ -85,21 +58,48 @@ static int exec_path(const char *call, const char *path, char *const argv[], cha
 	return REAL(execve)(path, argv, newenv);
 }
 
+/* glibc's execvp runs a file the kernel cannot execute (no "#!", ENOEXEC) with the shell. */
+static int exec_with_shell(const char *prog, char *const argv[], char *const envp[])
+{
+	size_t argc = 0;
+	while (argv && argv[argc])
+		argc++;
+	char *sh_argv[argc + 3];
+	sh_argv[0] = (char *)FS_SHELL;
+	sh_argv[1] = (char *)prog;
+	size_t n = 2;
+	for (size_t i = 1; i < argc; i++)
+		sh_argv[n++] = argv[i];
+	sh_argv[n] = NULL;
+	return REAL(execve)(FS_SHELL, sh_argv, envp);
+}
+
 static int exec_search(const char *call, const char *file, char *const argv[], char *const envp[])
 {
 	if (shim_ready() < 0)
 		return REAL(execvpe)(file, argv, envp);
 	int saved = errno;
+	if (check_unrestricted(FS_EXEC)) {
+		CHILD_ENV(newenv, envp);
+		repeat_flush();
+		errno = saved;
+		return REAL(execvpe)(file, argv, newenv);
+	}
 	char prog[4096];
-	if (find_in_path(file, prog, sizeof prog) &&
-	    check_exec(call, AT_FDCWD, prog, 1, argv) == CHECK_DENY) {
-		errno = EACCES;
+	int err = find_program(file, prog, sizeof prog);
+	if (!err)
+		err = check_exec(call, AT_FDCWD, prog, 1, argv);
+	if (err) {
+		errno = err;
 		return -1;
 	}
 	CHILD_ENV(newenv, envp);
 	repeat_flush();
 	errno = saved;
-	return REAL(execvpe)(file, argv, newenv);
+	REAL(execve)(prog, argv, newenv);
+	if (errno == ENOEXEC)
+		exec_with_shell(prog, argv, newenv);
+	return -1;
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -165,13 +165,13 @@ EXPORT int execle(const char *path, const char *arg, ...)
 EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
 	if (shim_ready() == 0) {
-		int saved = errno, r;
+		int saved = errno, err;
 		if (!path[0] && (flags & AT_EMPTY_PATH))
-			r = check_exec_fd("execveat", dirfd, argv);
+			err = check_exec_fd("execveat", dirfd, argv);
 		else
-			r = check_exec("execveat", dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), argv);
-		if (r == CHECK_DENY) {
-			errno = EACCES;
+			err = check_exec("execveat", dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), argv);
+		if (err) {
+			errno = err;
 			return -1;
 		}
 		errno = saved;
@@ -188,8 +188,9 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	if (shim_ready() < 0)
 		return REAL(fexecve)(fd, argv, envp);
 	int saved = errno;
-	if (check_exec_fd("fexecve", fd, argv) == CHECK_DENY) {
-		errno = EACCES;
+	int err = check_exec_fd("fexecve", fd, argv);
+	if (err) {
+		errno = err;
 		return -1;
 	}
 	CHILD_ENV(newenv, envp);
@@ -206,10 +207,10 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
 	if (shim_ready() < 0)
 		return REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
 	int saved = errno;
-	if (check_exec("posix_spawn", AT_FDCWD, path, 1, argv) == CHECK_DENY) {
-		errno = saved;
-		return EACCES;
-	}
+	int err = check_exec("posix_spawn", AT_FDCWD, path, 1, argv);
+	errno = saved;
+	if (err)
+		return err;
 	CHILD_ENV(newenv, envp);
 	errno = saved;
 	return REAL(posix_spawn)(pid, path, fa, attr, argv, newenv);
@@ -221,57 +222,79 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 	if (shim_ready() < 0)
 		return REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
 	int saved = errno;
-	char prog[4096];
-	if (find_in_path(file, prog, sizeof prog) &&
-	    check_exec("posix_spawnp", AT_FDCWD, prog, 1, argv) == CHECK_DENY) {
+	if (check_unrestricted(FS_EXEC)) {
+		CHILD_ENV(newenv, envp);
 		errno = saved;
-		return EACCES;
+		return REAL(posix_spawnp)(pid, file, fa, attr, argv, newenv);
 	}
+	char prog[4096];
+	int err = find_program(file, prog, sizeof prog);
+	if (!err)
+		err = check_exec("posix_spawnp", AT_FDCWD, prog, 1, argv);
+	errno = saved;
+	if (err)
+		return err;
 	CHILD_ENV(newenv, envp);
 	errno = saved;
-	return REAL(posix_spawnp)(pid, file, fa, attr, argv, newenv);
+	return REAL(posix_spawn)(pid, prog, fa, attr, argv, newenv);
 }
 
 /* ---- system and popen: glibc runs "/bin/sh -c COMMAND" with the process's environ -------- */
 
-static int shell_denied(const char *call, const char *command)
+/* The shell's check: 0, or the errno the call fails with (EACCES refused, ENOENT no shell). */
+static int shell_check(const char *call, const char *command)
 {
 	char *argv[] = {"sh", "-c", (char *)command, NULL};
 	int saved = errno;
-	int r = check_exec(call, AT_FDCWD, "/bin/sh", 1, argv);
-	errno = r == CHECK_DENY ? EACCES : saved;
-	if (r != CHECK_DENY)
+	int err = check_exec(call, AT_FDCWD, FS_SHELL, 1, argv);
+	if (!err)
 		envprop_repair_environ();
-	errno = r == CHECK_DENY ? EACCES : saved;
-	return r == CHECK_DENY;
+	errno = err ? err : saved;
+	return err;
+}
+
+/* What glibc's system returns when the shell cannot be started: the status of a shell that
+ * exited with 127. */
+#define SYSTEM_SHELL_FAILED (127 << 8)
+
+static int checked_system(const char *call, int (*real)(const char *), const char *command)
+{
+	/* system(NULL) only asks whether a shell exists. */
+	if (command && shim_ready() == 0) {
+		int err = shell_check(call, command);
+		if (err == EACCES)
+			return -1;
+		if (err)
+			return SYSTEM_SHELL_FAILED;
+	}
+	return real(command);
+}
+
+static FILE *checked_popen(const char *call, FILE *(*real)(const char *, const char *),
+			   const char *command, const char *type)
+{
+	if (command && shim_ready() == 0 && shell_check(call, command))
+		return NULL;
+	return real(command, type);
 }
 
 EXPORT int system(const char *command)
 {
-	/* system(NULL) only asks whether a shell exists. */
-	if (command && shim_ready() == 0 && shell_denied("system", command))
-		return -1;
-	return REAL(system)(command);
-}
-
-EXPORT FILE *popen(const char *command, const char *type)
-{
-	if (command && shim_ready() == 0 && shell_denied("popen", command))
-		return NULL;
-	return REAL(popen)(command, type);
-}
-
-/* The same, under glibc's other exported names. */
-EXPORT FILE *_IO_popen(const char *command, const char *type)
-{
-	if (command && shim_ready() == 0 && shell_denied("_IO_popen", command))
-		return NULL;
-	return REAL(_IO_popen)(command, type);
+	return checked_system("system", REAL(system), command);
 }
 
 EXPORT int __libc_system(const char *command)
 {
-	if (command && shim_ready() == 0 && shell_denied("__libc_system", command))
-		return -1;
-	return REAL(__libc_system)(command);
+	return checked_system("__libc_system", REAL(__libc_system), command);
+}
+
+EXPORT FILE *popen(const char *command, const char *type)
+{
+	return checked_popen("popen", REAL(popen), command, type);
+}
+
+/* The same, under glibc's other exported name. */
+EXPORT FILE *_IO_popen(const char *command, const char *type)
+{
+	return checked_popen("_IO_popen", REAL(_IO_popen), command, type);
 }

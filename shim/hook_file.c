@@ -145,9 +145,13 @@ static SLOW int stdio_denied(const char *call, const char *path, const char *mod
 	if (shim_ready() < 0)
 		return 0;
 	int saved = errno;
-	int r = check_file(call, stdio_category(mode), AT_FDCWD, path, 1);
-	errno = r == CHECK_DENY ? EACCES : saved;
-	return r == CHECK_DENY;
+	/* fopen creates the file for "w" and "a" ("r+" needs it to exist) */
+	int creates = mode && (mode[0] == 'w' || mode[0] == 'a');
+	int how = (creates ? CHECK_CREATES : 0) |
+		  (stdio_category(mode) == FS_WRITE ? CHECK_OPENS_FOR_WRITE : 0);
+	int err = check_file(call, stdio_category(mode), AT_FDCWD, path, 1, how);
+	errno = err ? err : saved;
+	return err != 0;
 }
 
 #define FOPEN_HOOK(name)                                                                        \
@@ -190,9 +194,9 @@ static SLOW int tmpl_denied(const char *call, const char *tmpl)
 	if (shim_ready() < 0)
 		return 0;
 	int saved = errno;
-	int r = check_file(call, FS_WRITE, AT_FDCWD, tmpl, 1);
-	errno = r == CHECK_DENY ? EACCES : saved;
-	return r == CHECK_DENY;
+	int err = check_file(call, FS_WRITE, AT_FDCWD, tmpl, 1, CHECK_CREATES);
+	errno = err ? err : saved;
+	return err != 0;
 }
 
 #define MKSTEMP_HOOK(name, params, args)                                                        \

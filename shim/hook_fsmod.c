@@ -15,15 +15,28 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* One name, one category; 1 if the call must fail (errno set to EACCES). */
-static int denied(const char *call, enum fs_category c, int dirfd, const char *path, int follow)
+/* One name, one category; 1 if the call must fail (errno set: EACCES when refused, the call's
+ * own error when the name is not there). creates: the call makes the name (a rename's or
+ * link's target, mkdir, symlink), so only its directory has to exist. */
+static int check_name(const char *call, enum fs_category c, int dirfd, const char *path,
+		      int follow, int creates)
 {
 	if (!path || check_skippable(c, path) || shim_ready() < 0 || check_unrestricted(c))
 		return 0;
 	int saved = errno;
-	int r = check_file(call, c, dirfd, path, follow);
-	errno = r == CHECK_DENY ? EACCES : saved;
-	return r == CHECK_DENY;
+	int err = check_file(call, c, dirfd, path, follow, creates ? CHECK_CREATES : 0);
+	errno = err ? err : saved;
+	return err != 0;
+}
+
+static int denied(const char *call, enum fs_category c, int dirfd, const char *path, int follow)
+{
+	return check_name(call, c, dirfd, path, follow, 0);
+}
+
+static int denied_new(const char *call, int dirfd, const char *path)
+{
+	return check_name(call, FS_WRITE, dirfd, path, 0, 1);
 }
 
 /* A source that is moved or linked is read (the data goes along) and written (a rename
@@ -51,7 +64,7 @@ EXPORT int truncate64(const char *path, off64_t length)
 EXPORT int rename(const char *oldpath, const char *newpath)
 {
 	if (moved_denied("rename", AT_FDCWD, oldpath) ||
-	    denied("rename", FS_WRITE, AT_FDCWD, newpath, 0))
+	    denied_new("rename", AT_FDCWD, newpath))
 		return -1;
 	return REAL(rename)(oldpath, newpath);
 }
@@ -59,7 +72,7 @@ EXPORT int rename(const char *oldpath, const char *newpath)
 EXPORT int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
 	if (moved_denied("renameat", olddirfd, oldpath) ||
-	    denied("renameat", FS_WRITE, newdirfd, newpath, 0))
+	    denied_new("renameat", newdirfd, newpath))
 		return -1;
 	return REAL(renameat)(olddirfd, oldpath, newdirfd, newpath);
 }
@@ -68,7 +81,7 @@ EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char
 		     unsigned int flags)
 {
 	if (moved_denied("renameat2", olddirfd, oldpath) ||
-	    denied("renameat2", FS_WRITE, newdirfd, newpath, 0))
+	    denied_new("renameat2", newdirfd, newpath))
 		return -1;
 	if (REAL(renameat2))
 		return REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
@@ -79,7 +92,7 @@ EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char
 EXPORT int link(const char *oldpath, const char *newpath)
 {
 	if (moved_denied("link", AT_FDCWD, oldpath) ||
-	    denied("link", FS_WRITE, AT_FDCWD, newpath, 0))
+	    denied_new("link", AT_FDCWD, newpath))
 		return -1;
 	return REAL(link)(oldpath, newpath);
 }
@@ -87,7 +100,7 @@ EXPORT int link(const char *oldpath, const char *newpath)
 EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
 {
 	if (moved_denied("linkat", olddirfd, oldpath) ||
-	    denied("linkat", FS_WRITE, newdirfd, newpath, 0))
+	    denied_new("linkat", newdirfd, newpath))
 		return -1;
 	return REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);
 }
@@ -96,14 +109,14 @@ EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *n
  * reaches. Only the new name is a write. */
 EXPORT int symlink(const char *target, const char *linkpath)
 {
-	if (denied("symlink", FS_WRITE, AT_FDCWD, linkpath, 0))
+	if (denied_new("symlink", AT_FDCWD, linkpath))
 		return -1;
 	return REAL(symlink)(target, linkpath);
 }
 
 EXPORT int symlinkat(const char *target, int newdirfd, const char *linkpath)
 {
-	if (denied("symlinkat", FS_WRITE, newdirfd, linkpath, 0))
+	if (denied_new("symlinkat", newdirfd, linkpath))
 		return -1;
 	return REAL(symlinkat)(target, newdirfd, linkpath);
 }
@@ -131,14 +144,14 @@ EXPORT int rmdir(const char *path)
 
 EXPORT int mkdir(const char *path, mode_t mode)
 {
-	if (denied("mkdir", FS_WRITE, AT_FDCWD, path, 0))
+	if (denied_new("mkdir", AT_FDCWD, path))
 		return -1;
 	return REAL(mkdir)(path, mode);
 }
 
 EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 {
-	if (denied("mkdirat", FS_WRITE, dirfd, path, 0))
+	if (denied_new("mkdirat", dirfd, path))
 		return -1;
 	return REAL(mkdirat)(dirfd, path, mode);
 }

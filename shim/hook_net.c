@@ -25,9 +25,9 @@ static int denied(const char *call, enum fs_category c, const struct sockaddr *s
 	if (!sa || shim_ready() < 0)
 		return 0;
 	int saved = errno;
-	int r = check_sockaddr(call, c, sa, len);
-	errno = r == CHECK_DENY ? EPERM : saved;
-	return r == CHECK_DENY;
+	int err = check_sockaddr(call, c, sa, len);
+	errno = err ? err : saved;
+	return err != 0;
 }
 
 /* The fast path of the connect-category hooks: connect unrestricted right now and no Runtime
@@ -65,9 +65,9 @@ EXPORT int socket(int domain, int type, int protocol)
 	if ((domain == AF_INET || domain == AF_INET6) && g_shim.inet_sockets_refused &&
 	    shim_ready() == 0) {
 		int saved = errno;
-		int r = check_socket_refused("socket", domain, type);
-		errno = r == CHECK_DENY ? EPERM : saved;
-		if (r == CHECK_DENY)
+		int err = check_socket_refused("socket", domain, type);
+		errno = err ? err : saved;
+		if (err)
 			return -1;
 	}
 	return REAL(socket)(domain, type, protocol);

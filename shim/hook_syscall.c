@@ -85,9 +85,16 @@ EXPORT long syscall(long nr, ...)
 		break;
 	case SYS_openat2: {
 		const struct open_how_user *how = (const void *)a[2];
-		if (how && check_file("syscall", open_category((int)how->flags), (int)a[0],
-				      (const char *)a[1], !(how->flags & O_NOFOLLOW)) == CHECK_DENY)
-			return deny(EACCES);
+		int err = 0;
+		if (how) {
+			enum fs_category c = open_category((int)how->flags);
+			int tmpfile = (how->flags & __O_TMPFILE) == __O_TMPFILE;
+			err = check_file("syscall", c, (int)a[0], (const char *)a[1], !(how->flags & O_NOFOLLOW),
+					 ((how->flags & O_CREAT) || tmpfile ? CHECK_CREATES : 0) |
+						 (c == FS_WRITE && !tmpfile ? CHECK_OPENS_FOR_WRITE : 0));
+		}
+		if (err)
+			return deny(err);
 		break;
 	}
 	case SYS_execve:
@@ -101,8 +108,8 @@ EXPORT long syscall(long nr, ...)
 		int r = (at && path && !path[0] && (flags & AT_EMPTY_PATH))
 				? check_exec_fd("syscall", dirfd, argv)
 				: check_exec("syscall", dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), argv);
-		if (r == CHECK_DENY)
-			return deny(EACCES);
+		if (r)
+			return deny(r);
 		CHILD_ENV(newenv, envp);
 		repeat_flush();
 		a[at + 2] = (long)newenv;
@@ -123,11 +130,11 @@ EXPORT long syscall(long nr, ...)
 			logfd_evacuate();
 		break;
 	case SYS_connect:
-		if (check_sockaddr("syscall", FS_CONNECT, (const void *)a[1], (socklen_t)a[2]) == CHECK_DENY)
+		if (check_sockaddr("syscall", FS_CONNECT, (const void *)a[1], (socklen_t)a[2]))
 			return deny(EPERM);
 		break;
 	case SYS_sendto:
-		if (a[4] && check_sockaddr("syscall", FS_CONNECT, (const void *)a[4], (socklen_t)a[5]) == CHECK_DENY)
+		if (a[4] && check_sockaddr("syscall", FS_CONNECT, (const void *)a[4], (socklen_t)a[5]))
 			return deny(EPERM);
 		break;
 	default:

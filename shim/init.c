@@ -47,27 +47,8 @@ static atomic_int init_tid;
 /* "127.0.0.1:9001" → the Runtime API endpoint that is always allowed. */
 static void parse_runtime_api(const char *v)
 {
-	char host[64];
-	const char *colon = v ? strrchr(v, ':') : NULL;
-	if (!colon || (size_t)(colon - v) >= sizeof host)
-		return;
-	memcpy(host, v, (size_t)(colon - v));
-	host[colon - v] = 0;
-	char *h = host;
-	if (h[0] == '[') { /* [::1]:9001 */
-		h++;
-		h[strcspn(h, "]")] = 0;
-	}
-	struct in_addr a4;
-	if (inet_pton(AF_INET, h, &a4) == 1) {
-		memset(g_shim.runtime_api_ip, 0, 10);
-		g_shim.runtime_api_ip[10] = g_shim.runtime_api_ip[11] = 0xff;
-		memcpy(g_shim.runtime_api_ip + 12, &a4, 4);
-	} else if (inet_pton(AF_INET6, h, g_shim.runtime_api_ip) != 1) {
-		return;
-	}
-	g_shim.runtime_api_port = (uint16_t)atoi(colon + 1);
-	g_shim.have_runtime_api = 1;
+	if (v && fs_endpoint_parse(v, g_shim.runtime_api_ip, &g_shim.runtime_api_port) == 0)
+		g_shim.have_runtime_api = 1;
 }
 
 /* A JVM's <java.home>/lib/jspawnhelper, when this process is a JVM launcher. */
@@ -83,7 +64,7 @@ static void find_jspawnhelper(void)
 	if (!slash || strcmp(slash, "/bin"))
 		return;
 	strcpy(slash, "/lib/jspawnhelper");
-	if (path_canonical(AT_FDCWD, home, 1, g_shim.jspawnhelper, sizeof g_shim.jspawnhelper) < 0)
+	if (path_canonical(AT_FDCWD, home, 1, g_shim.jspawnhelper, sizeof g_shim.jspawnhelper, NULL) < 0)
 		g_shim.jspawnhelper[0] = 0;
 }
 
@@ -136,9 +117,8 @@ static void do_init(void)
 	static struct fs_errors errs; /* large: not on the stack of whoever loads us */
 	char source[PATH_MAX + 8];
 	if (fs_config_load(policy_env, file_env, mode_env, digest_env, &cfg, &errs) < 0) {
-		snprintf(source, sizeof source, "%s%s", file_env ? "file:" : policy_env ? "env:FNSHIELD_POLICY" : "",
-			 file_env ? file_env : "");
-		config_error(&errs, source[0] ? source : NULL);
+		fs_config_source_label(policy_env, file_env, source, sizeof source);
+		config_error(&errs, source);
 	}
 	fs_config_source_name(&cfg, source, sizeof source);
 

@@ -26,8 +26,11 @@
 long path_lexical(int dirfd, const char *path, char *out, size_t cap);
 
 /* Canonical form; follow_last = 0 for O_NOFOLLOW-like calls. Length, or -errno when it cannot
- * be resolved (the call itself would then fail, or the target is not a path at all). */
-long path_canonical(int dirfd, const char *path, int follow_last, char *out, size_t cap);
+ * be resolved (the call itself would then fail, or the target is not a path at all). *missing
+ * (may be NULL) says whether the last component does not exist (the canonical form is then
+ * where a creating call would put it). */
+long path_canonical(int dirfd, const char *path, int follow_last, char *out, size_t cap,
+		    int *missing);
 
 /* The path behind an open descriptor ("/proc/self/fd/N"); -1 when it is not a path (a pipe,
  * a socket, a deleted file, a memfd — then *out still gets the kernel's description). */

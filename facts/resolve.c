@@ -95,8 +95,11 @@ static void split_last(char *p, const char **dir, const char **last)
 	}
 }
 
-long path_canonical(int dirfd, const char *path, int follow_last, char *out, size_t cap)
+long path_canonical(int dirfd, const char *path, int follow_last, char *out, size_t cap,
+		    int *missing)
 {
+	if (missing)
+		*missing = 0;
 	char cur[FS_PATH_MAX], link[FS_PATH_MAX];
 	size_t len = strlen(path);
 	if (!len || len >= sizeof cur)
@@ -108,7 +111,9 @@ long path_canonical(int dirfd, const char *path, int follow_last, char *out, siz
 		if (fd >= 0) {
 			long n = path_of_fd(fd, out, cap);
 			sys_close(fd);
-			return n < 0 ? -ENOENT : n;
+			/* it exists, but has no path that can be read back (deeper than PATH_MAX,
+			 * deleted): unresolvable, which is not "not there" */
+			return n < 0 ? -ENAMETOOLONG : n;
 		}
 		if (fd != -ENOENT)
 			return fd;
@@ -124,8 +129,10 @@ long path_canonical(int dirfd, const char *path, int follow_last, char *out, siz
 		ssize_t ln = follow_last ? sys_readlinkat(dfd, last, link, sizeof link - 1) : -1;
 		sys_close(dfd);
 		if (dn < 0)
-			return -ENOENT;
+			return -ENAMETOOLONG;
 		if (ln < 0) {
+			if (missing)
+				*missing = 1;
 			long n = fs_path_normalise(out, last, link, sizeof link);
 			if (n < 0 || (size_t)n >= cap)
 				return -ENAMETOOLONG;

@@ -1,0 +1,121 @@
+/*
+ * facts.c — the facts of a call (see facts.h).
+ */
+#include "facts.h"
+#include "sys.h"
+
+#include <string.h>
+
+#ifndef O_PATH
+#define O_PATH 010000000
+#endif
+
+/* openat2(RESOLVE_NO_SYMLINKS) opens the file only if no symbolic link lies on the way, in the
+ * same system call an open costs: then the lexical path IS the file, and the common case needs
+ * no extra system call to rule out a link. 0 once the kernel lacks it (before 5.6, or a seccomp
+ * policy of the host's that refuses it). */
+atomic_int facts_openat2_usable = 1;
+
+/* Is the path as written the file: 0 (it exists, no link on the way), -ENOENT / -ENOTDIR (it
+ * does not, and no link lies on the part that does: the lexical path is where it would be),
+ * or FACTS_LINK_ON_WAY / another -errno (resolve to know). */
+static int reached_without_symlink(int dirfd, const char *path, int follow)
+{
+	int fd = facts_openat2_no_symlinks(dirfd, path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), 0);
+	if (fd >= 0) {
+		sys_close(fd);
+		return 0;
+	}
+	return fd;
+}
+
+/* The errno an exec of an existing (dirfd, path) fails with on its own: a directory or other
+ * non-regular file, or no execute permission (the kernel's own checks, in its order). */
+static int exec_refused_by_kernel(int dirfd, const char *path, int follow)
+{
+	struct stat st;
+	int r = sys_newfstatat(dirfd, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+	if (r < 0)
+		return -r;
+	if (!S_ISREG(st.st_mode))
+		return EACCES;
+	r = sys_faccessat(dirfd, path, X_OK);
+	return r < 0 ? -r : 0;
+}
+
+void facts_of_path(int dirfd, const char *path, int follow, enum facts_intent intent,
+		   struct facts_paths *b, struct fs_path_facts *f)
+{
+	memset(f, 0, sizeof *f);
+	if (!path) {
+		f->fails = EFAULT;
+		return;
+	}
+	long llen = path_lexical(dirfd, path, b->lexical, sizeof b->lexical);
+	if (llen >= 0) {
+		f->lexical = b->lexical;
+		f->lexical_len = llen;
+	}
+	int needs_file = intent != FACTS_CREATE;
+	int probe = llen >= 0 && (size_t)llen < sizeof b->real ? reached_without_symlink(dirfd, path, follow)
+							       : FACTS_LINK_ON_WAY;
+	if (probe == 0 || probe == -ENOENT || probe == -ENOTDIR) {
+		/* No link on the way: the lexical spelling is the real one. */
+		f->real = f->lexical;
+		f->real_len = llen;
+		if (probe == -ENOTDIR || (probe == -ENOENT && needs_file))
+			f->fails = -probe;
+	} else {
+		int missing = 0;
+		long rlen = path_canonical(dirfd, path, follow, b->real, sizeof b->real, &missing);
+		if (rlen >= 0) {
+			f->real = b->real;
+			f->real_len = rlen;
+			if (missing && needs_file)
+				f->fails = ENOENT;
+		} else if (rlen == -ENOENT || rlen == -ENOTDIR || rlen == -ELOOP || rlen == -EBADF) {
+			/* the directory is not there, links go round, or no such descriptor */
+			f->fails = (int)-rlen;
+		}
+	}
+	if (intent == FACTS_EXEC && !f->fails)
+		f->fails = exec_refused_by_kernel(dirfd, path, follow);
+}
+
+void facts_confirm_fails(int dirfd, const char *path, int follow, enum facts_intent intent,
+			 int opens_for_write, struct fs_path_facts *f)
+{
+	if (f->fails || !path)
+		return;
+	struct stat st;
+	if (opens_for_write && sys_newfstatat(dirfd, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		f->fails = EISDIR; /* the kernel refuses to open a directory for writing */
+		return;
+	}
+	if (intent != FACTS_CREATE)
+		return;
+	/* Only its directory must exist: path_canonical says -ENOENT / -ENOTDIR when it does not. */
+	char real[FS_PATH_MAX];
+	long rlen = path_canonical(dirfd, path, follow, real, sizeof real, NULL);
+	if (rlen == -ENOENT || rlen == -ENOTDIR || rlen == -ELOOP)
+		f->fails = (int)-rlen;
+}
+
+void facts_of_fd(int fd, struct facts_paths *b, struct fs_path_facts *f)
+{
+	memset(f, 0, sizeof *f);
+	long n = path_of_fd(fd, b->real, sizeof b->real);
+	if (n < 0 && !b->real[0]) {
+		f->fails = EBADF;
+		return;
+	}
+	f->lexical = b->real;
+	f->lexical_len = (long)strlen(b->real);
+}
+
+int facts_exec_probe(void *ctx, const char *candidate)
+{
+	(void)ctx;
+	return exec_refused_by_kernel(AT_FDCWD, candidate, 1);
+}
