@@ -78,19 +78,15 @@ static int cmd_check(int argc, char **argv)
 	if (argc > 2)
 		return usage();
 	if (argc == 2) {
-		snprintf(source, sizeof source, "file:%s", argv[1]);
+		fs_config_source_label(NULL, argv[1], source, sizeof source);
 		r = fs_config_load_file(argv[1], getenv("FNSHIELD_MODE"), &cfg, &errs);
 	} else {
-		const char *file = getenv("FNSHIELD_POLICY_FILE");
-		if (file)
-			snprintf(source, sizeof source, "file:%s", file);
-		else if (getenv("FNSHIELD_POLICY"))
-			snprintf(source, sizeof source, "env:FNSHIELD_POLICY");
-		r = fs_config_load(getenv("FNSHIELD_POLICY"), file, getenv("FNSHIELD_MODE"), NULL,
-				   &cfg, &errs);
+		const char *file = getenv("FNSHIELD_POLICY_FILE"), *env = getenv("FNSHIELD_POLICY");
+		fs_config_source_label(env, file, source, sizeof source);
+		r = fs_config_load(env, file, getenv("FNSHIELD_MODE"), NULL, &cfg, &errs);
 	}
 	if (r < 0) {
-		print_errors(&errs, source[0] ? source : NULL, 1);
+		print_errors(&errs, source, 1);
 		return EX_CONFIG;
 	}
 	fs_config_source_name(&cfg, source, sizeof source);
@@ -178,13 +174,11 @@ static int cmd_run(int argc, char **argv)
 	/* Refuse here what the library would refuse at load, with the same one line. */
 	struct fs_config cfg;
 	struct fs_errors errs;
-	const char *file = getenv("FNSHIELD_POLICY_FILE");
-	char source[PATH_MAX + 8] = "";
-	if (file)
-		snprintf(source, sizeof source, "file:%s", file);
-	if (fs_config_load(getenv("FNSHIELD_POLICY"), file, getenv("FNSHIELD_MODE"), NULL, &cfg,
-			   &errs) < 0) {
-		print_errors(&errs, source[0] ? source : NULL, 0);
+	const char *file = getenv("FNSHIELD_POLICY_FILE"), *env = getenv("FNSHIELD_POLICY");
+	char source[PATH_MAX + 8];
+	fs_config_source_label(env, file, source, sizeof source);
+	if (fs_config_load(env, file, getenv("FNSHIELD_MODE"), NULL, &cfg, &errs) < 0) {
+		print_errors(&errs, source, 0);
 		return EX_CONFIG;
 	}
 	fs_config_free(&cfg);

@@ -173,15 +173,7 @@ size_t logline_format_violation(const struct log_context *c, const struct violat
 		jw_array_close(&w);
 	}
 	char rule[96];
-	if (v->verdict.index == FS_RULE_UNRESOLVED || v->verdict.index == FS_RULE_PROTECTED) {
-		const char *cat = fs_category_name(v->category);
-		const char *why = v->verdict.index == FS_RULE_PROTECTED ? ".protected" : ".unresolved";
-		size_t n = strlen(cat);
-		memcpy(rule, cat, n);
-		memcpy(rule + n, why, strlen(why) + 1);
-	} else {
-		fs_rule_name(v->category, v->verdict, rule, sizeof rule);
-	}
+	fs_rule_name(v->category, v->verdict, rule, sizeof rule);
 	if (bt)
 		c->backtrace(&w, LF_BACKTRACE, c->backtrace_budget);
 	jw_str(&w, LF_RULE, rule, 96);

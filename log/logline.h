@@ -17,11 +17,6 @@
 
 #define LOGLINE_MAX 4096
 
-/* verdict.index of a call whose path could not be resolved at all (check.c). */
-#define FS_RULE_UNRESOLVED (-2)
-/* verdict.index of a write to /proc/PID/mem, blocked whatever the policy (check.c). */
-#define FS_RULE_PROTECTED (-3)
-
 struct violation {
 	enum fs_category category;
 	const char *call;          /* the interposed function: "execve", "fopen64", "connect" */
