@@ -36,7 +36,7 @@ int print_policy_in_force(const char *path, enum fs_mode mode);
 char *policy_text_fnshield(const char *text, size_t len, size_t *outlen, int *was_functionshield);
 
 /* Print a policy (cJSON tree) the way fnshield writes policies: two-space indent, a value on
- * one line when it fits in 100 columns. (cli/learn.c) */
+ * one line when it fits in 100 columns. (cli/learn_print.c) */
 void policy_print(FILE *f, const struct cJSON *root);
 
 /* One pattern of a category, compiled alone exactly as the policy compiler compiles it (same
