@@ -1,6 +1,6 @@
 /*
- * cli.h — what the subcommands of the fnshield CLI share (cli/fnshield.c, cli/learn.c,
- * cli/explain.c).
+ * cli.h — what the subcommands of the fnshield CLI share (cli/fnshield.c, cli/learn*.c,
+ * cli/explain.c, cli/policy_text.c).
  */
 #ifndef FNSHIELD_CLI_H
 #define FNSHIELD_CLI_H
@@ -20,19 +20,19 @@ struct cJSON;
 /* fnshield learn [--from POLICY] [--wildcard-threshold N] [FILE...]   (cli/learn.c) */
 int cmd_learn(int argc, char **argv);
 
-/* fnshield explain [--policy FILE] [--mode M] [--init] CATEGORY TARGET   (cli/explain.c) */
+/* fnshield explain [--policy FILE] [--mode M] [--init] [--json] … CATEGORY TARGET  (cli/explain.c) */
 int cmd_explain(int argc, char **argv);
 
 /* `fnshield check --print`: print the policy in force (a FunctionShield policy as its
  * translation) as fnshield JSON on stdout. path: a policy file, or NULL for the environment's
  * configuration (FNSHIELD_POLICY / FNSHIELD_POLICY_FILE / the built-in default). mode: the
  * mode in force, written into the printed policy. Returns 0, or an exit status after saying
- * why on stderr. (cli/explain.c) */
+ * why on stderr. (cli/policy_text.c) */
 int print_policy_in_force(const char *path, enum fs_mode mode);
 
 /* The fnshield-language text of a policy text: itself, or a FunctionShield policy's
  * translation. Heap (caller frees); NULL with a message on stderr when it is neither.
- * (cli/explain.c) */
+ * (cli/policy_text.c) */
 char *policy_text_fnshield(const char *text, size_t len, size_t *outlen, int *was_functionshield);
 
 /* Print a policy (cJSON tree) the way fnshield writes policies: two-space indent, a value on
@@ -43,15 +43,9 @@ void policy_print(FILE *f, const struct cJSON *root);
  * validation, and with its symlink alias when resolve_aliases): NULL with err filled when the
  * pattern is not valid for the category. Free with fs_policy_free. Match with
  * fs_policy_rules(p, c, 0): it matched when the verdict's list is FS_LIST_BLOCK.
- * (cli/explain.c) */
+ * (cli/policy_text.c) */
 struct fs_policy *pattern_compile(enum fs_category c, const char *pattern, int resolve_aliases,
 				  char *err, size_t errcap);
 
-/* "exec" → FS_EXEC …; -1 when unknown. (cli/explain.c) */
-int category_of(const char *name);
-
-/* Parse "1.2.3.4", "::1", "::ffff:1.2.3.4" into 16 bytes (IPv4 mapped). 0 on success.
- * (cli/explain.c) */
-int parse_ip(const char *s, uint8_t ip[16]);
 
 #endif

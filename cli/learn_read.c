@@ -138,18 +138,24 @@ static void take_violation(struct learn *L, const cJSON *o)
 	L->violation_lines++;
 	unsigned long count = cJSON_IsNumber(jn) && jn->valuedouble >= 1 ? (unsigned long)jn->valuedouble : 1;
 	L->events += count;
-	int cat = cJSON_IsString(jc) ? category_of(jc->valuestring) : -1;
+	int cat = cJSON_IsString(jc) ? fs_category_of(jc->valuestring) : -1;
 	if (cat < 0 || !cJSON_IsString(jt)) {
 		L->skipped_malformed++;
 		return;
 	}
 	const char *rule = cJSON_IsString(jr) ? jr->valuestring : "";
 	const char *phase = cJSON_IsString(jph) ? jph->valuestring : NULL;
-	if (ends_with(rule, LR_UNRESOLVED)) {
+	/* The rules that are no pattern of a policy, named as the library names them. */
+	char special[96];
+	fs_rule_name((enum fs_category)cat, (struct fs_verdict){.index = FS_RULE_UNRESOLVED}, special,
+		     sizeof special);
+	if (!strcmp(rule, special)) {
 		L->skipped_unresolved++;
 		return;
 	}
-	if (ends_with(rule, LR_PROTECTED)) { /* /proc/PID/mem: blocked whatever the policy */
+	fs_rule_name((enum fs_category)cat, (struct fs_verdict){.index = FS_RULE_PROTECTED}, special,
+		     sizeof special);
+	if (!strcmp(rule, special)) { /* /proc/PID/mem: blocked whatever the policy */
 		L->skipped_protected++;
 		return;
 	}
@@ -180,7 +186,7 @@ static void take_violation(struct learn *L, const cJSON *o)
 	const cJSON *jhost = cJSON_GetObjectItemCaseSensitive(o, LF_HOST);
 	uint8_t ip[16];
 	if (!cJSON_IsNumber(jport) || jport->valuedouble < 1 || jport->valuedouble > 65535 ||
-	    !cJSON_IsString(jip) || parse_ip(jip->valuestring, ip) < 0) {
+	    !cJSON_IsString(jip) || fs_ip_parse(jip->valuestring, ip) < 0) {
 		L->skipped_malformed++;
 		return;
 	}

@@ -120,7 +120,3 @@ int print_policy_in_force(const char *path, enum fs_mode mode)
 	cJSON_Delete(root);
 	return fflush(stdout) == 0 ? 0 : 74;
 }
-
-/* Until cli/learn.c calls policy/'s own names for these. */
-int category_of(const char *name) { return fs_category_of(name); }
-int parse_ip(const char *s, uint8_t ip[16]) { return fs_ip_parse(s, ip); }

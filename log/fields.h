@@ -64,11 +64,6 @@
 #define LF_COLUMN "column"
 #define LF_SOURCE "source"
 
-/* "rule" values besides the policy's rule names (fs_rule_name): CATEGORY followed by one of
- * these when no rule decided — a path that could not be resolved, a write to /proc/PID/mem */
-#define LR_UNRESOLVED ".unresolved"
-#define LR_PROTECTED ".protected"
-
 /* "phase" values */
 #define LP_INIT "init"
 #define LP_INVOKE "invoke"
