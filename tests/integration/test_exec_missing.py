@@ -86,7 +86,7 @@ def quiet(r, why):
     assert r.violations == [], "%s: want no violation line, got %d%s" % (why, len(r.violations), ctx)
 
 
-def one_line(r, action, target_re, exe=None):
+def one_line(r, action, target_re, exe=None, call=None):
     ctx = r.explain()
     assert n_lines(r) == 1, "want exactly 1 violation line (%s), got %d%s" % (action, n_lines(r), ctx)
     v = r.violations[0]
@@ -95,6 +95,8 @@ def one_line(r, action, target_re, exe=None):
     assert v.get("call") in support.CALLS["exec"] | {"syscall"}, "call %r%s" % (v.get("call"), ctx)
     assert re.fullmatch(target_re, v.get("target", "")), \
         "target %r, want /%s/%s" % (v.get("target"), target_re, ctx)
+    if call is not None:
+        assert v.get("call") == call, "call %r, want %r%s" % (v.get("call"), call, ctx)
     if exe is not None:
         assert v.get("exe") == exe, "exe %r, want %r%s" % (v.get("exe"), exe, ctx)
 
@@ -377,13 +379,13 @@ def test_python_exec_missing(python, case, arg, sh, expect, mode, run):
         quiet(r, "a program that does not exist")
     elif mode == "alert":
         assert res == {"ok": True, "rc": 0}, ctx
-        one_line(r, "alert", TRUE_RE)
+        one_line(r, "alert", TRUE_RE, call="posix_spawn" if case == "spawn" else None)
     else:
         if case == "execvp":
             assert res == {"ok": False, "errno": EACCES}, ctx
         else:
             assert res == {"ok": False, "error": "PermissionError", "errno": EACCES}, ctx
-        one_line(r, "block", TRUE_RE)
+        one_line(r, "block", TRUE_RE, call="posix_spawn" if case == "spawn" else None)
 
 
 # --------------------------------------------------------------------------- Node.js -------
