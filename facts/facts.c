@@ -102,6 +102,27 @@ void facts_confirm_fails(int dirfd, const char *path, int follow, enum facts_int
 		f->fails = (int)-rlen;
 }
 
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439 /* the same number on x86_64 and aarch64 */
+#endif
+
+/* The errno an exec of the open descriptor fd fails with on its own, as exec_refused_by_kernel
+ * for a path: not a regular file, or no execute permission (faccessat2 on the descriptor; on a
+ * kernel before 5.8, no execute bit at all). */
+static int fd_exec_refused_by_kernel(int fd)
+{
+	struct stat st;
+	int r = sys_fstat(fd, &st);
+	if (r < 0)
+		return -r;
+	if (!S_ISREG(st.st_mode))
+		return EACCES;
+	r = (int)SYS6(SYS_faccessat2, fd, "", X_OK, AT_EMPTY_PATH, 0, 0);
+	if (r == -ENOSYS)
+		return st.st_mode & 0111 ? 0 : EACCES;
+	return r < 0 ? -r : 0;
+}
+
 void facts_of_fd(int fd, struct facts_paths *b, struct fs_path_facts *f)
 {
 	memset(f, 0, sizeof *f);
@@ -112,6 +133,7 @@ void facts_of_fd(int fd, struct facts_paths *b, struct fs_path_facts *f)
 	}
 	f->lexical = b->real;
 	f->lexical_len = (long)strlen(b->real);
+	f->fails = fd_exec_refused_by_kernel(fd);
 }
 
 int facts_exec_probe(void *ctx, const char *candidate)

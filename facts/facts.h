@@ -49,7 +49,8 @@ void facts_confirm_fails(int dirfd, const char *path, int follow, enum facts_int
 			 int opens_for_write, struct fs_path_facts *f);
 
 /* The program behind an open descriptor (fexecve, execveat with AT_EMPTY_PATH). A descriptor
- * that is not open fails with EBADF; a memfd or deleted file has no path: its description
+ * that is not open fails with EBADF, one that is no regular file or cannot be executed with
+ * EACCES, as the kernel would; a memfd or deleted file has no path: its description
  * ("/memfd:x (deleted)") is the lexical spelling, which matches no path rule, so the default
  * decides — an allow list never lets an anonymous program run. */
 void facts_of_fd(int fd, struct facts_paths *b, struct fs_path_facts *f);
