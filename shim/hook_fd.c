@@ -57,7 +57,7 @@ static int close_range_raw(unsigned first, unsigned last, int flags)
 
 EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
-	int lfd = logfd_get();
+	int lfd = logfd_own();
 	if (lfd < 0 || (unsigned)lfd < first || (unsigned)lfd > last || (flags & CLOSE_RANGE_CLOEXEC))
 		return close_range_raw(first, last, flags);
 	int r = 0;
@@ -76,7 +76,7 @@ EXPORT void closefrom(int lowfd)
 	if (close_range((unsigned)lowfd, UINT_MAX, 0) < 0 && REAL(closefrom)) {
 		/* No close_range in this kernel: libc's own loop, then restore our descriptor
 		 * is impossible — so only hand it the range below ours. */
-		int lfd = logfd_get();
+		int lfd = logfd_own();
 		if (lfd < lowfd)
 			REAL(closefrom)(lowfd);
 		else

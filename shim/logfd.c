@@ -112,11 +112,13 @@ int logfd_setup(const char *inherited)
 	return 0;
 }
 
-int logfd_get(void) { return atomic_load_explicit(&log_fd, memory_order_relaxed); }
+int logfd_own(void) { return atomic_load_explicit(&log_fd, memory_order_relaxed); }
+
+int logfd_get(void) { return stream.known ? atomic_load(&stream.fd) : -1; }
 
 void logfd_evacuate(void)
 {
-	int old = logfd_get();
+	int old = logfd_own();
 	/* Only the root itself moves it: a vfork child shares our memory (its descriptor table is
 	 * its own), a fork child loses nothing it cannot fetch again from the root. */
 	if (old < 0 || sys_getpid() != stream.pid)
@@ -272,7 +274,7 @@ void logfd_write(const char *buf, size_t len)
 	/* 1. The tree's log stream: ours (the root, its fork and vfork children), else the
 	 * root's, fetched for this line. */
 	if (stream.known) {
-		int fd = logfd_get();
+		int fd = logfd_own();
 		int own = fd >= 0 && same_file(fd, stream.dev, stream.ino);
 		if (!own && sys_getpid() != stream.pid)
 			fd = fetch_root_stream(atomic_load(&stream.fd));

@@ -32,9 +32,13 @@
  * close-on-exec (returns 0). */
 int logfd_setup(const char *inherited);
 
-/* This process's own log descriptor (the root, and its fork/vfork children before exec), or
- * -1: children of the tree have none. */
+/* >= 0 when this process knows the tree's log stream (its own descriptor or the root's),
+ * -1 when lines can only go to fd 2 (before setup, in the CLI). */
 int logfd_get(void);
+
+/* This process's own log descriptor (the root, and its fork/vfork children before exec), or
+ * -1: the other processes of the tree have none. For the close/dup2 hooks. */
+int logfd_own(void);
 
 /* Is fd the log descriptor? For the close/dup2 hooks (inline: close is called often). */
 extern atomic_int logfd_current;
