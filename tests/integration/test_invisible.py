@@ -344,3 +344,52 @@ def test_child_of_root_whose_stream_is_gone_logs_to_own_stderr(run, tmp_path):
     time.sleep(2.5)
     err = (tmp_path / "child.err").read_text()
     assert '"fnshield":"violation"' in err, r.explain() + "\nchild stderr: " + err
+
+
+NO_PIDFD_C = r"""
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+/* pidfd_open answers ENOSYS (an older kernel) in this process and its children: a child's line
+ * must come through /proc/ROOTPID/fd/N instead. The child's own stderr is /dev/null. */
+int main(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 434, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 38),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof f / sizeof *f, f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return 3;
+	if (syscall(434, getpid(), 0) != -1)
+		return 4;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 2);
+		execl("/bin/sh", "sh", "-c", "/usr/bin/id; exit $?", (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	printf("{\"ok\": false, \"rc\": %d}\n", WEXITSTATUS(st));
+	return 0;
+}
+"""
+
+
+def test_child_line_through_proc_without_pidfd(run, cc):
+    exe = cc("nopidfd", NO_PIDFD_C)
+    r = run([exe], BLOCK_TARGET, "block")
+    ctx = r.explain()
+    assert r.rc == 0 and r.result == {"ok": False, "rc": 126}, ctx
+    assert len(r.violations) == 1 and r.violations[0]["target"] == "/usr/bin/id", ctx
+    assert r.violations[0]["exe"] == "/usr/bin/dash", ctx
