@@ -255,10 +255,7 @@ static int write_last_resort(const char *buf, size_t len)
 		int fd = sys_openat(AT_FDCWD, where[i], O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
 		if (fd < 0)
 			continue;
-		size_t n = i == 0 && len > 960 ? 960 : len;
-		int ok = write_all(fd, buf, n, LOGFD_FALLBACK_WAIT_MS);
-		if (ok && n < len && buf[len - 1] == '\n')
-			write_all(fd, "\n", 1, 0);
+		int ok = write_all(fd, buf, i == 0 && len > 960 ? 960 : len, LOGFD_FALLBACK_WAIT_MS);
 		sys_close(fd);
 		if (ok)
 			return 1;
