@@ -5,8 +5,8 @@
  * environment the parent hands it." Each exec hook rewrites the environment the new program
  * gets: LD_PRELOAD keeps (or regains) libfnshield.so, the policy variables are the parent's
  * (an attacker's FNSHIELD_POLICY or FNSHIELD_MODE in a child's environment is replaced, not
- * obeyed), and _FNSHIELD_LOG_FD names the inherited log descriptor. The new array lives on the
- * caller's stack (the hook's): no allocation, so it works in vfork children.
+ * obeyed), and _FNSHIELD_LOG_FD says where the tree's log stream is (logfd.h). The new array
+ * lives on the caller's stack (the hook's): no allocation, so it works in vfork children.
  */
 #ifndef FNSHIELD_ENVPROP_H
 #define FNSHIELD_ENVPROP_H

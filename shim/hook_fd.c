@@ -1,11 +1,13 @@
 /*
- * hook_fd.c — keep the log descriptor alive (logfd.h).
+ * hook_fd.c — keep the root's log descriptor alive (logfd.h).
  *
- * CPython's subprocess (close_fds=True, the default) and the JDK's process launcher close every
- * descriptor above 2 in the child before exec; the log descriptor must survive that, or a
- * child's violation lines would go nowhere. close() of it reports success without closing;
- * close_range and closefrom close around it; dup2/dup3 onto its number move it out of the way
- * first, so the application gets exactly the descriptor number it asked for.
+ * Only the root of a protected tree (and its fork/vfork children until they exec) has a log
+ * descriptor; in every other process these hooks pass straight through. The root's original
+ * stderr must survive an application that closes every descriptor (os.closerange, a close
+ * loop over /proc/self/fd): close() of it reports success without closing; close_range and
+ * closefrom close around it; dup2/dup3 onto its number move it out of the way first, so the
+ * application gets exactly the descriptor number it asked for. It is close-on-exec already:
+ * close_range(…, CLOSE_RANGE_CLOEXEC) changes nothing for it and goes through whole.
  */
 #include "lambda.h"
 #include "logfd.h"
@@ -21,6 +23,9 @@
 
 #ifndef SYS_close_range
 #define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
 static SLOW int slow_close(int fd)
@@ -52,8 +57,8 @@ static int close_range_raw(unsigned first, unsigned last, int flags)
 
 EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
-	int lfd = logfd_get();
-	if (lfd < 0 || (unsigned)lfd < first || (unsigned)lfd > last)
+	int lfd = logfd_own();
+	if (lfd < 0 || (unsigned)lfd < first || (unsigned)lfd > last || (flags & CLOSE_RANGE_CLOEXEC))
 		return close_range_raw(first, last, flags);
 	int r = 0;
 	if ((unsigned)lfd > first)
@@ -71,7 +76,7 @@ EXPORT void closefrom(int lowfd)
 	if (close_range((unsigned)lowfd, UINT_MAX, 0) < 0 && REAL(closefrom)) {
 		/* No close_range in this kernel: libc's own loop, then restore our descriptor
 		 * is impossible — so only hand it the range below ours. */
-		int lfd = logfd_get();
+		int lfd = logfd_own();
 		if (lfd < lowfd)
 			REAL(closefrom)(lowfd);
 		else

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <errno.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 /* ---- glibc compatibility (layer, issue #3) ----------------------------------------------
@@ -79,6 +81,35 @@ static const char *this_library(void)
 	return path;
 }
 
+/* The running program, for the lines' "exe": /proc/self/exe; without /proc (a chroot, a mount
+ * namespace without it), the path execve was given (AT_EXECFN) — or, when that is a #! script,
+ * argv[0], which the kernel set to the interpreter — made absolute. */
+static void find_exe(void)
+{
+	ssize_t n = sys_readlinkat(AT_FDCWD, "/proc/self/exe", g_shim.exe, sizeof g_shim.exe - 1);
+	g_shim.exe[n > 0 ? n : 0] = 0;
+	if (n > 0)
+		return;
+	const char *name = (const char *)getauxval(AT_EXECFN);
+	char head[2] = {0, 0};
+	int fd = name ? sys_openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC, 0) : -1;
+	if (fd >= 0) {
+		if (sys_read(fd, head, 2) != 2)
+			head[0] = 0;
+		sys_close(fd);
+	}
+	if (!name || (head[0] == '#' && head[1] == '!'))
+		name = program_invocation_name;
+	if (!name || !name[0])
+		return;
+	if (realpath(name, g_shim.exe))
+		return;
+	char cwd[PATH_MAX];
+	int rel = name[0] != '/' && sys_getcwd(cwd, sizeof cwd) > 0;
+	if (snprintf(g_shim.exe, sizeof g_shim.exe, "%s%s%s", rel ? cwd : "", rel ? "/" : "", name) < 0)
+		g_shim.exe[0] = 0;
+}
+
 static __attribute__((noreturn)) void config_error(const struct fs_errors *errs,
 						   const char *source)
 {
@@ -97,8 +128,7 @@ static void do_init(void)
 {
 	real_resolve_all();
 
-	ssize_t n = sys_readlinkat(AT_FDCWD, "/proc/self/exe", g_shim.exe, sizeof g_shim.exe - 1);
-	g_shim.exe[n > 0 ? n : 0] = 0;
+	find_exe();
 	const char *fn = getenv("AWS_LAMBDA_FUNCTION_NAME");
 	if (fn)
 		snprintf(g_shim.function_name, sizeof g_shim.function_name, "%s", fn);

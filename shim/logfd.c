@@ -1,40 +1,54 @@
 /*
- * logfd.c — the log descriptor (see logfd.h).
+ * logfd.c — where log lines go (see logfd.h).
  */
 #include "logfd.h"
 #include "sys.h"
 
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 
 atomic_int logfd_current = -1;
 #define log_fd logfd_current
 
+/* The tree's log stream: the root's pid, its descriptor, the file behind it. Set at load;
+ * the descriptor number changes only when the root evacuates it (same file). */
+static struct {
+	int pid;
+	atomic_int fd;
+	unsigned long dev, ino;
+	int known;
+} stream;
+
 /* Two buffers for the environment entry, swapped atomically when the descriptor moves, so an
  * exec in another thread never reads a half-written entry. */
-static char env_entry_buf[2][64];
+static char env_entry_buf[2][96];
 static _Atomic(const char *) env_entry = "";
 
-static void publish(int fd)
+static void publish_entry(void)
 {
-	struct stat st;
 	static int which;
-	if (fd < 0 || sys_fstat(fd, &st) < 0) {
-		atomic_store(&log_fd, -1);
-		atomic_store(&env_entry, "");
-		return;
-	}
 	which ^= 1;
-	snprintf(env_entry_buf[which], sizeof env_entry_buf[which], LOGFD_ENV "=%d:%lu:%lu", fd,
-		 (unsigned long)st.st_dev, (unsigned long)st.st_ino);
-	atomic_store(&log_fd, fd);
+	snprintf(env_entry_buf[which], sizeof env_entry_buf[which], LOGFD_ENV "=%d:%d:%lu:%lu",
+		 stream.pid, atomic_load(&stream.fd), stream.dev, stream.ino);
 	atomic_store(&env_entry, env_entry_buf[which]);
 }
 
 /* A number out of the way of applications: just under the usual 1024 descriptor limit (Node's
- * IPC channel, systemd's LISTEN_FDS and friends live at 3 and up). */
+ * IPC channel, systemd's LISTEN_FDS and friends live at 3 and up). Close-on-exec: no child
+ * inherits it. */
 static int high_dup(int fd)
 {
 	struct rlimit rl;
@@ -43,7 +57,7 @@ static int high_dup(int fd)
 	    (long)rl.rlim_cur - 1 < want)
 		want = (long)rl.rlim_cur - 1;
 	for (long min = want; min >= 3; min = min > 64 ? min / 2 : 3) {
-		int r = sys_fcntl(fd, F_DUPFD, min);
+		int r = sys_fcntl(fd, F_DUPFD_CLOEXEC, min);
 		if (r >= 0)
 			return r;
 		if (min == 3)
@@ -52,57 +66,232 @@ static int high_dup(int fd)
 	return -1;
 }
 
+/* The root of a tree: keep fd 2 on a descriptor of our own. */
+static void become_root(void)
+{
+	struct stat st;
+	int fd = high_dup(2);
+	if (fd >= 0 && sys_fstat(fd, &st) == 0) {
+		stream.pid = sys_getpid();
+		atomic_store(&stream.fd, fd);
+		stream.dev = (unsigned long)st.st_dev;
+		stream.ino = (unsigned long)st.st_ino;
+		stream.known = 1;
+		atomic_store(&log_fd, fd);
+		publish_entry();
+	} else if (fd >= 0) {
+		sys_close(fd);
+	}
+}
+
 int logfd_setup(const char *inherited)
 {
 	if (inherited) {
-		int fd;
+		int pid, fd;
 		unsigned long dev, ino;
-		struct stat st;
-		if (sscanf(inherited, "%d:%lu:%lu", &fd, &dev, &ino) == 3 && fd > 2 &&
-		    sys_fstat(fd, &st) == 0 && (unsigned long)st.st_dev == dev &&
-		    (unsigned long)st.st_ino == ino) {
-			publish(fd);
+		/* The root itself exec'd a new program (a shell's `exec`, `env -i`, a bootstrap
+		 * script): its descriptor closed on the way; its stderr is the stream again. */
+		if (sscanf(inherited, "%d:", &pid) == 1 && pid == sys_getpid()) {
+			become_root();
 			return 1;
 		}
-		/* Named but not there (the parent's descriptor was closed on the way): still a
-		 * child of a protected tree; log to our own stderr. */
-		publish(high_dup(2));
+		if (sscanf(inherited, "%d:%d:%lu:%lu", &pid, &fd, &dev, &ino) == 4 && pid > 0 &&
+		    fd >= 0) {
+			stream.pid = pid;
+			atomic_store(&stream.fd, fd);
+			stream.dev = dev;
+			stream.ino = ino;
+			stream.known = 1;
+			publish_entry(); /* passed on as it came: the grandchildren log to the root */
+		}
+		/* Malformed (a hand-made environment): still a child of a protected tree; its lines
+		 * go to its own stderr. */
 		return 1;
 	}
-	publish(high_dup(2));
+	become_root();
 	return 0;
 }
 
-int logfd_get(void) { return atomic_load_explicit(&log_fd, memory_order_relaxed); }
+int logfd_own(void) { return atomic_load_explicit(&log_fd, memory_order_relaxed); }
 
+int logfd_get(void) { return stream.known ? atomic_load(&stream.fd) : -1; }
 
 void logfd_evacuate(void)
 {
-	int old = logfd_get();
-	if (old < 0)
+	int old = logfd_own();
+	/* Only the root itself moves it: a vfork child shares our memory (its descriptor table is
+	 * its own), a fork child loses nothing it cannot fetch again from the root. */
+	if (old < 0 || sys_getpid() != stream.pid)
 		return;
-	int fd = sys_fcntl(old, F_DUPFD, old > 64 ? old / 2 : 3);
+	int fd = sys_fcntl(old, F_DUPFD_CLOEXEC, old > 64 ? old / 2 : 3);
 	if (fd < 0)
 		fd = high_dup(old);
-	publish(fd);
-	if (fd >= 0 && fd != old)
-		sys_close(old);
+	if (fd < 0)
+		return; /* the dup2 takes it: lines go to fd 2 from now on */
+	atomic_store(&stream.fd, fd);
+	atomic_store(&log_fd, fd);
+	publish_entry();
+	sys_close(old);
 }
 
 const char *logfd_env_entry(void) { return atomic_load(&env_entry); }
 
-void logfd_write(const char *buf, size_t len)
+/* ---- writing one line: async-signal-safe, vfork-safe, no allocation ---------------------- */
+
+static int same_file(int fd, unsigned long dev, unsigned long ino)
 {
-	int fd = logfd_get();
-	if (fd < 0)
-		return;
+	struct stat st;
+	return sys_fstat(fd, &st) == 0 && (unsigned long)st.st_dev == dev &&
+	       (unsigned long)st.st_ino == ino;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	if (SYS6(SYS_clock_gettime, CLOCK_MONOTONIC, &ts, 0, 0, 0, 0) < 0)
+		return 0;
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd can take more (a full pipe, a non-blocking descriptor): 1 yes, 0 not in time. */
+static int wait_writable(int fd, long deadline)
+{
+	for (;;) {
+		long left = deadline - now_ms();
+		if (left < 0)
+			left = 0;
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		struct timespec ts = {.tv_sec = left / 1000, .tv_nsec = left % 1000 * 1000000L};
+		long r = SYS6(SYS_ppoll, &p, 1, &ts, 0, 0, 0);
+		if (r == -EINTR)
+			continue;
+		if (r < 0 || (p.revents & (POLLERR | POLLNVAL)))
+			return 0;
+		if (r > 0 || left == 0)
+			return r > 0;
+	}
+}
+
+/* The whole line on fd: 1 written, 0 not (or only part of it). A pipe or socket is asked
+ * first whether it can take more: a blocking write to a full pipe nobody reads would wait
+ * forever (the shared open file's O_NONBLOCK flag is the application's, not ours to set). */
+static int write_all(int fd, const char *buf, size_t len, int wait_ms)
+{
+	long deadline = now_ms() + wait_ms;
+	struct stat st;
+	int stream_like = sys_fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	while (len) {
-		ssize_t n = sys_write(fd, buf, len);
+		if (stream_like && !wait_writable(fd, deadline))
+			return 0;
+		/* A socket whose peer is gone: EPIPE, not a SIGPIPE that would kill the program. */
+		ssize_t n = stream_like && S_ISSOCK(st.st_mode)
+				    ? SYS6(SYS_sendto, fd, buf, len, MSG_NOSIGNAL, 0, 0)
+				    : sys_write(fd, buf, len);
 		if (n == -EINTR)
 			continue;
+		if (n == -EAGAIN) {
+			if (!stream_like && !wait_writable(fd, deadline))
+				return 0;
+			continue;
+		}
 		if (n <= 0)
-			return;
+			return 0;
 		buf += n;
 		len -= (size_t)n;
 	}
+	return 1;
+}
+
+static char *put_uint(char *p, unsigned long v)
+{
+	char tmp[24];
+	int n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* The root's stream, fetched for one write: a descriptor of our own (close it), or -1.
+ * pidfd_getfd first: the very open file the root holds, as inheritance would have given
+ * (a regular file's offset is shared, a socket works); /proc/PID/fd/N reopens it (a pipe, a
+ * FIFO, a terminal, a file — appending) where pidfd_getfd is missing or not permitted. Either
+ * way the identity is checked: the pid may have been reused, or be another pid namespace's. */
+static int fetch_root_stream(int fd)
+{
+	int pidfd = (int)SYS6(SYS_pidfd_open, stream.pid, 0, 0, 0, 0, 0);
+	if (pidfd >= 0) {
+		int got = (int)SYS6(SYS_pidfd_getfd, pidfd, fd, 0, 0, 0, 0);
+		sys_close(pidfd);
+		if (got >= 0) {
+			if (same_file(got, stream.dev, stream.ino))
+				return got;
+			sys_close(got);
+		}
+	}
+	char path[64] = "/proc/", *p = path + 6;
+	p = put_uint(p, (unsigned long)stream.pid);
+	memcpy(p, "/fd/", 4);
+	p = put_uint(p + 4, (unsigned long)fd);
+	*p = 0;
+	/* O_NONBLOCK: opening a pipe whose reader is gone would otherwise wait for one forever. */
+	int got = sys_openat(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+	if (got < 0)
+		return -1;
+	if (same_file(got, stream.dev, stream.ino))
+		return got;
+	sys_close(got);
+	return -1;
+}
+
+/* Nowhere else: the kernel log, then the console (root only, outside Lambda). A kernel log
+ * record is at most about 1 KiB: a longer line is cut there. */
+static int write_last_resort(const char *buf, size_t len)
+{
+	static const char *const where[] = {"/dev/kmsg", "/dev/console"};
+	for (size_t i = 0; i < sizeof where / sizeof *where; i++) {
+		int fd = sys_openat(AT_FDCWD, where[i], O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		int ok = write_all(fd, buf, i == 0 && len > 960 ? 960 : len, LOGFD_FALLBACK_WAIT_MS);
+		sys_close(fd);
+		if (ok)
+			return 1;
+	}
+	return 0;
+}
+
+void logfd_write(const char *buf, size_t len)
+{
+	int saved = errno;
+	int tried = 0; /* the stream was reached and did not take the line */
+
+	/* 1. The tree's log stream: ours (the root, its fork and vfork children), else the
+	 * root's, fetched for this line. */
+	if (stream.known) {
+		int fd = logfd_own();
+		int own = fd >= 0 && same_file(fd, stream.dev, stream.ino);
+		if (!own && sys_getpid() != stream.pid)
+			fd = fetch_root_stream(atomic_load(&stream.fd));
+		else if (!own)
+			fd = -1;
+		if (fd >= 0) {
+			int ok = write_all(fd, buf, len, LOGFD_WAIT_MS);
+			if (!own)
+				sys_close(fd);
+			if (ok)
+				goto out;
+			tried = 1;
+		}
+	}
+	/* 2. Our own stderr, unless it is the stream that just failed. */
+	if (!(tried && same_file(2, stream.dev, stream.ino)) &&
+	    write_all(2, buf, len, LOGFD_FALLBACK_WAIT_MS))
+		goto out;
+	/* 3. A refusal always has its line. */
+	write_last_resort(buf, len);
+out:
+	errno = saved;
 }

@@ -1,12 +1,18 @@
 /*
- * logfd.h — the descriptor that log lines go to.
+ * logfd.h — where log lines go.
  *
- * SPEC: lines go to the process's original standard error, on a descriptor of its own, so
- * that a process or child that redirects or closes its stdout/stderr does not capture or lose
- * them. The root process duplicates fd 2 to a high number (not close-on-exec); every child
- * inherits that descriptor and is told its number (and the identity of the file behind it)
- * through _FNSHIELD_LOG_FD, which the exec hooks always pass on. Node's execSync and Java's
- * ProcessBuilder give children pipes for stderr: their lines still reach the function's log.
+ * SPEC: lines go to the process's original standard error, so that a process or child that
+ * redirects or closes its stdout/stderr does not capture or lose them; and under an allow-all
+ * policy no descriptor fnshield added is visible to a protected program's children.
+ *
+ * The root of a protected tree keeps its original stderr on a high descriptor of its own,
+ * close-on-exec: no child ever inherits it. Children are told, through _FNSHIELD_LOG_FD
+ * (hidden from them at load, passed on by every exec hook), which stream that is: the root's
+ * pid, the descriptor's number and the stream's identity (st_dev, st_ino). A child opens
+ * nothing at load; when it has a line to write it fetches the root's stream for that one
+ * write (pidfd_getfd, else /proc/PID/fd/N), checks its identity, writes, closes it. When that
+ * cannot be done (the root is gone, no /proc, no permission), the line goes to the process's
+ * own fd 2; when even that fails, to the kernel log (/dev/kmsg), then /dev/console.
  */
 #ifndef FNSHIELD_LOGFD_H
 #define FNSHIELD_LOGFD_H
@@ -16,12 +22,23 @@
 
 #define LOGFD_ENV "_FNSHIELD_LOG_FD"
 
-/* Take over the parent's descriptor if _FNSHIELD_LOG_FD names a valid one (returns 1: this
- * process is a child in a protected tree), else duplicate fd 2 (returns 0: a new tree). */
+/* How long one line may wait for a full stream (a pipe whose reader is slow, Node's
+ * non-blocking stdio) before the next destination is tried. */
+#define LOGFD_WAIT_MS 2000
+#define LOGFD_FALLBACK_WAIT_MS 500
+
+/* A child of a protected tree when _FNSHIELD_LOG_FD names the root's stream (returns 1:
+ * nothing is opened); else the root of a new tree: keep fd 2 on a descriptor of our own,
+ * close-on-exec (returns 0). */
 int logfd_setup(const char *inherited);
 
-/* The descriptor, or -1 when there is nowhere to log. */
+/* >= 0 when this process knows the tree's log stream (its own descriptor or the root's),
+ * -1 when lines can only go to fd 2 (before setup, in the CLI). */
 int logfd_get(void);
+
+/* This process's own log descriptor (the root, and its fork/vfork children before exec), or
+ * -1: the other processes of the tree have none. For the close/dup2 hooks. */
+int logfd_own(void);
 
 /* Is fd the log descriptor? For the close/dup2 hooks (inline: close is called often). */
 extern atomic_int logfd_current;
@@ -33,10 +50,11 @@ static inline int logfd_is(int fd)
 /* Someone is about to dup2 onto our number: move the log descriptor elsewhere first. */
 void logfd_evacuate(void);
 
-/* "_FNSHIELD_LOG_FD=N:DEV:INO", for children's environments (stable storage). */
+/* "_FNSHIELD_LOG_FD=PID:FD:DEV:INO", for children's environments (stable storage), or "". */
 const char *logfd_env_entry(void);
 
-/* One whole line, one write(2) (retried on EINTR and partial writes). errno preserved. */
+/* One whole line (see above for where). Retried on EINTR, partial writes and a full stream
+ * (bounded wait). No allocation, no locks, raw system calls; errno preserved. */
 void logfd_write(const char *buf, size_t len);
 
 #endif
