@@ -51,4 +51,11 @@ char *fs_read_file(const char *path, size_t max, size_t *len, int *err);
 
 #define FS_POLICY_FILE_MAX (16u << 20)
 
+/* What a launcher (the exec wrapper, `fnshield run`) or a protected parent added to a new
+ * process's environment, so that the library takes it back out at load (shim/envprop.c) and
+ * the program sees the environment it would have had: the names it added, comma-separated, and
+ * the LD_PRELOAD it extended. */
+#define FS_ENV_ADDED "_FNSHIELD_ADDED"
+#define FS_ENV_ORIG_LD_PRELOAD "_FNSHIELD_ORIG_LD_PRELOAD"
+
 #endif

@@ -2,6 +2,7 @@
  * envprop.c — carry the protection into every child (see envprop.h).
  */
 #include "envprop.h"
+#include "config.h"
 #include "lambda.h"
 #include "logfd.h"
 #include "state.h"
@@ -100,8 +101,8 @@ static int lists_us(const char *value)
  * caller's own LD_PRELOAD that we extended is kept in _FNSHIELD_ORIG_LD_PRELOAD: the child
  * takes them back out of its environment at load (envprop_hide_injected), so a program
  * started with env={} sees the environment it was given. */
-#define ADDED_VAR "_FNSHIELD_ADDED="
-#define ORIG_VAR "_FNSHIELD_ORIG_LD_PRELOAD="
+#define ADDED_VAR FS_ENV_ADDED "="
+#define ORIG_VAR FS_ENV_ORIG_LD_PRELOAD "="
 #define ADDED_NAMES_MAX 160
 
 size_t envprop_ldbuf_size(char *const envp[])
@@ -202,19 +203,19 @@ char **envprop_build(char *const envp[], char **out, char *buf)
 /* Called at load, after the configuration has been read from the environment. */
 void envprop_hide_injected(void)
 {
-	const char *added = getenv("_FNSHIELD_ADDED");
-	const char *orig = getenv("_FNSHIELD_ORIG_LD_PRELOAD");
+	const char *added = getenv(FS_ENV_ADDED);
+	const char *orig = getenv(FS_ENV_ORIG_LD_PRELOAD);
 	if (added) {
 		char names[ADDED_NAMES_MAX + 1];
 		snprintf(names, sizeof names, "%s", added);
 		for (char *save = NULL, *name = strtok_r(names, ",", &save); name;
 		     name = strtok_r(NULL, ",", &save))
 			unsetenv(name);
-		unsetenv("_FNSHIELD_ADDED");
+		unsetenv(FS_ENV_ADDED);
 	}
 	if (orig) {
 		setenv("LD_PRELOAD", orig, 1);
-		unsetenv("_FNSHIELD_ORIG_LD_PRELOAD");
+		unsetenv(FS_ENV_ORIG_LD_PRELOAD);
 	}
 }
 

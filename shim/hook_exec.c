@@ -241,7 +241,10 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 
 /* ---- system and popen: glibc runs "/bin/sh -c COMMAND" with the process's environ -------- */
 
-/* The shell's check: 0, or the errno the call fails with (EACCES refused, ENOENT no shell). */
+/* The shell's check: 0, or the errno the call fails with (EACCES refused, ENOENT no shell).
+ * glibc starts the shell with the process's own environ, which no hook sees: when the call may
+ * go, what the child needs is put into environ (envprop_repair_environ) for the call, and
+ * taken out again after it (shell_done), so the program does not see it. */
 static int shell_check(const char *call, const char *command)
 {
 	char *argv[] = {"sh", "-c", (char *)command, NULL};
@@ -253,6 +256,13 @@ static int shell_check(const char *call, const char *command)
 	return err;
 }
 
+static void shell_done(void)
+{
+	int saved = errno;
+	envprop_hide_injected();
+	errno = saved;
+}
+
 /* What glibc's system returns when the shell cannot be started: the status of a shell that
  * exited with 127. */
 #define SYSTEM_SHELL_FAILED (127 << 8)
@@ -260,22 +270,28 @@ static int shell_check(const char *call, const char *command)
 static int checked_system(const char *call, int (*real)(const char *), const char *command)
 {
 	/* system(NULL) only asks whether a shell exists. */
-	if (command && shim_ready() == 0) {
-		int err = shell_check(call, command);
-		if (err == EACCES)
-			return -1;
-		if (err)
-			return SYSTEM_SHELL_FAILED;
-	}
-	return real(command);
+	if (!command || shim_ready() != 0)
+		return real(command);
+	int err = shell_check(call, command);
+	if (err == EACCES)
+		return -1;
+	if (err)
+		return SYSTEM_SHELL_FAILED;
+	int status = real(command);
+	shell_done();
+	return status;
 }
 
 static FILE *checked_popen(const char *call, FILE *(*real)(const char *, const char *),
 			   const char *command, const char *type)
 {
-	if (command && shim_ready() == 0 && shell_check(call, command))
+	if (!command || shim_ready() != 0)
+		return real(command, type);
+	if (shell_check(call, command))
 		return NULL;
-	return real(command, type);
+	FILE *f = real(command, type); /* the shell has been started: its environment is its own */
+	shell_done();
+	return f;
 }
 
 EXPORT int system(const char *command)
