@@ -4,7 +4,7 @@ search and argv[0], and every error line with its exit status.
 
 Each test builds a small tree in its tmp dir: the layer (OPT/fnshield-exec and
 OPT/fnshield/lib/libfnshield.so, copies of the build) or the repository (R/build/ with both,
-R/wrappers/fnshield-exec a link to ../build/fnshield-exec). Commands are /usr/bin/env (prints
+R/wrappers/fnshield-exec a link to ../build/fnshield-exec). Commands are busybox's env (prints
 the environment it was given) and small scripts that leave a marker when they run.
 """
 import json
@@ -43,8 +43,13 @@ def wrap(argv, env=None, argv0=None, exe=None, cwd=None):
     return p
 
 
+# The "runtime" that prints the environment it was exec'd with: a static program, into which
+# nothing is preloaded (the library would take what it added back out of a dynamic one's).
+PRINT_ENV = ["/bin/busybox", "env"]
+
+
 def env_of(p):
-    """The environment /usr/bin/env printed."""
+    """The environment PRINT_ENV printed."""
     out = {}
     for line in p.stdout.decode().splitlines():
         k, _, v = line.partition("=")
@@ -81,7 +86,7 @@ def marker_cmd(tmp_path):
 # ---- where the library is, LD_PRELOAD -----------------------------------------------------
 
 def test_layer_layout(opt):
-    p = wrap(["/usr/bin/env"], exe=opt + "/fnshield-exec")
+    p = wrap(PRINT_ENV, exe=opt + "/fnshield-exec")
     assert p.returncode == 0, p.stderr
     assert env_of(p)["LD_PRELOAD"] == opt + "/fnshield/lib/libfnshield.so"
 
@@ -95,7 +100,7 @@ def test_repository_layout_and_link(built, tmp_path):
     os.symlink("../build/fnshield-exec", r / "wrappers" / "fnshield-exec")
     lib = os.path.realpath(r / "build" / "libfnshield.so")
     for exe in (r / "build" / "fnshield-exec", r / "wrappers" / "fnshield-exec"):
-        p = wrap(["/usr/bin/env"], exe=exe)
+        p = wrap(PRINT_ENV, exe=exe)
         assert p.returncode == 0, p.stderr
         assert env_of(p)["LD_PRELOAD"] == lib, exe
 
@@ -105,7 +110,7 @@ def test_spec_path_is_the_built_wrapper(built):
     spec = support.ROOT / "wrappers" / "fnshield-exec"
     assert os.path.islink(spec) and os.readlink(spec) == "../build/fnshield-exec"
     if support.BUILD == (support.ROOT / "build").resolve():
-        p = wrap(["/usr/bin/env"], exe=spec)
+        p = wrap(PRINT_ENV, exe=spec)
         assert p.returncode == 0, p.stderr
         assert env_of(p)["LD_PRELOAD"] == str(support.LIBRARY)
 
@@ -119,15 +124,15 @@ def test_static_executable(built):
 
 def test_preload_keeps_other_entries(opt):
     lib = opt + "/fnshield/lib/libfnshield.so"
-    p = wrap(["/usr/bin/env"], exe=opt + "/fnshield-exec", env={"LD_PRELOAD": "/nonexistent/other.so"})
+    p = wrap(PRINT_ENV, exe=opt + "/fnshield-exec", env={"LD_PRELOAD": "/nonexistent/other.so"})
     assert env_of(p)["LD_PRELOAD"] == lib + ":/nonexistent/other.so"
     for already in (lib, "/x/a.so:" + lib, "/x/a.so " + lib + " /x/b.so", lib + "::/x/c.so"):
-        p = wrap(["/usr/bin/env"], exe=opt + "/fnshield-exec", env={"LD_PRELOAD": already})
+        p = wrap(PRINT_ENV, exe=opt + "/fnshield-exec", env={"LD_PRELOAD": already})
         assert env_of(p)["LD_PRELOAD"] == already
     # a prefix of an entry is not the entry
-    p = wrap(["/usr/bin/env"], exe=opt + "/fnshield-exec", env={"LD_PRELOAD": lib + ".old"})
+    p = wrap(PRINT_ENV, exe=opt + "/fnshield-exec", env={"LD_PRELOAD": lib + ".old"})
     assert env_of(p)["LD_PRELOAD"] == lib + ":" + lib + ".old"
-    p = wrap(["/usr/bin/env"], exe=opt + "/fnshield-exec", env={"LD_PRELOAD": ""})
+    p = wrap(PRINT_ENV, exe=opt + "/fnshield-exec", env={"LD_PRELOAD": ""})
     assert env_of(p)["LD_PRELOAD"] == lib
 
 
@@ -139,19 +144,19 @@ def test_fnshield_home(built, tmp_path):
     flat = tmp_path / "home2"
     flat.mkdir()
     shutil.copy2(support.LIBRARY, flat / "libfnshield.so")
-    p = wrap(["/usr/bin/env"], env={"FNSHIELD_HOME": str(lib_home)})
+    p = wrap(PRINT_ENV, env={"FNSHIELD_HOME": str(lib_home)})
     assert env_of(p)["LD_PRELOAD"] == str(lib_home / "lib" / "libfnshield.so")
-    p = wrap(["/usr/bin/env"], env={"FNSHIELD_HOME": str(flat)})
+    p = wrap(PRINT_ENV, env={"FNSHIELD_HOME": str(flat)})
     assert env_of(p)["LD_PRELOAD"] == str(flat / "libfnshield.so")
     # relative: made absolute against the working directory, by text (the shell's $PWD)
     real = os.path.realpath(tmp_path)
-    p = wrap(["/usr/bin/env"], env={"FNSHIELD_HOME": "home2"}, cwd=real)
+    p = wrap(PRINT_ENV, env={"FNSHIELD_HOME": "home2"}, cwd=real)
     assert env_of(p)["LD_PRELOAD"] == real + "/home2/libfnshield.so"
     os.symlink(real, tmp_path / "via-link")
-    p = wrap(["/usr/bin/env"], env={"FNSHIELD_HOME": "home2", "PWD": str(tmp_path / "via-link")},
+    p = wrap(PRINT_ENV, env={"FNSHIELD_HOME": "home2", "PWD": str(tmp_path / "via-link")},
              cwd=real)
     assert env_of(p)["LD_PRELOAD"] == str(tmp_path / "via-link") + "/home2/libfnshield.so"
-    p = wrap(["/usr/bin/env"], env={"FNSHIELD_HOME": "home2", "PWD": "/"}, cwd=real)  # stale
+    p = wrap(PRINT_ENV, env={"FNSHIELD_HOME": "home2", "PWD": "/"}, cwd=real)  # stale
     assert env_of(p)["LD_PRELOAD"] == real + "/home2/libfnshield.so"
 
 
@@ -196,13 +201,13 @@ def test_argv0(opt, tmp_path):
     """argv[0] is only the error line's "exe": the library is found from /proc/self/exe
     whatever the wrapper was called (by name through PATH, through a link, a made-up name)."""
     lib = opt + "/fnshield/lib/libfnshield.so"
-    p = subprocess.run(["fnshield-exec", "/usr/bin/env"], env=dict(ENV_BASE, PATH=opt + ":/usr/bin:/bin"),
+    p = subprocess.run(["fnshield-exec"] + PRINT_ENV, env=dict(ENV_BASE, PATH=opt + ":/usr/bin:/bin"),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     assert env_of(p)["LD_PRELOAD"] == lib, p.stderr
     os.symlink(opt + "/fnshield-exec", tmp_path / "elsewhere")
-    p = wrap(["/usr/bin/env"], exe=tmp_path / "elsewhere")
+    p = wrap(PRINT_ENV, exe=tmp_path / "elsewhere")
     assert env_of(p)["LD_PRELOAD"] == lib, p.stderr
-    p = wrap(["/usr/bin/env"], exe=opt + "/fnshield-exec", argv0="made up")
+    p = wrap(PRINT_ENV, exe=opt + "/fnshield-exec", argv0="made up")
     assert env_of(p)["LD_PRELOAD"] == lib, p.stderr
     p = wrap([], exe=opt + "/fnshield-exec", argv0='we"ird\\\n')
     error_line(p, EX_USAGE, re.compile("fnshield-exec: no command to run.*"), exe='we"ird\\\n')
@@ -225,17 +230,17 @@ def test_next_wrapper(opt, tmp_path):
     # search, which could find another file of that name)
     for how, value, path in (("path", str(nxt), "/usr/bin:/bin"),
                              ("name in the working directory", "next-wrapper", "/usr/bin:/bin")):
-        p = wrap(["/usr/bin/env"], exe=exe, env={"FNSHIELD_NEXT_WRAPPER": value, "PATH": path,
+        p = wrap(PRINT_ENV, exe=exe, env={"FNSHIELD_NEXT_WRAPPER": value, "PATH": path,
                                                  "LD_PRELOAD": "/x/other.so"}, cwd=tmp_path)
         assert p.returncode == 0, (how, p.stderr)
         got = env_of(p)
         assert got["NEXT_RAN"] == "yes" and "FNSHIELD_NEXT_WRAPPER" not in got, how
         assert got["LD_PRELOAD"] == lib + ":/x/other.so", how
-        assert args.read_text().splitlines() == [value, exe, "/usr/bin/env"], how
+        assert args.read_text().splitlines() == [value, exe] + PRINT_ENV, how
         nenv = dict(l.partition("=")[::2] for l in (tmp_path / "args.env").read_text().splitlines())
         assert "FNSHIELD_NEXT_WRAPPER" not in nenv and nenv["LD_PRELOAD"] == "/x/other.so", how
     # set but empty: no second wrapper, the variable stays
-    p = wrap(["/usr/bin/env"], exe=exe, env={"FNSHIELD_NEXT_WRAPPER": ""})
+    p = wrap(PRINT_ENV, exe=exe, env={"FNSHIELD_NEXT_WRAPPER": ""})
     assert env_of(p)["FNSHIELD_NEXT_WRAPPER"] == "" and env_of(p)["LD_PRELOAD"] == lib
 
 

@@ -489,7 +489,14 @@ def redirect_stderr_then_sh_exec():
 def tamper_policy_then_child_read(d, name, how):
     """Rewrite (to allow everything) or delete the policy file this process was started with,
     then start a child with a clean environment that reads DIR/NAME."""
+    # fnshield takes what it added out of os.environ: read the environment the process was
+    # started with, as an attacker would
     pf = os.environ.get("FNSHIELD_POLICY_FILE")
+    if not pf:
+        with open("/proc/self/environ", "rb") as f:
+            for entry in f.read().split(b"\0"):
+                if entry.startswith(b"FNSHIELD_POLICY_FILE="):
+                    pf = entry.split(b"=", 1)[1].decode()
     if not pf:
         return {"ok": False, "error": "NoPolicyFile"}
     if how == "rewrite":

@@ -70,7 +70,14 @@ def handler(event, context):
             got(f.read())
         return "read"
     if mode == "rewrite-policy-file":
+        # fnshield takes what it added out of os.environ; an attacker reads the environment the
+        # process was started with instead
         f = os.environ.get("FNSHIELD_POLICY_FILE")
+        if not f:
+            with open("/proc/self/environ", "rb") as fh:
+                for entry in fh.read().split(b"\0"):
+                    if entry.startswith(b"FNSHIELD_POLICY_FILE="):
+                        f = entry.split(b"=", 1)[1].decode()
         if not f:
             print("SETUP-FAILED no FNSHIELD_POLICY_FILE in the environment", flush=True)
             sys.exit(3)
