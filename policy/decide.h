@@ -141,6 +141,15 @@ static inline struct fs_decision fs_decide_addr_in(const struct fs_rules *r, enu
 	return fs_decision_of(mode, c, fs_match_addr(r, a->ip, a->port, a->names, a->nnames));
 }
 
+/* Step 1 after the fact, for an open that was made (alert mode, an allowed spelling): it failed
+ * by itself — the file or a directory on the way is not there, links go round, a directory
+ * opened for writing — so it was no violation, whatever step 2 said of its path. The same
+ * errors facts/ reports before an open that would be refused. */
+static inline int fs_open_failed_by_itself(int err)
+{
+	return err == ENOENT || err == ENOTDIR || err == ELOOP || err == EISDIR;
+}
+
 /* Steps 1, 2 and 4 for a path call, with the category's rules in force and the mode. */
 static inline struct fs_decision fs_decide_path_in(const struct fs_rules *r, enum fs_mode mode,
 						   enum fs_category c, const struct fs_path_facts *pf)

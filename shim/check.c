@@ -188,14 +188,6 @@ struct open_call {
 	const struct fs_rules *rules; /* of c, in the phase the call began in */
 };
 
-/* An open that failed by itself — the file or its directory is not there, a directory opened
- * for writing — was no violation, whatever the decision said of the path (SPEC "What a blocked
- * call does"). The same as facts/ tells before an open that is refused. */
-static int failed_by_itself(int r)
-{
-	return r == -ENOENT || r == -ENOTDIR || r == -EISDIR;
-}
-
 /* The call goes ahead: open, then write the decision's line unless the open failed by itself.
  * target/resolved: the line's fields (built only when there is a line to write). */
 static inline int open_and_report(const struct open_call *o, const struct fs_decision *d,
@@ -203,7 +195,7 @@ static inline int open_and_report(const struct open_call *o, const struct fs_dec
 {
 	if (fd == FACTS_LINK_ON_WAY)
 		fd = sys_openat(o->dirfd, o->path, o->flags, o->mode);
-	if (d->logged && !failed_by_itself(fd)) {
+	if (d->logged && !(fd < 0 && fs_open_failed_by_itself(-fd))) {
 		struct violation ev = {.category = o->c, .call = o->call};
 		path_fields(&ev, pf, o->path);
 		report(d, &ev);
