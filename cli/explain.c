@@ -41,6 +41,7 @@ static int explain_usage(void)
 	      "  --ip     connect to a name: the address the name resolved to (address rules)\n"
 	      "  --call   the entry point: execve, execvp, posix_spawnp, system, … (how a program is\n"
 	      "           searched for: execvp for a bare name, else execve); open, fopen (read, write)\n"
+	      "  write is an open for writing that may create the file (O_WRONLY|O_CREAT, fopen \"w\")\n"
 	      "  --dirfd  the path is relative to a directory descriptor opened on DIR\n"
 	      "  --json   one line of JSON: outcome, action, rule, logged, errno\n",
 	      stderr);
@@ -115,7 +116,7 @@ static int gather_path(const struct request *rq, struct explained *x)
 		enum facts_intent intent = rq->category == FS_WRITE ? FACTS_CREATE : FACTS_EXISTING;
 		facts_of_path(dirfd, rq->target, 1, intent, &x->paths, pf);
 		/* the open family opens a file for writing: a directory fails (EISDIR) */
-		facts_confirm_fails(dirfd, rq->target, 1, intent, rq->category == FS_WRITE, pf);
+		facts_confirm_fails(dirfd, rq->target, 1, intent, rq->category == FS_WRITE, &x->paths, pf);
 	}
 	if (dirfd >= 0)
 		close(dirfd);

@@ -150,16 +150,6 @@ static int use_policy_file(const char *p)
 	return 0;
 }
 
-/* The names `run` adds to the program's environment, for FS_ENV_ADDED: the library takes
- * them back out at load, so the program sees the environment it was run in. */
-static char added[128];
-
-static void note_added(const char *name)
-{
-	size_t n = strlen(added);
-	snprintf(added + n, sizeof added - n, "%s%s", n ? "," : "", name);
-}
-
 static int cmd_run(int argc, char **argv)
 {
 	int i = 1;
@@ -168,15 +158,9 @@ static int cmd_run(int argc, char **argv)
 			i++;
 			break;
 		} else if (!strcmp(argv[i], "--policy") && i + 1 < argc) {
-			int had = getenv("FNSHIELD_POLICY") || getenv("FNSHIELD_POLICY_FILE");
 			if (use_policy_file(argv[++i]) < 0)
 				return EX_CONFIG;
-			if (!had) /* a replaced one is the caller's to see; an added one is not */
-				note_added(getenv("FNSHIELD_POLICY_FILE") ? "FNSHIELD_POLICY_FILE"
-									  : "FNSHIELD_POLICY");
 		} else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
-			if (!getenv("FNSHIELD_MODE"))
-				note_added("FNSHIELD_MODE");
 			setenv("FNSHIELD_MODE", argv[++i], 1);
 		} else if (argv[i][0] == '-') {
 			return usage();
@@ -208,13 +192,7 @@ static int cmd_run(int argc, char **argv)
 	char *preload;
 	if (asprintf(&preload, "%s%s%s", lib, cur && *cur ? ":" : "", cur && *cur ? cur : "") < 0)
 		return 71;
-	if (cur && *cur)
-		setenv(FS_ENV_ORIG_LD_PRELOAD, cur, 1);
-	else
-		note_added("LD_PRELOAD");
 	setenv("LD_PRELOAD", preload, 1);
-	if (added[0])
-		setenv(FS_ENV_ADDED, added, 1);
 	/* A new protected tree: no inherited log descriptor or digest from an outer one. */
 	unsetenv("_FNSHIELD_LOG_FD");
 	unsetenv("_FNSHIELD_POLICY_SHA256");

@@ -37,6 +37,8 @@ static int exec_refused_by_kernel(int dirfd, const char *path, int follow)
 	int r = sys_newfstatat(dirfd, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW);
 	if (r < 0)
 		return -r;
+	if (S_ISLNK(st.st_mode))
+		return ELOOP; /* execveat(AT_SYMLINK_NOFOLLOW) of a link */
 	if (!S_ISREG(st.st_mode))
 		return EACCES;
 	r = sys_faccessat(dirfd, path, X_OK);
@@ -83,7 +85,7 @@ void facts_of_path(int dirfd, const char *path, int follow, enum facts_intent in
 }
 
 void facts_confirm_fails(int dirfd, const char *path, int follow, enum facts_intent intent,
-			 int opens_for_write, struct fs_path_facts *f)
+			 int opens_for_write, struct facts_paths *b, struct fs_path_facts *f)
 {
 	if (f->fails || !path)
 		return;
@@ -95,9 +97,13 @@ void facts_confirm_fails(int dirfd, const char *path, int follow, enum facts_int
 	}
 	if (intent != FACTS_CREATE)
 		return;
-	/* Only its directory must exist: path_canonical says -ENOENT / -ENOTDIR when it does not. */
-	char real[FS_PATH_MAX];
-	long rlen = path_canonical(dirfd, path, follow, real, sizeof real, NULL);
+	/* Only its directory must exist: path_canonical says -ENOENT / -ENOTDIR when it does not.
+	 * Asked only when the real path is the lexical one (no link on the way, so b->real is
+	 * free) or is known already: then it is copied back. */
+	char *scratch = f->real == b->real ? NULL : b->real;
+	if (!scratch)
+		return; /* resolved through a link already: a missing directory was seen then */
+	long rlen = path_canonical(dirfd, path, follow, scratch, sizeof b->real, NULL);
 	if (rlen == -ENOENT || rlen == -ENOTDIR || rlen == -ELOOP)
 		f->fails = (int)-rlen;
 }

@@ -46,7 +46,7 @@ void facts_of_path(int dirfd, const char *path, int follow, enum facts_intent in
 /* Settle f->fails exactly: for a creating call, whether the directory exists; for an open for
  * writing (opens_for_write), whether the path is a directory (EISDIR). */
 void facts_confirm_fails(int dirfd, const char *path, int follow, enum facts_intent intent,
-			 int opens_for_write, struct fs_path_facts *f);
+			 int opens_for_write, struct facts_paths *b, struct fs_path_facts *f);
 
 /* The program behind an open descriptor (fexecve, execveat with AT_EMPTY_PATH). A descriptor
  * that is not open fails with EBADF, one that is no regular file or cannot be executed with

@@ -158,7 +158,7 @@ int check_file(const char *call, enum fs_category c, int dirfd, const char *path
 	facts_of_path(dirfd, path, follow, intent, &b, &pf);
 	struct fs_decision d = decide_path(c, &pf);
 	if (d.logged) { /* a line is due: first be sure the call would not fail by itself */
-		facts_confirm_fails(dirfd, path, follow, intent, !!(how & CHECK_OPENS_FOR_WRITE), &pf);
+		facts_confirm_fails(dirfd, path, follow, intent, !!(how & CHECK_OPENS_FOR_WRITE), &b, &pf);
 		d = decide_path(c, &pf);
 	}
 	struct violation ev = {.category = c, .call = call};
@@ -215,7 +215,7 @@ static __attribute__((noinline)) int open_with_facts(const struct open_call *o)
 	struct fs_decision d = decide_path(o->c, &pf);
 	if (d.outcome == FS_REFUSED) {
 		facts_confirm_fails(o->dirfd, o->path, follow, intent,
-				    o->c == FS_WRITE && (o->flags & __O_TMPFILE) != __O_TMPFILE, &pf);
+				    o->c == FS_WRITE && (o->flags & __O_TMPFILE) != __O_TMPFILE, &b, &pf);
 		d = decide_path(o->c, &pf);
 	}
 	if (d.outcome != FS_PROCEEDS) {

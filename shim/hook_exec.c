@@ -71,6 +71,11 @@ static int exec_with_shell(const char *prog, char *const argv[], char *const env
 	for (size_t i = 1; i < argc; i++)
 		sh_argv[n++] = argv[i];
 	sh_argv[n] = NULL;
+	int err = check_exec("execvp", AT_FDCWD, FS_SHELL, 1, sh_argv); /* the shell runs it */
+	if (err) {
+		errno = err;
+		return -1;
+	}
 	return REAL(execve)(FS_SHELL, sh_argv, envp);
 }
 
@@ -243,8 +248,10 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 
 /* The shell's check: 0, or the errno the call fails with (EACCES refused, ENOENT no shell).
  * glibc starts the shell with the process's own environ, which no hook sees: when the call may
- * go, what the child needs is put into environ (envprop_repair_environ) for the call, and
- * taken out again after it (shell_done), so the program does not see it. */
+ * go, what the child needs is put back into environ if the program took it out
+ * (envprop_repair_environ; it writes nothing when all is there). It is left there: taking it
+ * out after the call would edit environ on every call, and setenv/unsetenv race with other
+ * threads' getenv and spawns (a crash, or a shell started without the library). */
 static int shell_check(const char *call, const char *command)
 {
 	char *argv[] = {"sh", "-c", (char *)command, NULL};
@@ -256,12 +263,6 @@ static int shell_check(const char *call, const char *command)
 	return err;
 }
 
-static void shell_done(void)
-{
-	int saved = errno;
-	envprop_hide_injected();
-	errno = saved;
-}
 
 /* What glibc's system returns when the shell cannot be started: the status of a shell that
  * exited with 127. */
@@ -277,9 +278,7 @@ static int checked_system(const char *call, int (*real)(const char *), const cha
 		return -1;
 	if (err)
 		return SYSTEM_SHELL_FAILED;
-	int status = real(command);
-	shell_done();
-	return status;
+	return real(command);
 }
 
 static FILE *checked_popen(const char *call, FILE *(*real)(const char *, const char *),
@@ -289,9 +288,7 @@ static FILE *checked_popen(const char *call, FILE *(*real)(const char *, const c
 		return real(command, type);
 	if (shell_check(call, command))
 		return NULL;
-	FILE *f = real(command, type); /* the shell has been started: its environment is its own */
-	shell_done();
-	return f;
+	return real(command, type);
 }
 
 EXPORT int system(const char *command)

@@ -37,13 +37,36 @@ static struct {
 static char env_entry_buf[2][96];
 static _Atomic(const char *) env_entry = "";
 
+static char *put_uint(char *p, unsigned long v)
+{
+	char tmp[24];
+	int n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* Written without stdio: the dup2 hooks call it (through logfd_evacuate) in the root, from any
+ * thread or signal handler. The buffer is taken with an atomic exchange. */
 static void publish_entry(void)
 {
-	static int which;
-	which ^= 1;
-	snprintf(env_entry_buf[which], sizeof env_entry_buf[which], LOGFD_ENV "=%d:%d:%lu:%lu",
-		 stream.pid, atomic_load(&stream.fd), stream.dev, stream.ino);
-	atomic_store(&env_entry, env_entry_buf[which]);
+	static atomic_int which;
+	char *buf = env_entry_buf[atomic_fetch_xor(&which, 1) ^ 1];
+	char *p = buf;
+	memcpy(p, LOGFD_ENV "=", sizeof LOGFD_ENV);
+	p += sizeof LOGFD_ENV;
+	p = put_uint(p, (unsigned long)stream.pid);
+	*p++ = ':';
+	p = put_uint(p, (unsigned long)atomic_load(&stream.fd));
+	*p++ = ':';
+	p = put_uint(p, stream.dev);
+	*p++ = ':';
+	p = put_uint(p, stream.ino);
+	*p = 0;
+	atomic_store(&env_entry, buf);
 }
 
 /* A number out of the way of applications: just under the usual 1024 descriptor limit (Node's
@@ -202,17 +225,6 @@ static int write_all(int fd, const char *buf, size_t len, int wait_ms)
 	return 1;
 }
 
-static char *put_uint(char *p, unsigned long v)
-{
-	char tmp[24];
-	int n = 0;
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
 
 /* The root's stream, fetched for one write: a descriptor of our own (close it), or -1.
  * pidfd_getfd first: the very open file the root holds, as inheritance would have given

@@ -48,7 +48,6 @@
  * No allocation: fixed stack buffers for paths and the error line (every append bounded),
  * variable-length arrays sized from the arguments and environment for what is passed on.
  */
-#include "config.h"
 #include "fields.h"
 #include "logline.h"
 
@@ -337,7 +336,7 @@ int main(int argc, char **argv)
 	} while (0)
 
 	size_t nenv = env_count();
-	char *envp[nenv + 3];
+	char *envp[nenv + 2];
 
 	/* ---- a second wrapper runs first, unprotected, and hands back to us ---- */
 	const char *next = env_get("FNSHIELD_NEXT_WRAPPER");
@@ -391,23 +390,9 @@ int main(int argc, char **argv)
 	else
 		cat(&e, "LD_PRELOAD=", lib, set(old) ? ":" : "", set(old) ? old : "",
 		    (const char *)NULL);
-	/* What the runtime sees: the library takes back out what was added here (SPEC v1.1: the
-	 * program cannot tell fnshield is there), the LD_PRELOAD it was given, or none. */
-	size_t hneed = sizeof FS_ENV_ORIG_LD_PRELOAD "=" + (old ? strlen(old) : 0) + sizeof FS_ENV_ADDED;
-	char hide[hneed];
-	struct buf h = {hide, 0, hneed, 0};
-	if (!set(old))
-		cat(&h, FS_ENV_ADDED "=LD_PRELOAD", (const char *)NULL);
-	else if (!keep)
-		cat(&h, FS_ENV_ORIG_LD_PRELOAD "=", old, (const char *)NULL);
-
+	/* LD_PRELOAD stays in the runtime's environment (README, "What a protected program can
+	 * see"): a program the runtime starts by a raw system call, or from a static helper, with
+	 * its own environment is still preloaded. */
 	char **env = env_edit(envp, "LD_PRELOAD", entry);
-	if (h.len) {
-		size_t k = 0;
-		while (env[k])
-			k++;
-		env[k] = hide;
-		env[k + 1] = NULL;
-	}
 	run("the command", argv + 1, env);
 }
