@@ -40,8 +40,7 @@ enum fs_search fs_exec_search_of(const char *call)
 	return FS_SEARCH_NONE;
 }
 
-/* Errors after which glibc's execvp goes on to the next PATH entry; any other ends the search. */
-static int search_goes_on(int err)
+int fs_search_goes_on(int err)
 {
 	return err == EACCES || err == ENOENT || err == ENOTDIR || err == ESTALE || err == ENODEV ||
 	       err == ETIMEDOUT;
@@ -76,7 +75,7 @@ int fs_find_program(enum fs_search s, const char *file, const char *path_env, fs
 			int err = probe(ctx, out);
 			if (!err)
 				return 0;
-			if (!search_goes_on(err))
+			if (!fs_search_goes_on(err))
 				return err;
 			saw_eacces |= err == EACCES;
 			last = err;
@@ -87,4 +86,24 @@ int fs_find_program(enum fs_search s, const char *file, const char *path_env, fs
 	}
 	out[0] = 0;
 	return saw_eacces ? EACCES : last;
+}
+
+const char *fs_path_rest(const char *path_env, const char *file, const char *found)
+{
+	const char *path = path_env ? path_env : "/bin:/usr/bin";
+	size_t fl = strlen(file), n = strlen(found);
+	for (const char *p = path;; p++) {
+		const char *end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		size_t dl = (size_t)(end - p);
+		/* the candidate of this entry: "DIR/FILE", or "FILE" for an empty entry */
+		if (dl ? n == dl + 1 + fl && !memcmp(found, p, dl) && found[dl] == '/' &&
+				 !memcmp(found + dl + 1, file, fl)
+		       : n == fl && !memcmp(found, file, fl))
+			return *end ? end + 1 : NULL;
+		if (!*end)
+			return NULL;
+		p = end;
+	}
 }

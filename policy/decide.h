@@ -182,6 +182,15 @@ typedef int (*fs_probe_fn)(void *ctx, const char *candidate);
 int fs_find_program(enum fs_search s, const char *file, const char *path_env, fs_probe_fn probe,
 		    void *ctx, char *out, size_t cap);
 
+/* Does glibc's search go on to the next PATH entry after an exec of a candidate failed with
+ * err (EACCES, ENOENT, ENOTDIR, ESTALE, ENODEV, ETIMEDOUT)? Any other error ends it. */
+int fs_search_goes_on(int err);
+
+/* The part of PATH (path_env, NULL: glibc's default) after the entry whose candidate for file
+ * was found: where the search goes on when found could not be exec'd after all (a "#!" naming
+ * a missing interpreter, which the probe does not read). NULL when nothing is left. */
+const char *fs_path_rest(const char *path_env, const char *file, const char *found);
+
 /* The shell that system and popen run (glibc's _PATH_BSHELL). */
 #define FS_SHELL "/bin/sh"
 

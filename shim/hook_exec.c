@@ -30,16 +30,6 @@
 
 extern char **environ;
 
-/* The program a searching entry point (execvp, posix_spawnp…) would run for `file`, found as
- * the call itself would find it (decide.h: fs_find_program, with the same probe `fnshield
- * explain` uses). 0, or the errno the call fails with when nothing can run. The hook then runs
- * that very path: the call is never left to search again, so a file created in an earlier PATH
- * directory after the check cannot be what runs. */
-static int find_program(const char *file, char *out, size_t cap)
-{
-	return fs_find_program(FS_SEARCH_PATH, file, getenv("PATH"), facts_exec_probe, NULL, out, cap);
-}
-
 /* ---- the exec family --------------------------------------------------------------------- */
 
 static int exec_path(const char *call, const char *path, char *const argv[], char *const envp[])
@@ -79,6 +69,10 @@ static int exec_with_shell(const char *prog, char *const argv[], char *const env
 	return REAL(execve)(FS_SHELL, sh_argv, envp);
 }
 
+/* execvp and its kin: the program is found as the call itself would find it (decide.h:
+ * fs_find_program, with the probe `fnshield explain` uses), checked, and that very path is
+ * exec'd: the call is never left to search again, so a file created in an earlier PATH
+ * directory after the check cannot be what runs. */
 static int exec_search(const char *call, const char *file, char *const argv[], char *const envp[])
 {
 	if (shim_ready() < 0)
@@ -90,21 +84,39 @@ static int exec_search(const char *call, const char *file, char *const argv[], c
 		errno = saved;
 		return REAL(execvpe)(file, argv, newenv);
 	}
-	char prog[4096];
-	int err = find_program(file, prog, sizeof prog);
-	if (!err)
-		err = check_exec(call, AT_FDCWD, prog, 1, argv);
-	if (err) {
-		errno = err;
-		return -1;
+	const char *path = getenv("PATH");
+	int got_eacces = 0;
+	for (;;) {
+		char prog[4096];
+		int err = fs_find_program(FS_SEARCH_PATH, file, path, facts_exec_probe, NULL, prog,
+					  sizeof prog);
+		if (!err)
+			err = check_exec(call, AT_FDCWD, prog, 1, argv);
+		if (err) {
+			errno = got_eacces && err != EACCES && fs_search_goes_on(err) ? EACCES : err;
+			return -1;
+		}
+		CHILD_ENV(newenv, envp);
+		repeat_flush();
+		errno = saved;
+		REAL(execve)(prog, argv, newenv);
+		err = errno;
+		if (err == ENOEXEC) {
+			exec_with_shell(prog, argv, newenv);
+			return -1;
+		}
+		/* The kernel refused what the probes passed (a "#!" naming a missing interpreter):
+		 * glibc goes on with the next entry, and so does the search here. */
+		const char *rest = strchr(file, '/') || !fs_search_goes_on(err)
+					   ? NULL
+					   : fs_path_rest(path, file, prog);
+		if (!rest) {
+			errno = got_eacces && err != EACCES && fs_search_goes_on(err) ? EACCES : err;
+			return -1;
+		}
+		got_eacces |= err == EACCES;
+		path = rest;
 	}
-	CHILD_ENV(newenv, envp);
-	repeat_flush();
-	errno = saved;
-	REAL(execve)(prog, argv, newenv);
-	if (errno == ENOEXEC)
-		exec_with_shell(prog, argv, newenv);
-	return -1;
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -232,16 +244,31 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 		errno = saved;
 		return REAL(posix_spawnp)(pid, file, fa, attr, argv, newenv);
 	}
-	char prog[4096];
-	int err = find_program(file, prog, sizeof prog);
-	if (!err)
-		err = check_exec("posix_spawnp", AT_FDCWD, prog, 1, argv);
-	errno = saved;
-	if (err)
-		return err;
-	CHILD_ENV(newenv, envp);
-	errno = saved;
-	return REAL(posix_spawn)(pid, prog, fa, attr, argv, newenv);
+	const char *path = getenv("PATH");
+	int got_eacces = 0;
+	for (;;) {
+		char prog[4096];
+		int err = fs_find_program(FS_SEARCH_PATH, file, path, facts_exec_probe, NULL, prog,
+					  sizeof prog);
+		if (!err)
+			err = check_exec("posix_spawnp", AT_FDCWD, prog, 1, argv);
+		if (!err) {
+			CHILD_ENV(newenv, envp);
+			errno = saved;
+			err = REAL(posix_spawn)(pid, prog, fa, attr, argv, newenv);
+			/* refused by the kernel after all: glibc goes on with the next entry (as execvp) */
+			const char *rest = err && !strchr(file, '/') && fs_search_goes_on(err)
+						   ? fs_path_rest(path, file, prog)
+						   : NULL;
+			if (rest) {
+				got_eacces |= err == EACCES;
+				path = rest;
+				continue;
+			}
+		}
+		errno = saved;
+		return got_eacces && err && err != EACCES && fs_search_goes_on(err) ? EACCES : err;
+	}
 }
 
 /* ---- system and popen: glibc runs "/bin/sh -c COMMAND" with the process's environ -------- */

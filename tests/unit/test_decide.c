@@ -218,3 +218,14 @@ Test(decide, rule_names_of_special_rules)
 	cr_expect_eq(fs_category_of("listen"), FS_LISTEN);
 	cr_expect_eq(fs_category_of("open"), -1);
 }
+
+Test(decide, path_rest_after_a_candidate)
+{
+	/* where glibc's search goes on when the candidate found could not be exec'd after all */
+	cr_expect_str_eq(fs_path_rest("/a:/b:/c", "prog", "/a/prog"), "/b:/c");
+	cr_expect_str_eq(fs_path_rest("/a::/c", "prog", "prog"), "/c");     /* the empty entry */
+	cr_expect_null(fs_path_rest("/a:/b", "prog", "/b/prog"));            /* nothing left */
+	cr_expect_str_eq(fs_path_rest(NULL, "sh", "/bin/sh"), "/usr/bin");  /* glibc's default */
+	cr_expect_null(fs_path_rest("/a:/b", "prog", "/c/prog"));            /* not from PATH */
+	cr_expect(fs_search_goes_on(ENOENT) && fs_search_goes_on(EACCES) && !fs_search_goes_on(ELOOP));
+}
