@@ -12,6 +12,7 @@
 #include "decide.h"
 #include "envprop.h"
 #include "facts.h"
+#include "logfd.h"
 #include "real.h"
 #include "repeat.h"
 #include "state.h"
@@ -30,12 +31,22 @@
 
 extern char **environ;
 
+/* An exec in place, of any kind: the root's log descriptor is kept open across it (logfd.h),
+ * and made close-on-exec again when the exec fails. */
+#define IN_PLACE(call_expr)                                                                     \
+	({                                                                                      \
+		logfd_before_exec();                                                            \
+		int r_ = (call_expr);                                                           \
+		logfd_exec_failed();                                                            \
+		r_;                                                                             \
+	})
+
 /* ---- the exec family --------------------------------------------------------------------- */
 
 static int exec_path(const char *call, const char *path, char *const argv[], char *const envp[])
 {
 	if (shim_ready() < 0)
-		return REAL(execve)(path, argv, envp);
+		return IN_PLACE(REAL(execve)(path, argv, envp));
 	int saved = errno;
 	int err = check_exec(call, AT_FDCWD, path, 1, argv);
 	if (err) {
@@ -45,7 +56,7 @@ static int exec_path(const char *call, const char *path, char *const argv[], cha
 	CHILD_ENV(newenv, envp);
 	repeat_flush(); /* the new program image will not have our counts */
 	errno = saved;
-	return REAL(execve)(path, argv, newenv);
+	return IN_PLACE(REAL(execve)(path, argv, newenv));
 }
 
 /* glibc's execvp runs a file the kernel cannot execute (no "#!", ENOEXEC) with the shell. */
@@ -66,7 +77,7 @@ static int exec_with_shell(const char *prog, char *const argv[], char *const env
 		errno = err;
 		return -1;
 	}
-	return REAL(execve)(FS_SHELL, sh_argv, envp);
+	return IN_PLACE(REAL(execve)(FS_SHELL, sh_argv, envp));
 }
 
 /* execvp and its kin: the program is found as the call itself would find it (decide.h:
@@ -76,13 +87,13 @@ static int exec_with_shell(const char *prog, char *const argv[], char *const env
 static int exec_search(const char *call, const char *file, char *const argv[], char *const envp[])
 {
 	if (shim_ready() < 0)
-		return REAL(execvpe)(file, argv, envp);
+		return IN_PLACE(REAL(execvpe)(file, argv, envp));
 	int saved = errno;
 	if (check_unrestricted(FS_EXEC)) {
 		CHILD_ENV(newenv, envp);
 		repeat_flush();
 		errno = saved;
-		return REAL(execvpe)(file, argv, newenv);
+		return IN_PLACE(REAL(execvpe)(file, argv, newenv));
 	}
 	const char *path = getenv("PATH");
 	int got_eacces = 0;
@@ -99,7 +110,7 @@ static int exec_search(const char *call, const char *file, char *const argv[], c
 		CHILD_ENV(newenv, envp);
 		repeat_flush();
 		errno = saved;
-		REAL(execve)(prog, argv, newenv);
+		IN_PLACE(REAL(execve)(prog, argv, newenv));
 		err = errno;
 		if (err == ENOEXEC) {
 			exec_with_shell(prog, argv, newenv);
@@ -196,14 +207,14 @@ EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const
 	CHILD_ENV(newenv, envp);
 	repeat_flush();
 	if (REAL(execveat)) /* glibc 2.34 and later */
-		return REAL(execveat)(dirfd, path, argv, newenv, flags);
-	return (int)sys_result(SYS6(SYS_execveat, dirfd, path, argv, newenv, flags, 0));
+		return IN_PLACE(REAL(execveat)(dirfd, path, argv, newenv, flags));
+	return IN_PLACE((int)sys_result(SYS6(SYS_execveat, dirfd, path, argv, newenv, flags, 0)));
 }
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	if (shim_ready() < 0)
-		return REAL(fexecve)(fd, argv, envp);
+		return IN_PLACE(REAL(fexecve)(fd, argv, envp));
 	int saved = errno;
 	int err = check_exec_fd("fexecve", fd, argv);
 	if (err) {
@@ -213,7 +224,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	CHILD_ENV(newenv, envp);
 	repeat_flush();
 	errno = saved;
-	return REAL(fexecve)(fd, argv, newenv);
+	return IN_PLACE(REAL(fexecve)(fd, argv, newenv));
 }
 
 /* ---- posix_spawn: the error is the return value, errno is not used ----------------------- */

@@ -113,7 +113,12 @@ EXPORT long syscall(long nr, ...)
 		CHILD_ENV(newenv, envp);
 		repeat_flush();
 		a[at + 2] = (long)newenv;
-		break;
+		/* made here, while newenv (on this block's stack) lives; the root's log descriptor
+		 * is kept open across the exec (logfd.h) */
+		logfd_before_exec();
+		long ret = REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		logfd_exec_failed();
+		return ret;
 	}
 	/* The log descriptor: as hook_fd.c does for the libc functions. */
 	case SYS_close:

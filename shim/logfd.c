@@ -89,6 +89,13 @@ static int high_dup(int fd)
 	return -1;
 }
 
+static int same_file(int fd, unsigned long dev, unsigned long ino)
+{
+	struct stat st;
+	return sys_fstat(fd, &st) == 0 && (unsigned long)st.st_dev == dev &&
+	       (unsigned long)st.st_ino == ino;
+}
+
 /* The root of a tree: keep fd 2 on a descriptor of our own. */
 static void become_root(void)
 {
@@ -113,9 +120,23 @@ int logfd_setup(const char *inherited)
 		int pid, fd;
 		unsigned long dev, ino;
 		/* The root itself exec'd a new program (a shell's `exec`, `env -i`, a bootstrap
-		 * script): its descriptor closed on the way; its stderr is the stream again. */
+		 * script): its descriptor was kept open for that exec (logfd_before_exec), so the
+		 * new program carries on with the same stream even if fd 2 was redirected first;
+		 * if it is not there (an exec fnshield did not see), its stderr is the stream. */
 		if (sscanf(inherited, "%d:", &pid) == 1 && pid == sys_getpid()) {
-			become_root();
+			if (sscanf(inherited, "%d:%d:%lu:%lu", &pid, &fd, &dev, &ino) == 4 && fd > 2 &&
+			    same_file(fd, dev, ino)) {
+				sys_fcntl(fd, F_SETFD, FD_CLOEXEC);
+				stream.pid = pid;
+				atomic_store(&stream.fd, fd);
+				stream.dev = dev;
+				stream.ino = ino;
+				stream.known = 1;
+				atomic_store(&log_fd, fd);
+				publish_entry();
+			} else {
+				become_root();
+			}
 			return 1;
 		}
 		if (sscanf(inherited, "%d:%d:%lu:%lu", &pid, &fd, &dev, &ino) == 4 && pid > 0 &&
@@ -136,6 +157,20 @@ int logfd_setup(const char *inherited)
 }
 
 int logfd_own(void) { return atomic_load_explicit(&log_fd, memory_order_relaxed); }
+
+void logfd_before_exec(void)
+{
+	int fd = logfd_own();
+	if (fd >= 0 && sys_getpid() == stream.pid)
+		sys_fcntl(fd, F_SETFD, 0);
+}
+
+void logfd_exec_failed(void)
+{
+	int fd = logfd_own();
+	if (fd >= 0 && sys_getpid() == stream.pid)
+		sys_fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
 
 int logfd_get(void) { return stream.known ? atomic_load(&stream.fd) : -1; }
 
@@ -161,12 +196,6 @@ const char *logfd_env_entry(void) { return atomic_load(&env_entry); }
 
 /* ---- writing one line: async-signal-safe, vfork-safe, no allocation ---------------------- */
 
-static int same_file(int fd, unsigned long dev, unsigned long ino)
-{
-	struct stat st;
-	return sys_fstat(fd, &st) == 0 && (unsigned long)st.st_dev == dev &&
-	       (unsigned long)st.st_ino == ino;
-}
 
 static long now_ms(void)
 {

@@ -57,4 +57,12 @@ const char *logfd_env_entry(void);
  * (bounded wait). No allocation, no locks, raw system calls; errno preserved. */
 void logfd_write(const char *buf, size_t len);
 
+/* The root is about to exec itself into a new program (a shell's `exec`, a bootstrap script):
+ * its descriptor is kept open across that one exec, so the new program, the root again, carries
+ * on with the original stream even when fd 2 was redirected first (logfd_setup adopts it and
+ * makes it close-on-exec again). Nothing outside the root itself. logfd_exec_failed undoes it
+ * when the exec fails. Raw system calls; errno untouched. */
+void logfd_before_exec(void);
+void logfd_exec_failed(void);
+
 #endif

@@ -395,3 +395,19 @@ def test_child_line_through_proc_without_pidfd(run, cc):
     assert r.rc == 0 and r.result == {"ok": False, "rc": 126}, ctx
     assert len(r.violations) == 1 and r.violations[0]["target"] == "/usr/bin/id", ctx
     assert r.violations[0]["exe"] == "/usr/bin/dash", ctx
+
+
+def test_root_that_redirects_stderr_then_execs_in_place(run):
+    """A bootstrap script's `exec 2>/dev/null; exec runtime`: the runtime is the root again and
+    keeps logging to the original stderr (the descriptor is kept open across the root's own
+    exec), and its children still inherit nothing of ours."""
+    script = ('exec 2>/dev/null; exec %s -c "import os, subprocess\n'
+              'try: os.execv(\\"/usr/bin/id\\", [\\"id\\"])\n'
+              'except OSError as e: print(\\"refused\\", e.errno)\n'
+              'print(sorted(subprocess.run([\\"ls\\", \\"/proc/self/fd\\"], capture_output=True, text=True)'
+              '.stdout.split()))"' % support.PYTHON)
+    r = run(["/bin/sh", "-c", script], {"exec": {"default": "allow", "block": ["/usr/bin/id"]}}, "block")
+    ctx = r.explain()
+    assert b"refused 13" in r.stdout, ctx
+    assert [v["target"] for v in r.violations] == ["/usr/bin/id"], ctx
+    assert b"['0', '1', '2', '3']" in r.stdout, ctx   # ls's own 0-2 and its directory handle
