@@ -80,6 +80,30 @@ static int exec_with_shell(const char *prog, char *const argv[], char *const env
 	return IN_PLACE(REAL(execve)(FS_SHELL, sh_argv, envp));
 }
 
+/* ---- PATH searches (execvp and its kin, posix_spawnp) ---------------------------------- */
+
+/* The next program of a search of PATH (from path on) for file, found as the call would find
+ * it and checked: 0 (prog holds it), or the errno the call fails with. */
+static int next_program(const char *call, const char *file, const char *path, char *prog,
+			size_t cap, char *const argv[])
+{
+	int err = fs_find_program(FS_SEARCH_PATH, file, path, facts_exec_probe, NULL, prog, cap);
+	return err ? err : check_exec(call, AT_FDCWD, prog, 1, argv);
+}
+
+/* The kernel refused prog with err after all (a "#!" naming a missing interpreter): where the
+ * search goes on, as glibc's does — the rest of PATH — or NULL when it ends. */
+static const char *search_rest(const char *file, const char *path, const char *prog, int err)
+{
+	return strchr(file, '/') || !fs_search_goes_on(err) ? NULL : fs_path_rest(path, file, prog);
+}
+
+/* The errno a search ends with: EACCES when a candidate was refused for it, as glibc says. */
+static int search_errno(int got_eacces, int err)
+{
+	return got_eacces && err != EACCES && fs_search_goes_on(err) ? EACCES : err;
+}
+
 /* execvp and its kin: the program is found as the call itself would find it (decide.h:
  * fs_find_program, with the probe `fnshield explain` uses), checked, and that very path is
  * exec'd: the call is never left to search again, so a file created in an earlier PATH
@@ -96,15 +120,11 @@ static int exec_search(const char *call, const char *file, char *const argv[], c
 		return IN_PLACE(REAL(execvpe)(file, argv, newenv));
 	}
 	const char *path = getenv("PATH");
-	int got_eacces = 0;
-	for (;;) {
+	for (int got_eacces = 0;;) {
 		char prog[4096];
-		int err = fs_find_program(FS_SEARCH_PATH, file, path, facts_exec_probe, NULL, prog,
-					  sizeof prog);
-		if (!err)
-			err = check_exec(call, AT_FDCWD, prog, 1, argv);
+		int err = next_program(call, file, path, prog, sizeof prog, argv);
 		if (err) {
-			errno = got_eacces && err != EACCES && fs_search_goes_on(err) ? EACCES : err;
+			errno = search_errno(got_eacces, err);
 			return -1;
 		}
 		CHILD_ENV(newenv, envp);
@@ -116,17 +136,11 @@ static int exec_search(const char *call, const char *file, char *const argv[], c
 			exec_with_shell(prog, argv, newenv);
 			return -1;
 		}
-		/* The kernel refused what the probes passed (a "#!" naming a missing interpreter):
-		 * glibc goes on with the next entry, and so does the search here. */
-		const char *rest = strchr(file, '/') || !fs_search_goes_on(err)
-					   ? NULL
-					   : fs_path_rest(path, file, prog);
-		if (!rest) {
-			errno = got_eacces && err != EACCES && fs_search_goes_on(err) ? EACCES : err;
+		if (!(path = search_rest(file, path, prog, err))) {
+			errno = search_errno(got_eacces, err);
 			return -1;
 		}
 		got_eacces |= err == EACCES;
-		path = rest;
 	}
 }
 
@@ -256,29 +270,22 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 		return REAL(posix_spawnp)(pid, file, fa, attr, argv, newenv);
 	}
 	const char *path = getenv("PATH");
-	int got_eacces = 0;
-	for (;;) {
+	for (int got_eacces = 0;;) {
 		char prog[4096];
-		int err = fs_find_program(FS_SEARCH_PATH, file, path, facts_exec_probe, NULL, prog,
-					  sizeof prog);
-		if (!err)
-			err = check_exec("posix_spawnp", AT_FDCWD, prog, 1, argv);
+		int err = next_program("posix_spawnp", file, path, prog, sizeof prog, argv);
 		if (!err) {
 			CHILD_ENV(newenv, envp);
 			errno = saved;
 			err = REAL(posix_spawn)(pid, prog, fa, attr, argv, newenv);
-			/* refused by the kernel after all: glibc goes on with the next entry (as execvp) */
-			const char *rest = err && !strchr(file, '/') && fs_search_goes_on(err)
-						   ? fs_path_rest(path, file, prog)
-						   : NULL;
-			if (rest) {
+			const char *rest = err ? search_rest(file, path, prog, err) : NULL;
+			if (rest) { /* refused by the kernel after all: on with the next entry */
 				got_eacces |= err == EACCES;
 				path = rest;
 				continue;
 			}
 		}
 		errno = saved;
-		return got_eacces && err && err != EACCES && fs_search_goes_on(err) ? EACCES : err;
+		return err ? search_errno(got_eacces, err) : 0;
 	}
 }
 
