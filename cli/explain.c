@@ -21,6 +21,7 @@
 #include "config.h"
 #include "decide.h"
 #include "facts.h"
+#include "jsonw.h"
 #include "logline.h"
 
 #include <errno.h>
@@ -222,63 +223,58 @@ static const char *outcome_name(int o)
 	return o == FS_REFUSED ? "refused" : o == FS_FAILS ? "fails" : "proceeds";
 }
 
-static void json_str(const char *key, const char *v)
+/* A string field, or null (the log lines' own JSON writer, log/jsonw.h). */
+static void json_str(struct jsonw *w, const char *key, const char *v)
 {
-	printf(",\"%s\":", key);
-	if (!v) {
-		fputs("null", stdout);
-		return;
-	}
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
+	if (v)
+		jw_str(w, key, v, PATH_MAX * 2);
+	else
+		jw_raw(w, key, "null");
 }
 
 static int differs(const struct fs_path_facts *pf)
 {
-	return pf->lexical && pf->real && strcmp(pf->lexical, pf->real);
+	return fs_spellings_differ(pf);
 }
 
+/* One line of JSON on stdout: what the library would do (see the usage). */
 static void print_json(const struct request *rq, const struct explained *x, const struct fs_decision *d,
 		       enum fs_mode mode)
 {
 	const struct fs_path_facts *pf = &x->facts.path;
-	char rule[96], ipt[64];
+	char rule[96], ipt[64], buf[4 * PATH_MAX + 1024];
 	fs_rule_name(rq->category, d->verdict, rule, sizeof rule);
 	int fails = d->outcome == FS_FAILS;
-	printf("{\"category\":\"%s\"", fs_category_name(rq->category));
-	json_str("call", x->call);
+	struct jsonw w;
+	jw_init(&w, buf, sizeof buf);
+	jw_object_open(&w);
+	json_str(&w, "category", fs_category_name(rq->category));
+	json_str(&w, "call", x->call);
 	if (rq->category == FS_EXEC || rq->category == FS_READ || rq->category == FS_WRITE) {
-		json_str("target", pf->lexical ? pf->lexical : pf->real ? pf->real : rq->target);
+		json_str(&w, "target", pf->lexical ? pf->lexical : pf->real ? pf->real : rq->target);
 		if (differs(pf))
-			json_str("resolved", pf->real);
+			json_str(&w, "resolved", pf->real);
 		if (rq->category == FS_EXEC && x->program[0] && !fails)
-			json_str("program", x->program);
+			json_str(&w, "program", x->program);
 	} else {
-		json_str("target", rq->target);
+		json_str(&w, "target", rq->target);
 		if (x->have_ip) {
 			fs_ip_text(x->facts.addr.ip, ipt, sizeof ipt);
-			json_str("ip", ipt);
+			json_str(&w, "ip", ipt);
 		}
 		if (x->host[0])
-			json_str("host", x->host);
+			json_str(&w, "host", x->host);
 		if (x->host[0] && !x->have_ip)
-			printf(",\"address_known\":false");
+			jw_bool(&w, "address_known", 0);
 	}
-	json_str("outcome", outcome_name(d->outcome));
-	json_str("action", fails ? NULL : fs_action_name(d->action));
-	json_str("rule", fails ? NULL : rule);
-	printf(",\"logged\":%s", d->logged ? "true" : "false");
-	json_str("errno", errno_name(d->err));
-	json_str("mode", mode == FS_MODE_BLOCK ? "block" : "alert");
-	puts("}");
+	json_str(&w, "outcome", outcome_name(d->outcome));
+	json_str(&w, "action", fails ? NULL : fs_action_name(d->action));
+	json_str(&w, "rule", fails ? NULL : rule);
+	jw_bool(&w, "logged", d->logged);
+	json_str(&w, "errno", errno_name(d->err));
+	json_str(&w, "mode", mode == FS_MODE_BLOCK ? "block" : "alert");
+	jw_object_close(&w);
+	printf("%.*s\n", (int)w.len, w.buf);
 }
 
 /* Is the host of a (valid) connect/listen pattern an address or CIDR block (not a name, not

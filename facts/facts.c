@@ -29,19 +29,28 @@ static int reached_without_symlink(int dirfd, const char *path, int follow)
 	return fd;
 }
 
-/* The errno an exec of an existing (dirfd, path) fails with on its own: a directory or other
- * non-regular file, or no execute permission (the kernel's own checks, in its order). */
-static int exec_refused_by_kernel(int dirfd, const char *path, int follow)
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439 /* the same number on x86_64 and aarch64 */
+#endif
+
+/* The errno an exec of an existing (dirfd, path) fails with on its own — a descriptor itself
+ * with path "" and AT_EMPTY_PATH (fexecve): not open (EBADF), a link not to be followed (ELOOP),
+ * a directory or other non-regular file, or no execute permission (the kernel's own checks, in
+ * its order). faccessat2 (Linux 5.8) is what can ask it of a descriptor; before it, faccessat
+ * for a path and the execute bits for a descriptor. */
+static int exec_refused_by_kernel(int dirfd, const char *path, int at_flags)
 {
 	struct stat st;
-	int r = sys_newfstatat(dirfd, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+	int r = sys_newfstatat(dirfd, path, &st, at_flags);
 	if (r < 0)
 		return -r;
 	if (S_ISLNK(st.st_mode))
 		return ELOOP; /* execveat(AT_SYMLINK_NOFOLLOW) of a link */
 	if (!S_ISREG(st.st_mode))
 		return EACCES;
-	r = sys_faccessat(dirfd, path, X_OK);
+	r = (int)SYS6(SYS_faccessat2, dirfd, path, X_OK, at_flags & AT_EMPTY_PATH, 0, 0);
+	if (r == -ENOSYS)
+		r = *path ? sys_faccessat(dirfd, path, X_OK) : st.st_mode & 0111 ? 0 : -EACCES;
 	return r < 0 ? -r : 0;
 }
 
@@ -81,7 +90,7 @@ void facts_of_path(int dirfd, const char *path, int follow, enum facts_intent in
 		}
 	}
 	if (intent == FACTS_EXEC && !f->fails)
-		f->fails = exec_refused_by_kernel(dirfd, path, follow);
+		f->fails = exec_refused_by_kernel(dirfd, path, follow ? 0 : AT_SYMLINK_NOFOLLOW);
 }
 
 void facts_confirm_fails(int dirfd, const char *path, int follow, enum facts_intent intent,
@@ -108,42 +117,20 @@ void facts_confirm_fails(int dirfd, const char *path, int follow, enum facts_int
 		f->fails = (int)-rlen;
 }
 
-#ifndef SYS_faccessat2
-#define SYS_faccessat2 439 /* the same number on x86_64 and aarch64 */
-#endif
-
-/* The errno an exec of the open descriptor fd fails with on its own, as exec_refused_by_kernel
- * for a path: not a regular file, or no execute permission (faccessat2 on the descriptor; on a
- * kernel before 5.8, no execute bit at all). */
-static int fd_exec_refused_by_kernel(int fd)
-{
-	struct stat st;
-	int r = sys_fstat(fd, &st);
-	if (r < 0)
-		return -r;
-	if (!S_ISREG(st.st_mode))
-		return EACCES;
-	r = (int)SYS6(SYS_faccessat2, fd, "", X_OK, AT_EMPTY_PATH, 0, 0);
-	if (r == -ENOSYS)
-		return st.st_mode & 0111 ? 0 : EACCES;
-	return r < 0 ? -r : 0;
-}
-
 void facts_of_fd(int fd, struct facts_paths *b, struct fs_path_facts *f)
 {
 	memset(f, 0, sizeof *f);
-	long n = path_of_fd(fd, b->real, sizeof b->real);
-	if (n < 0 && !b->real[0]) {
-		f->fails = EBADF;
-		return;
+	/* Its path, or the kernel's description of a memfd or deleted file; none at all without
+	 * /proc, and then the call is judged as unresolved (the category's strictest rule). */
+	if (path_of_fd(fd, b->real, sizeof b->real) >= 0 || b->real[0]) {
+		f->lexical = b->real;
+		f->lexical_len = (long)strlen(b->real);
 	}
-	f->lexical = b->real;
-	f->lexical_len = (long)strlen(b->real);
-	f->fails = fd_exec_refused_by_kernel(fd);
+	f->fails = exec_refused_by_kernel(fd, "", AT_EMPTY_PATH);
 }
 
 int facts_exec_probe(void *ctx, const char *candidate)
 {
 	(void)ctx;
-	return exec_refused_by_kernel(AT_FDCWD, candidate, 1);
+	return exec_refused_by_kernel(AT_FDCWD, candidate, 0);
 }

@@ -86,6 +86,13 @@ struct fs_decision fs_decide_path(const struct fs_policy *p, enum fs_category c,
  * fs_decide is made of these and nothing else; the library's open fast path calls
  * fs_decide_path_in with the rules and mode it already holds. */
 
+/* Are there two spellings: a real path known and other than the path as written? */
+static inline int fs_spellings_differ(const struct fs_path_facts *pf)
+{
+	return pf->real && pf->lexical && pf->real != pf->lexical &&
+	       (pf->real_len != pf->lexical_len || memcmp(pf->real, pf->lexical, (size_t)pf->lexical_len));
+}
+
 /* Step 2: the verdict of a path call in both spellings, before the mode (explain lists it). */
 static inline struct fs_verdict fs_decide_path_verdict(const struct fs_rules *r, enum fs_category c,
 						       const struct fs_path_facts *pf)
@@ -110,8 +117,7 @@ static inline struct fs_verdict fs_decide_path_verdict(const struct fs_rules *r,
 				      : fs_match_path(r, pf->lexical, (size_t)pf->lexical_len);
 	/* Both spellings, the stricter wins: a symbolic link neither escapes a block rule on its
 	 * target nor borrows an allow rule of its own name. */
-	if (pf->real && pf->real != pf->lexical &&
-	    (pf->real_len != pf->lexical_len || memcmp(pf->real, pf->lexical, (size_t)pf->lexical_len)))
+	if (fs_spellings_differ(pf))
 		v = fs_verdict_stricter(v, fs_match_path(r, pf->real, (size_t)pf->real_len));
 	return v;
 }

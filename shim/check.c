@@ -42,8 +42,7 @@ static int report(const struct fs_decision *d, struct violation *ev)
 static void path_fields(struct violation *ev, const struct fs_path_facts *pf, const char *as_given)
 {
 	ev->target = pf->lexical ? pf->lexical : pf->real ? pf->real : as_given;
-	if (pf->lexical && pf->real &&
-	    (pf->real_len != pf->lexical_len || memcmp(pf->lexical, pf->real, (size_t)pf->lexical_len)))
+	if (fs_spellings_differ(pf))
 		ev->resolved = pf->real;
 }
 
@@ -117,8 +116,8 @@ int check_exec_fd(const char *call, int fd, char *const argv[])
 
 /* ---- files ------------------------------------------------------------------------------- */
 
-/* Does path's last component start with the literal lit? Compared byte by byte, so a shorter
- * s stops at its NUL and nothing past it is read. */
+/* Does s start with the literal lit? Compared byte by byte, so a shorter s stops at its NUL
+ * and nothing past it is read. */
 static inline int starts_with(const char *s, const char *lit)
 {
 	for (; *lit; s++, lit++)
