@@ -48,40 +48,58 @@ static void path_fields(struct violation *ev, const struct fs_path_facts *pf, co
 
 /* ---- exec -------------------------------------------------------------------------------- */
 
-/* CPython's subprocess and the JDK try execve on every PATH entry in turn and go on after
- * EACCES; on Debian and Amazon Linux /bin is /usr/bin, so one blocked spawn would log twice.
- * The last blocked exec of this thread is remembered with the pid that made it; a repeat of the
- * same program and arguments from the same process (the same vfork child) is refused under the
- * line already written. The record is per thread and holds no pointer, so a vfork child writing
- * it (it shares its parent's memory) is harmless: the parent's pid never matches it. */
+/* CPython's subprocess, libuv and the JDK try every PATH entry in turn and go on after EACCES;
+ * on Debian and Amazon Linux /bin is /usr/bin, so one blocked spawn would log twice. The
+ * candidates of one search are the same program, name and arguments in different directories
+ * (/usr/bin/sh, /bin/sh); a new search, or the same call made again, starts again
+ * from its first spelling. So a refused exec is logged unless the previous refusal of this
+ * thread, in this process, was of the same program and arguments under another spelling than
+ * the one the run of such refusals began with. (Two spellings of one program under the same name
+ * with the same arguments, one right after the other, are taken for one search.) Runtimes that spawn from the parent
+ * (posix_spawn: CPython 3.13, libuv 1.53) get a line for every spawn, as forked children do.
+ * The record is per thread and holds no pointer, so a vfork child writing it (it shares its
+ * parent's memory) is harmless: the parent's pid never matches it. */
 static __thread __attribute__((tls_model("initial-exec"))) struct {
 	int pid;
-	uint64_t key;
+	uint64_t key;           /* the real program, the name it was called by, the arguments */
+	uint64_t first_spelling; /* the path as written that began this run of refusals */
 } last_exec_block;
 
-static uint64_t exec_key(const char *target, char *const argv[])
+static uint64_t fnv1a(uint64_t h, const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (const char *p = target; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	for (size_t i = 0; argv && argv[i] && i < 64; i++) {
-		h = (h ^ 0xff) * 1099511628211ULL;
-		for (const char *p = argv[i]; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	}
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 	return h;
 }
 
-static int report_exec(const struct fs_decision *d, struct violation *ev, const char *program)
+static uint64_t exec_key(const char *program, const char *spelling, char *const argv[])
 {
-	if (d->outcome == FS_REFUSED) {
-		int pid = sys_getpid();
-		uint64_t key = exec_key(program, ev->argv);
-		if (last_exec_block.pid == pid && last_exec_block.key == key)
-			return d->err;
-		last_exec_block.pid = pid;
-		last_exec_block.key = key;
-	}
+	const char *name = strrchr(spelling, '/');
+	uint64_t h = fnv1a(fnv1a(1469598103934665603ULL, program), name ? name : spelling);
+	for (size_t i = 0; argv && argv[i] && i < 64; i++)
+		h = fnv1a((h ^ 0xff) * 1099511628211ULL, argv[i]);
+	return h;
+}
+
+/* Is this refusal a further candidate of the search whose first refusal was logged? */
+static int next_candidate_of_search(const char *program, const char *spelling, char *const argv[])
+{
+	int pid = sys_getpid();
+	uint64_t key = exec_key(program, spelling, argv), written = fnv1a(1469598103934665603ULL, spelling);
+	if (last_exec_block.pid == pid && last_exec_block.key == key &&
+	    last_exec_block.first_spelling != written)
+		return 1;
+	last_exec_block.pid = pid;
+	last_exec_block.key = key;
+	last_exec_block.first_spelling = written;
+	return 0;
+}
+
+static int report_exec(const struct fs_decision *d, struct violation *ev, const char *program,
+		       const char *spelling)
+{
+	if (d->outcome == FS_REFUSED && next_candidate_of_search(program, spelling, ev->argv))
+		return d->err;
 	return report(d, ev);
 }
 
@@ -98,7 +116,7 @@ int check_exec(const char *call, int dirfd, const char *path, int follow, char *
 	struct fs_decision d = decide_path(FS_EXEC, &pf);
 	struct violation ev = {.category = FS_EXEC, .call = call, .argv = argv};
 	path_fields(&ev, &pf, path);
-	return report_exec(&d, &ev, pf.real ? pf.real : ev.target);
+	return report_exec(&d, &ev, pf.real ? pf.real : ev.target, path);
 }
 
 int check_exec_fd(const char *call, int fd, char *const argv[])
@@ -111,7 +129,7 @@ int check_exec_fd(const char *call, int fd, char *const argv[])
 	struct fs_decision d = decide_path(FS_EXEC, &pf);
 	struct violation ev = {.category = FS_EXEC, .call = call, .argv = argv};
 	path_fields(&ev, &pf, "");
-	return report_exec(&d, &ev, ev.target);
+	return report_exec(&d, &ev, ev.target, ev.target);
 }
 
 /* ---- files ------------------------------------------------------------------------------- */

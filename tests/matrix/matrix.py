@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+"""The runtime matrix (`make matrix`): every runtime version fnshield claims, each in a Debian
+chroot with its own glibc, run under the x86_64 layer exactly as built, with and without the
+seccomp backstop. It prints a table runtime × check and fails on any cell that is not right.
+
+For each runtime and each backstop setting:
+  start      the probe starts under the example production policy: exit 0, no line
+  exec_shell, exec_path_search, exec_missing, read_environ, connect_loopback,
+  write_outside_tmp
+             block mode; each call (in one or more of the runtime's own ways) gives the
+             runtime's own error and exactly one violation line of its category — or, for a
+             program found by a PATH search and a missing program, runs / "not found" and no line
+  allow_all  a small real workload under an allow-all policy: same output as without the
+             library, no line
+
+The chroots are made by build-chroot.sh, cached under /var/cache/fnshield-matrix (keyed by
+suite, packages and the builder), built when missing. /proc is mounted for each run inside a
+private mount namespace (unshare), so nothing stays mounted whatever happens to this script.
+The results go to build/matrix/results.json; `--readme` rewrites README.md's table from them.
+"""
+import argparse
+import concurrent.futures
+import datetime
+import hashlib
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+BUILD = Path(os.environ.get("BUILD", ROOT / "build")).resolve()
+LAYER_ZIP = BUILD / "fnshield-layer-x86_64.zip"
+CACHE = Path(os.environ.get("FNSHIELD_MATRIX_CACHE", "/var/cache/fnshield-matrix"))
+BUILDER = HERE / "build-chroot.sh"
+PROBES = HERE / "probes"
+RESULTS = BUILD / "matrix" / "results.json"
+
+# ---- what is tested -------------------------------------------------------------------------
+# Each suite: the Debian packages in it, and what comes from elsewhere (build-chroot.sh). The
+# official Node.js builds (bundled libuv, as Lambda runs them) are in no Debian suite; they run
+# in the oldest glibc here.
+SUITES = {
+    "bullseye": ("python3 openjdk-11-jre-headless",
+                 "node-official:22.23.5@sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUW"
+                 "Qm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw== "
+                 "node-official:24.22.3@sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOi"
+                 "RP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA=="),
+    "bookworm": ("python3 nodejs openjdk-17-jre-headless", ""),
+    "trixie": ("python3 nodejs openjdk-21-jre-headless ruby", ""),
+    "sid": ("python3 nodejs openjdk-25-jre-headless", "experimental:ruby3.4"),
+}
+
+JAVA_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+              "-XX:-UsePerfData", "-cp", "/opt/matrix"]
+
+
+def java(version):
+    return ["/usr/lib/jvm/java-%d-openjdk-amd64/bin/java" % version] + JAVA_FLAGS + ["Probe"]
+
+
+# (Lambda's name, suite, kind, the version the runtime must report, command in the chroot)
+RUNTIMES = [
+    ("python3.9", "bullseye", "python", "3.9", ["/usr/bin/python3", "/opt/matrix/probe.py"]),
+    ("python3.11", "bookworm", "python", "3.11", ["/usr/bin/python3", "/opt/matrix/probe.py"]),
+    ("python3.13", "trixie", "python", "3.13", ["/usr/bin/python3", "/opt/matrix/probe.py"]),
+    ("python3.14", "sid", "python", "3.14", ["/usr/bin/python3", "/opt/matrix/probe.py"]),
+    ("nodejs18.x", "bookworm", "node", "18", ["/usr/bin/node", "/opt/matrix/probe.js"]),
+    ("nodejs20.x", "trixie", "node", "20", ["/usr/bin/node", "/opt/matrix/probe.js"]),
+    ("nodejs22.x", "bullseye", "node", "22",
+     ["/opt/node-22.23.5/bin/node", "/opt/matrix/probe.js"]),
+    ("nodejs24.x", "bullseye", "node", "24",
+     ["/opt/node-24.22.3/bin/node", "/opt/matrix/probe.js"]),
+    ("nodejs24.x", "sid", "node", "24", ["/usr/bin/node", "/opt/matrix/probe.js"]),
+    ("java11", "bullseye", "java", "11", java(11)),
+    ("java17", "bookworm", "java", "17", java(17)),
+    ("java21", "trixie", "java", "21", java(21)),
+    ("java25", "sid", "java", "25", java(25)),
+    ("ruby3.3", "trixie", "ruby", "3.3", ["/usr/bin/ruby3.3", "/opt/matrix/probe.rb"]),
+    ("ruby3.4", "sid", "ruby", "3.4", ["/usr/bin/ruby3.4", "/opt/matrix/probe.rb"]),
+]
+
+# How each kind says its version (the first number-dotted word of the output is taken).
+VERSION_ARGS = {"python": ["--version"], "node": ["--version"], "ruby": ["--version"],
+                "java": ["-version"]}
+
+# The checks of block mode: what the runtime must say, how many lines, of which category.
+CHECKS = {
+    "exec_shell": ("refused", 1, "exec"),
+    "exec_path_search": ("ok", 0, None),
+    "exec_missing": ("not_found", 0, None),
+    "read_environ": ("refused", 1, "read"),
+    "connect_loopback": ("refused", 1, "connect"),
+    "write_outside_tmp": ("refused", 1, "write"),
+}
+COLUMNS = ["start"] + list(CHECKS) + ["allow_all"]
+BACKSTOP = ("on", "off")
+
+
+def production_policy():
+    return json.loads((ROOT / "policy/examples/production.json").read_text())
+
+
+def checks_policy():
+    """The production example with one program allowed (the one the PATH search finds) and
+    without its "localhost" allowance (the loopback listener is the connect that is refused)."""
+    policy = production_policy()
+    policy["exec"]["allow"] = ["/usr/bin/uname"]
+    policy["connect"]["allow"] = [a for a in policy["connect"]["allow"] if a != "localhost"]
+    return policy
+
+
+ALLOW_ALL = {"version": 1, "mode": "block"}
+
+
+# ---- chroots --------------------------------------------------------------------------------
+def chroot_dir(suite):
+    packages, extras = SUITES[suite]
+    key = hashlib.sha256(BUILDER.read_bytes() + (suite + packages + extras).encode())
+    return CACHE / ("%s-%s" % (suite, key.hexdigest()[:12]))
+
+
+def ensure_chroots(suites):
+    missing = [s for s in suites if not (chroot_dir(s) / "usr").is_dir()]
+    if not missing:
+        return
+    print("matrix: building chroots: %s (cached in %s)" % (" ".join(missing), CACHE), flush=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+
+    def build(suite):
+        packages, extras = SUITES[suite]
+        return subprocess.run(["sh", str(BUILDER), suite, str(chroot_dir(suite)), packages, extras],
+                              capture_output=True, text=True)
+
+    with concurrent.futures.ThreadPoolExecutor(len(missing)) as pool:
+        for suite, done in zip(missing, pool.map(build, missing)):
+            if done.returncode != 0:
+                sys.exit("matrix: building the %s chroot failed:\n%s" % (suite, done.stderr))
+            prune_old_chroots(suite)
+
+
+def prune_old_chroots(suite):
+    """Chroots of this suite made for another package list or builder: never used again."""
+    current = chroot_dir(suite).name
+    for old in CACHE.glob(suite + "-*"):
+        if re.fullmatch(re.escape(suite) + r"-[0-9a-f]{12}", old.name) and old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def install_files(root):
+    """The layer as built (unzipped where Lambda puts it: /opt), the probes, the policies."""
+    opt = root / "opt"
+    shutil.rmtree(opt / "fnshield", ignore_errors=True)
+    shutil.rmtree(opt / "matrix", ignore_errors=True)
+    with zipfile.ZipFile(LAYER_ZIP) as z:
+        for info in z.infolist():
+            target = opt / info.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(z.read(info))
+            target.chmod((info.external_attr >> 16) & 0o777 or 0o644)
+    matrix = opt / "matrix"
+    matrix.mkdir()
+    for name in ("probe.py", "probe.js", "probe.rb"):
+        shutil.copy(PROBES / name, matrix / name)
+    for compiled in (BUILD / "matrix").glob("Probe*.class"):
+        shutil.copy(compiled, matrix / compiled.name)
+    for name, policy in (("production.json", production_policy()),
+                         ("checks.json", checks_policy()), ("allow-all.json", ALLOW_ALL)):
+        (matrix / name).write_text(json.dumps(policy))
+
+
+def compile_java_probe():
+    out = BUILD / "matrix"
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["javac", "--release", "11", "-d", str(out), str(PROBES / "Probe.java")],
+                   check=True)
+
+
+def run_in(root, argv, env, timeout=120):
+    """argv in the chroot, with /proc mounted in a mount namespace of the run's own."""
+    script = 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"'
+    clean = ["env", "-i"] + ["%s=%s" % kv for kv in sorted(env.items())]
+    command = ["unshare", "--mount", "--propagation", "private", "--",
+               "sh", "-c", script, str(root)] + clean + argv
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        text = lambda b: b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
+        return subprocess.CompletedProcess(command, 124, text(e.stdout),
+                                           text(e.stderr) + "\n(timed out after %ds)" % timeout)
+
+
+# ---- one runtime ----------------------------------------------------------------------------
+def lines_of(stderr):
+    """fnshield's lines and the probe's markers, in order; anything else is kept as text."""
+    out = []
+    for text in stderr.splitlines():
+        try:
+            line = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(line, dict):
+            out.append(line)
+    return out
+
+
+class Runtime:
+    def __init__(self, lambda_name, suite, kind, want_version, argv, port):
+        self.lambda_name, self.suite, self.kind = lambda_name, suite, kind
+        self.want_version, self.argv, self.port = want_version, argv, port
+        self.root = chroot_dir(suite)
+        self.cells = {}     # column -> {backstop: problem or None}
+        self.version = None
+        self.glibc = None
+        self.variants = []  # the calls the probe made, by name
+
+    @property
+    def label(self):
+        return "%s (%s)" % (self.lambda_name, self.suite)
+
+    def env(self, policy_file, backstop, protected=True):
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
+        if protected:
+            env.update({"FNSHIELD_POLICY_FILE": "/opt/matrix/" + policy_file,
+                        "FNSHIELD_MODE": "block"})
+            if backstop == "off":
+                env["FNSHIELD_SECCOMP"] = "off"
+        return env
+
+    def run(self, what, policy_file, backstop, protected=True):
+        argv = self.argv + [what, str(self.port)]
+        if protected:
+            argv = ["/opt/fnshield-exec"] + argv
+        return run_in(self.root, argv, self.env(policy_file, backstop, protected))
+
+    def note(self, column, backstop, problem):
+        self.cells.setdefault(column, {})[backstop] = problem
+
+    def identify(self):
+        done = run_in(self.root, [self.argv[0]] + VERSION_ARGS[self.kind], self.env("", "", False))
+        words = re.findall(r"\d+(?:\.\d+)+", done.stdout + done.stderr)
+        self.version = words[0] if words else "?"
+        glibc = run_in(self.root, ["/usr/bin/ldd", "--version"], self.env("", "", False))
+        found = re.search(r"(\d+\.\d+)\s*$", glibc.stdout.splitlines()[0] if glibc.stdout else "")
+        self.glibc = found.group(1) if found else "?"
+        if self.version.split(".")[:len(self.want_version.split("."))] != self.want_version.split("."):
+            return "reports version %s, not %s" % (self.version, self.want_version)
+        return None
+
+    def start_line_problem(self, lines, backstop):
+        starts = [l for l in lines if l.get("fnshield") == "start"]
+        if not starts:
+            return "no start line"
+        if starts[0].get("seccomp") != backstop:
+            return "start line says seccomp %r" % starts[0].get("seccomp")
+        errors = [l for l in lines if l.get("fnshield") == "error"]
+        return "error line: %s" % errors[0].get("message") if errors else None
+
+    def check_start(self, backstop):
+        done = self.run("start", "production.json", backstop)
+        lines = lines_of(done.stderr)
+        violations = [l for l in lines if l.get("fnshield") == "violation"]
+        problem = self.start_line_problem(lines, backstop)
+        if done.returncode != 0:
+            problem = "exit %d: %s" % (done.returncode, done.stderr.strip()[-300:])
+        elif violations:
+            problem = "%d violation line(s), first: %s %s" % (
+                len(violations), violations[0].get("category"), violations[0].get("target"))
+        self.note("start", backstop, problem)
+
+    def check_block(self, backstop):
+        done = self.run("checks", "checks.json", backstop)
+        lines = lines_of(done.stderr)
+        problem = self.start_line_problem(lines, backstop)
+        if problem or done.returncode != 0:
+            for column in CHECKS:
+                self.note(column, backstop, problem or "exit %d: %s" % (
+                    done.returncode, done.stderr.strip()[-300:]))
+            return
+        # Violation lines between one marker and the next belong to that marker's check.
+        produced, current = {}, None
+        for line in lines:
+            if "matrix" in line:
+                current = line["name"]
+                produced[current] = []
+            elif line.get("fnshield") == "violation" and current:
+                produced[current].append(line)
+        reported = {}
+        for text in done.stdout.splitlines():
+            try:
+                entry = json.loads(text)
+            except ValueError:
+                continue
+            reported[entry["check"]] = entry
+        for column, (want, want_lines, category) in CHECKS.items():
+            variants = [name for name in reported if name.split(":")[0] == column]
+            problems = []
+            if not variants:
+                problems.append("not run")
+            for name in variants:
+                entry, got = reported[name], produced.get(name, [])
+                if entry["outcome"] != want:
+                    problems.append("%s: %s (%s)" % (name, entry["outcome"], entry["detail"]))
+                if len(got) != want_lines:
+                    problems.append("%s: %d lines" % (name, len(got)))
+                elif got and got[0].get("category") != category:
+                    problems.append("%s: line of category %s" % (name, got[0].get("category")))
+                elif got and got[0].get("action") != "block":
+                    problems.append("%s: line says %s" % (name, got[0].get("action")))
+            self.note(column, backstop, "; ".join(problems) or None)
+        self.variants = sorted(reported)
+
+    def check_allow_all(self, backstop, unprotected_output):
+        done = self.run("workload", "allow-all.json", backstop)
+        lines = lines_of(done.stderr)
+        problem = self.start_line_problem(lines, backstop)
+        others = [l for l in lines if l.get("fnshield") not in (None, "start")]
+        if done.returncode != 0:
+            problem = "exit %d: %s" % (done.returncode, done.stderr.strip()[-300:])
+        elif others:
+            problem = "%d line(s), first: %s" % (len(others), json.dumps(others[0])[:200])
+        elif done.stdout != unprotected_output:
+            problem = "output differs: %r vs %r" % (done.stdout[:200], unprotected_output[:200])
+        self.note("allow_all", backstop, problem)
+
+    def run_all(self):
+        problem = self.identify()
+        if problem:
+            for column in COLUMNS:
+                for backstop in BACKSTOP:
+                    self.note(column, backstop, problem)
+            return self
+        bare = self.run("workload", "", "", protected=False)
+        for backstop in BACKSTOP:
+            self.check_start(backstop)
+            self.check_block(backstop)
+            if bare.returncode != 0:
+                self.note("allow_all", backstop, "unprotected workload failed: %s" % bare.stderr[-300:])
+            else:
+                self.check_allow_all(backstop, bare.stdout)
+        return self
+
+    def passed(self):
+        return all(p is None for cells in self.cells.values() for p in cells.values())
+
+    def as_json(self):
+        return {"lambda": self.lambda_name, "suite": self.suite, "kind": self.kind,
+                "version": self.version, "glibc": self.glibc, "arch": "x86_64",
+                "variants": self.variants, "passed": self.passed(),
+                "cells": self.cells}
+
+
+# ---- the loopback listener ------------------------------------------------------------------
+class Hello(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"hello from the matrix"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+# ---- the table ------------------------------------------------------------------------------
+def cell_text(cells):
+    bad = [b for b in BACKSTOP if cells.get(b) is not None]
+    if not bad:
+        return "ok"
+    return "FAIL(" + ",".join("backstop " + b for b in bad) + ")"
+
+
+def print_table(runtimes):
+    head = ["runtime", "version", "glibc"] + COLUMNS
+    rows = [[r.label, r.version or "?", r.glibc or "?"] +
+            [cell_text(r.cells.get(c, {})) for c in COLUMNS] for r in runtimes]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    for row in [head] + rows:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+    for r in runtimes:
+        for column in COLUMNS:
+            for backstop, problem in sorted(r.cells.get(column, {}).items()):
+                if problem:
+                    print("FAIL %s %s backstop %s: %s" % (r.label, column, backstop, problem))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help="run only the runtimes whose Lambda name starts with this")
+    args = parser.parse_args()
+
+    if os.geteuid() != 0:
+        sys.exit("matrix: needs root (debootstrap, chroot, mount)")
+    if not LAYER_ZIP.exists():
+        sys.exit("matrix: %s is missing: run make layer" % LAYER_ZIP)
+    chosen = [r for r in RUNTIMES if not args.only or r[0].startswith(args.only)]
+    suites = sorted({r[1] for r in chosen})
+    ensure_chroots(suites)
+    compile_java_probe()
+    for suite in suites:
+        install_files(chroot_dir(suite))
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    runtimes = [Runtime(*r, port) for r in chosen]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        list(pool.map(Runtime.run_all, runtimes))
+    server.shutdown()
+
+    print_table(runtimes)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "date": datetime.date.today().isoformat(),
+        "columns": COLUMNS, "backstop": list(BACKSTOP),
+        "runtimes": [r.as_json() for r in runtimes]}, indent=1) + "\n")
+    failed = [r.label for r in runtimes if not r.passed()]
+    if failed:
+        sys.exit("matrix: FAILED: " + ", ".join(failed))
+    print("matrix: %d runtimes × %d checks × backstop on/off: all right (%s)"
+          % (len(runtimes), len(COLUMNS), RESULTS))
+
+
+if __name__ == "__main__":
+    main()
