@@ -313,17 +313,31 @@ static int shell_check(const char *call, const char *command)
  * exited with 127. */
 #define SYSTEM_SHELL_FAILED (127 << 8)
 
+/* Before glibc 2.34, libpthread exports a system() of its own that calls libc's exported
+ * __libc_system, which is hooked too: a program linked with libpthread (CPython 3.9 on
+ * glibc 2.31) would have one command checked, and logged, twice (found by the runtime matrix).
+ * The command checked here is passed through by the __libc_system it reaches: the pass is per
+ * thread, taken by the first hook that sees it, and withdrawn when the call returns. */
+static __thread __attribute__((tls_model("initial-exec"))) const char *system_checked;
+
 static int checked_system(const char *call, int (*real)(const char *), const char *command)
 {
 	/* system(NULL) only asks whether a shell exists. */
 	if (!command || shim_ready() != 0)
 		return real(command);
+	if (system_checked == command) {
+		system_checked = NULL;
+		return real(command);
+	}
 	int err = shell_check(call, command);
 	if (err == EACCES)
 		return -1;
 	if (err)
 		return SYSTEM_SHELL_FAILED;
-	return real(command);
+	system_checked = command;
+	int status = real(command);
+	system_checked = NULL;
+	return status;
 }
 
 static FILE *checked_popen(const char *call, FILE *(*real)(const char *, const char *),

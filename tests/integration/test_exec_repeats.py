@@ -5,9 +5,12 @@ link to /usr/bin, /usr/bin/sh and /bin/sh are one program, and one spawn must lo
 runtime that spawns from the parent (posix_spawn: CPython 3.13+, Debian's Node.js 24 with
 libuv 1.53) makes every later spawn of the same program from the same process: each of those is
 a call that was refused and has its line (found by the runtime matrix: the second identical
-`subprocess.run` of Python 3.13 in one process was refused without a line).
+`subprocess.run` of Python 3.13 in one process was refused without a line). And one call is
+one line even when it passes two hooks: glibc before 2.34 (the matrix's bullseye) has
+libpthread's system() call libc's exported __libc_system.
 """
 import json
+import subprocess
 
 import pytest
 
@@ -83,3 +86,31 @@ def test_a_runtime_spawning_the_same_shell_twice_logs_twice(runtime):
     assert res.result["out"] in ([13, 13], ["EACCES", "EACCES"]), res.explain()
     lines = [v for v in res.violations if v["category"] == "exec"]
     assert len(lines) == 2, res.explain()
+
+
+# Before glibc 2.34, libpthread exports a system() that calls libc's exported __libc_system;
+# both are hooked. A library of the same shape stands in for it on a newer glibc.
+FORWARDER = r"""
+int __libc_system(const char *command);
+int system(const char *command) { return __libc_system(command); }
+"""
+CALLER = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(void) { int a = system("exit 0"), b = system("exit 0"); printf("{\"ok\":true,\"out\":[%d,%d]}\n", a, b); return 0; }
+"""
+
+
+@pytest.mark.parametrize("mode", ["alert", "block"])
+def test_system_through_libpthreads_forwarder_is_one_call_one_line(mode, tmp_path):
+    (tmp_path / "fwd.c").write_text(FORWARDER)
+    (tmp_path / "main.c").write_text(CALLER)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", tmp_path / "libfwd.so", tmp_path / "fwd.c"], check=True)
+    subprocess.run(["gcc", "-o", tmp_path / "caller", tmp_path / "main.c", "-L", tmp_path, "-lfwd",
+                    "-Wl,-rpath," + str(tmp_path)], check=True)
+    res = support.run_preload([tmp_path / "caller"], {"FNSHIELD_POLICY": POLICY, "FNSHIELD_MODE": mode})
+    assert res.rc == 0, res.explain()
+    assert res.result["out"] == ([0, 0] if mode == "alert" else [-1, -1]), res.explain()
+    lines = [v for v in res.violations if v["category"] == "exec"]
+    assert len(lines) == 2, res.explain()
+    assert all(v["call"] == "system" for v in lines), res.explain()

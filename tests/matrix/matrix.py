@@ -10,6 +10,8 @@ For each runtime and each backstop setting:
              block mode; each call (in one or more of the runtime's own ways) gives the
              runtime's own error and exactly one violation line of its category — or, for a
              program found by a PATH search and a missing program, runs / "not found" and no line
+  alert      the same calls in alert mode: each goes through (the program runs, the file is
+             read or written, the connection made), with one alert line where block refused
   allow_all  a small real workload under an allow-all policy: same output as without the
              library, no line
 
@@ -99,7 +101,9 @@ CHECKS = {
     "connect_loopback": ("refused", 1, "connect"),
     "write_outside_tmp": ("refused", 1, "write"),
 }
-COLUMNS = ["start"] + list(CHECKS) + ["allow_all"]
+# The same calls in alert mode: each goes through, and has its line where block refused it.
+ALERT_OUTCOME = {"refused": "ok"}
+COLUMNS = ["start"] + list(CHECKS) + ["alert", "allow_all"]
 BACKSTOP = ("on", "off")
 
 
@@ -224,20 +228,20 @@ class Runtime:
     def label(self):
         return "%s (%s)" % (self.lambda_name, self.suite)
 
-    def env(self, policy_file, backstop, protected=True):
+    def env(self, policy_file, backstop, protected=True, mode="block"):
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
         if protected:
             env.update({"FNSHIELD_POLICY_FILE": "/opt/matrix/" + policy_file,
-                        "FNSHIELD_MODE": "block"})
+                        "FNSHIELD_MODE": mode})
             if backstop == "off":
                 env["FNSHIELD_SECCOMP"] = "off"
         return env
 
-    def run(self, what, policy_file, backstop, protected=True):
+    def run(self, what, policy_file, backstop, protected=True, mode="block"):
         argv = self.argv + [what, str(self.port)]
         if protected:
             argv = ["/opt/fnshield-exec"] + argv
-        return run_in(self.root, argv, self.env(policy_file, backstop, protected))
+        return run_in(self.root, argv, self.env(policy_file, backstop, protected, mode))
 
     def note(self, column, backstop, problem):
         self.cells.setdefault(column, {})[backstop] = problem
@@ -274,12 +278,14 @@ class Runtime:
                 len(violations), violations[0].get("category"), violations[0].get("target"))
         self.note("start", backstop, problem)
 
-    def check_block(self, backstop):
-        done = self.run("checks", "checks.json", backstop)
+    def check_calls(self, backstop, mode):
+        """The checks' calls in one run; in block mode a cell per check, in alert mode one."""
+        done = self.run("checks", "checks.json", backstop, mode=mode)
         lines = lines_of(done.stderr)
+        columns = list(CHECKS) if mode == "block" else ["alert"]
         problem = self.start_line_problem(lines, backstop)
         if problem or done.returncode != 0:
-            for column in CHECKS:
+            for column in columns:
                 self.note(column, backstop, problem or "exit %d: %s" % (
                     done.returncode, done.stderr.strip()[-300:]))
             return
@@ -298,11 +304,12 @@ class Runtime:
             except ValueError:
                 continue
             reported[entry["check"]] = entry
+        alert_problems = []
         for column, (want, want_lines, category) in CHECKS.items():
+            if mode == "alert":
+                want = ALERT_OUTCOME.get(want, want)
             variants = [name for name in reported if name.split(":")[0] == column]
-            problems = []
-            if not variants:
-                problems.append("not run")
+            problems = [] if variants else ["%s: not run" % column]
             for name in variants:
                 entry, got = reported[name], produced.get(name, [])
                 if entry["outcome"] != want:
@@ -311,9 +318,13 @@ class Runtime:
                     problems.append("%s: %d lines" % (name, len(got)))
                 elif got and got[0].get("category") != category:
                     problems.append("%s: line of category %s" % (name, got[0].get("category")))
-                elif got and got[0].get("action") != "block":
+                elif got and got[0].get("action") != mode:
                     problems.append("%s: line says %s" % (name, got[0].get("action")))
-            self.note(column, backstop, "; ".join(problems) or None)
+            if mode == "block":
+                self.note(column, backstop, "; ".join(problems) or None)
+            alert_problems += problems
+        if mode == "alert":
+            self.note("alert", backstop, "; ".join(alert_problems) or None)
         self.variants = sorted(reported)
 
     def check_allow_all(self, backstop, unprotected_output):
@@ -339,7 +350,8 @@ class Runtime:
         bare = self.run("workload", "", "", protected=False)
         for backstop in BACKSTOP:
             self.check_start(backstop)
-            self.check_block(backstop)
+            self.check_calls(backstop, "block")
+            self.check_calls(backstop, "alert")
             if bare.returncode != 0:
                 self.note("allow_all", backstop, "unprotected workload failed: %s" % bare.stderr[-300:])
             else:

@@ -55,6 +55,7 @@ public class Probe {
     static void checks(int port) {
         String eacces = "Permission denied";
         check("exec_shell:ProcessBuilder", eacces, () -> ran("/bin/sh", "-c", "exit 0"));
+        check("exec_shell:bare name", eacces, () -> ran("sh", "-c", "exit 0"));
         check("exec_shell:Runtime.exec", eacces,
               () -> String.valueOf(Runtime.getRuntime().exec(new String[] {"/bin/sh", "-c", "exit 0"}).waitFor()));
         check("exec_path_search:ProcessBuilder", eacces, () -> ran("uname"));

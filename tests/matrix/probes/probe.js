@@ -44,6 +44,7 @@ function connect(port) {
 
 async function checks(port) {
   await runCheck('exec_shell:spawnSync', () => programRan('/bin/sh', ['-c', 'exit 0']));
+  await runCheck('exec_shell:bare name', () => programRan('sh', ['-c', 'exit 0']));
   await runCheck('exec_shell:execSync', () => cp.execSync('exit 0', { stdio: 'pipe' }).toString());
   await runCheck('exec_shell:exec', () => new Promise((resolve, reject) =>
     cp.exec('exit 0', (err) => (err ? reject(err) : resolve('')))));

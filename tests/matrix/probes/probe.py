@@ -67,6 +67,7 @@ def system_ran(command):
 
 def checks(port):
     run_check("exec_shell:subprocess", lambda: program_ran(["/bin/sh", "-c", "exit 0"]))
+    run_check("exec_shell:bare name", lambda: program_ran(["sh", "-c", "exit 0"]))
     run_check("exec_shell:shell=True", lambda: program_ran("exit 0", shell=True))
     run_check("exec_shell:os.popen", lambda: os.popen("exit 0").read())
     run_check("exec_shell:os.system", lambda: system_ran("exit 0"))
