@@ -20,8 +20,9 @@ How Ruby 3.1 starts programs (strace -f -e trace=execve,clone,clone3,vfork, Debi
     spawn, backticks, %x(), IO.popen, Open3 and system(..., exception: true) raise
     Errno::EACCES; plain system returns nil with $? exit status 127.
 Files: File.read/File.open/File.write are open(2) through glibc's open: Errno::EACCES.
-Sockets: TCPSocket.new and Net::HTTP make one blocking connect: Errno::EPERM. Socket.tcp with
-connect_timeout connects non-blocking (EINPROGRESS), waits, and calls connect again to collect
+Sockets: TCPSocket.new makes one blocking connect: Errno::EPERM. Socket.tcp with
+connect_timeout — and so Net::HTTP, which connects with it (open_timeout), the Runtime API
+client included — connects non-blocking (EINPROGRESS), waits, and calls connect again to collect
 the outcome (the kernel answers 0): that second call once made a second line in alert mode;
 the library now knows it for what it is (hook_net.c, connected_to; tested below in C too).
 TCPServer.new binds then listens: one line, at listen, Errno::EPERM; UDPSocket#bind is checked
