@@ -38,7 +38,7 @@ LDFLAGS  ?=
 
 DEB_PACKAGES := gcc make libcjson-dev libseccomp-dev libunwind-dev libcriterion-dev \
                 dpkg-dev python3 python3-pytest strace busybox-static nodejs \
-                openjdk-17-jdk-headless binutils
+                openjdk-17-jdk-headless ruby binutils
 
 POLICY_SRC := $(wildcard policy/*.c)
 LOG_SRC    := $(wildcard log/*.c)

@@ -325,8 +325,10 @@ int check_is_runtime_api(const struct sockaddr *sa, socklen_t len)
 	return g_shim.have_runtime_api && facts_of_sockaddr(sa, len, ip, &port) && is_runtime_api(ip, port);
 }
 
-int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,
-		   socklen_t len)
+/* again: the call repeats a connect that already reached its address (check_connect_again):
+ * a refusal is still written, an alert is not written twice. */
+static int check_addr(const char *call, enum fs_category c, const struct sockaddr *sa,
+		      socklen_t len, int again)
 {
 	struct fs_addr_facts a;
 	if (check_unrestricted(c) || !facts_of_sockaddr(sa, len, a.ip, &a.port))
@@ -345,7 +347,7 @@ int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *
 	a.nnames = nnames;
 
 	struct fs_decision d = fs_decide_addr_in(shim_rules(c), g_shim.mode, c, &a);
-	if (!d.logged)
+	if (!d.logged || (again && !d.err))
 		return d.err;
 	if (c == FS_CONNECT && !by_name)
 		nnames = dns_lookup(a.ip, names);
@@ -361,6 +363,17 @@ int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *
 		append_port(target, sizeof target, iptext, !fs_ip_is_v4(a.ip), a.port);
 	}
 	return report(&d, &ev);
+}
+
+int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,
+		   socklen_t len)
+{
+	return check_addr(call, c, sa, len, 0);
+}
+
+int check_connect_again(const char *call, const struct sockaddr *sa, socklen_t len)
+{
+	return check_addr(call, FS_CONNECT, sa, len, 1);
 }
 
 int check_socket_refused(const char *call, int domain, int type)

@@ -82,6 +82,12 @@ static inline enum fs_category open_category(int flags)
 int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,
 		   socklen_t len);
 
+/* connect of a TCP socket already connected to that very address: the second call of a
+ * non-blocking connect, which only collects the outcome of the first (Ruby's Socket.tcp and
+ * connect_nonblock make it; the kernel answers 0 once, then EISCONN). It opens no connection:
+ * a refusal still refuses, with its line, but an alert is not logged a second time. */
+int check_connect_again(const char *call, const struct sockaddr *sa, socklen_t len);
+
 /* socket() of an inet domain that the backstop refuses outright: log it (connect category);
  * 0 or EPERM. */
 int check_socket_refused(const char *call, int domain, int type);

@@ -10,6 +10,7 @@
  * not flagged.
  */
 #include "check.h"
+#include "facts.h"
 #include "lambda.h"
 #include "real.h"
 #include "state.h"
@@ -34,10 +35,46 @@ static int denied(const char *call, enum fs_category c, const struct sockaddr *s
  * API to follow (its connection is marked at connect, its requests seen at send). */
 #define CONNECT_WATCHED(watch) ((watch) & ((1u << FS_CONNECT) | WATCH_RUNTIME_API))
 
+static int socket_type(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -1;
+	return type;
+}
+
+/* Is fd a TCP socket whose connection to addr is already made? Then this connect is the second
+ * call of a non-blocking connect and opens nothing (check_connect_again). A datagram socket's
+ * connect sets a new peer each time, so only TCP qualifies. getpeername fails at once for the
+ * usual first connect; the socket's kind is asked only after it succeeds. errno preserved. */
+static int connected_to(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof peer, ilen = sizeof(int);
+	uint8_t ip[16], peer_ip[16];
+	uint16_t port, peer_port;
+	int proto = 0, saved = errno;
+	int same = facts_of_sockaddr(addr, len, ip, &port) &&
+		   getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 &&
+		   facts_of_sockaddr((struct sockaddr *)&peer, plen, peer_ip, &peer_port) &&
+		   port == peer_port && !memcmp(ip, peer_ip, 16) && socket_type(fd) == SOCK_STREAM &&
+		   getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &ilen) == 0 && proto == IPPROTO_TCP;
+	errno = saved;
+	return same;
+}
+
 static SLOW int slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (denied("connect", FS_CONNECT, addr, len))
+	if (addr && shim_ready() == 0 && connected_to(fd, addr, len)) {
+		int saved = errno;
+		int err = check_connect_again("connect", addr, len);
+		errno = err ? err : saved;
+		if (err)
+			return -1;
+	} else if (denied("connect", FS_CONNECT, addr, len)) {
 		return -1;
+	}
 	int r = REAL(connect)(fd, addr, len);
 	if ((r == 0 || errno == EINPROGRESS) && g_shim.have_runtime_api &&
 	    check_is_runtime_api(addr, len))
@@ -120,15 +157,6 @@ EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 	if (vec && ok == 0 && vlen > 0)
 		return -1;
 	return REAL(sendmmsg)(fd, vec, ok, flags);
-}
-
-static int socket_type(int fd)
-{
-	int type = 0;
-	socklen_t len = sizeof type;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-		return -1;
-	return type;
 }
 
 static int port_of(const struct sockaddr *sa, socklen_t len)

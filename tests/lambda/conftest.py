@@ -5,7 +5,7 @@ The first run builds the official Node.js runtime client (tests/lambda/install-r
 minutes) into build/lambda-ric/<version>/; later runs reuse it.
 
   emulator              a Runtime API emulator (emulator.RuntimeAPI) for one test
-  start_runtime(...)    starts python / node / java against an emulator, protected through the
+  start_runtime(...)    starts python / node / java / ruby against an emulator, protected through the
                         exec wrapper (or not), and stops it when the test ends
   ric_package           the built aws-lambda-ric package directory (session)
   java_classes          JavaRic and the Java test function, compiled once (session)
@@ -118,7 +118,7 @@ def start_runtime(request, tmp_path, built):
                      task_root=None, function_name=None, env_extra=None, handler=None)
                      -> e2e_support.Runtime
 
-    runtime: "python", "node" or "java". protect: "wrapper" (build/fnshield-exec + the
+    runtime: "python", "node", "java" or "ruby". protect: "wrapper" (build/fnshield-exec + the
     runtime's command line, as AWS_LAMBDA_EXEC_WRAPPER), "preload" (LD_PRELOAD set directly) or
     None (unprotected). policy: a dict (JSON-encoded) or text, given as FNSHIELD_POLICY; mode:
     FNSHIELD_MODE. init_actions: the function's import-time actions (E2E_INIT_ACTIONS).

@@ -29,6 +29,7 @@ RUNTIMES = HERE / "runtimes"
 
 PYTHON = "/usr/bin/python3"           # Debian's interpreter, never a pyenv shim
 NODE = "/usr/bin/node"
+RUBY = "/usr/bin/ruby"                # Debian's interpreter (3.1 on bookworm)
 
 
 def _which_real(name):
@@ -44,10 +45,15 @@ JAVA_FLAGS = ["-XX:MaxHeapSize=445645k", "-XX:+UseSerialGC", "-XX:TieredStopAtLe
 
 EX_CONFIG = 78
 PATH = "/usr/local/bin:/usr/bin:/bin"
-RUNTIME_NAMES = ("python", "node", "java")
+RUNTIME_NAMES = ("python", "node", "java", "ruby")
 EXECUTION_ENV = {"python": "AWS_Lambda_python3.11", "node": "AWS_Lambda_nodejs20.x",
-                 "java": "AWS_Lambda_java17"}
-HANDLERS = {"python": "handler.handler", "node": "index.handler", "java": "Handler::handleRequest"}
+                 "java": "AWS_Lambda_java17", "ruby": "AWS_Lambda_ruby3.3"}
+HANDLERS = {"python": "handler.handler", "node": "index.handler", "java": "Handler::handleRequest",
+            "ruby": "function.handler"}
+# How many connections to the Runtime API a runtime opens for its requests: the official
+# Node.js client (libcurl) and the Python and Java loops keep one alive; Ruby's client (the
+# aws_lambda_ric gem, and ruby_ric.rb after it) opens one per request with Net::HTTP.
+ONE_CONNECTION = {"python": True, "node": True, "java": True, "ruby": False}
 
 
 def lambda_env(api_address, function_name, task_root, handler, runtime, extra=None):
@@ -208,14 +214,16 @@ def prepare_task_root(runtime, task_root, java_classes=None):
     elif runtime == "java":
         for f in Path(java_classes.function).iterdir():
             shutil.copy(f, task_root / f.name)
+    elif runtime == "ruby":
+        shutil.copy(FUNCTIONS / "ruby" / "function.rb", task_root / "function.rb")
     else:
         raise ValueError(runtime)
     return task_root
 
 
 def runtime_command(runtime, ric_package=None, java_classes=None, handler=None):
-    """The runtime's command line, as Lambda's bootstrap would run it (Python and Java take the
-    handler from _HANDLER; the Node.js client's bin takes it as its argument)."""
+    """The runtime's command line, as Lambda's bootstrap would run it (Python, Java and Ruby take
+    the handler from _HANDLER; the Node.js client's bin takes it as its argument)."""
     if runtime == "python":
         return [PYTHON, str(RUNTIMES / "python_ric.py")]
     if runtime == "node":
@@ -223,4 +231,6 @@ def runtime_command(runtime, ric_package=None, java_classes=None, handler=None):
         return [NODE, str(Path(ric_package) / "bin" / "index.mjs"), handler or HANDLERS["node"]]
     if runtime == "java":
         return [JAVA] + JAVA_FLAGS + ["-cp", str(java_classes.runtime), "JavaRic"]
+    if runtime == "ruby":
+        return [RUBY, str(RUNTIMES / "ruby_ric.rb")]
     raise ValueError(runtime)
