@@ -134,3 +134,21 @@ int facts_exec_probe(void *ctx, const char *candidate)
 	(void)ctx;
 	return exec_refused_by_kernel(AT_FDCWD, candidate, 0);
 }
+
+int facts_tcp_peer_is(int fd, const uint8_t ip[16], uint16_t port)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof peer, ilen = sizeof(int);
+	uint8_t peer_ip[16];
+	uint16_t peer_port;
+	int type = 0, proto = 0;
+	if (SYS6(SYS_getpeername, fd, &peer, &plen, 0, 0, 0) < 0 ||
+	    !facts_of_sockaddr((struct sockaddr *)&peer, plen, peer_ip, &peer_port) ||
+	    peer_port != port || memcmp(peer_ip, ip, 16))
+		return 0;
+	if (SYS6(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &ilen, 0) < 0 || type != SOCK_STREAM)
+		return 0;
+	ilen = sizeof(int);
+	return SYS6(SYS_getsockopt, fd, SOL_SOCKET, SO_PROTOCOL, &proto, &ilen, 0) == 0 &&
+	       proto == IPPROTO_TCP;
+}

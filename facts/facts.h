@@ -81,6 +81,13 @@ static inline int facts_of_sockaddr(const struct sockaddr *sa, socklen_t len, ui
 	return 0;
 }
 
+/* Is fd a TCP socket already connected to (ip, port)? A connect on it then only collects the
+ * outcome of an earlier non-blocking connect to the same address (Ruby's Socket.tcp, any
+ * connect_nonblock loop): the kernel answers 0 once, then EISCONN, and opens nothing. A
+ * datagram socket's connect sets a new peer each time, so only TCP qualifies. Raw system
+ * calls: errno is untouched. */
+int facts_tcp_peer_is(int fd, const uint8_t ip[16], uint16_t port);
+
 /*
  * The open hooks' common case in one system call: open (dirfd, path) with openat2 and
  * RESOLVE_NO_SYMLINKS, which succeeds only when the path as written is the file. Returns the

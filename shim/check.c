@@ -325,10 +325,10 @@ int check_is_runtime_api(const struct sockaddr *sa, socklen_t len)
 	return g_shim.have_runtime_api && facts_of_sockaddr(sa, len, ip, &port) && is_runtime_api(ip, port);
 }
 
-/* again: the call repeats a connect that already reached its address (check_connect_again):
- * a refusal is still written, an alert is not written twice. */
-static int check_addr(const char *call, enum fs_category c, const struct sockaddr *sa,
-		      socklen_t len, int again)
+/* A connect that goes on with an alert line is asked whether it only repeats one already made
+ * to that address (facts_tcp_peer_is): then the first wrote the line. Only such calls pay. */
+int check_sockaddr(const char *call, enum fs_category c, int fd, const struct sockaddr *sa,
+		   socklen_t len)
 {
 	struct fs_addr_facts a;
 	if (check_unrestricted(c) || !facts_of_sockaddr(sa, len, a.ip, &a.port))
@@ -347,7 +347,7 @@ static int check_addr(const char *call, enum fs_category c, const struct sockadd
 	a.nnames = nnames;
 
 	struct fs_decision d = fs_decide_addr_in(shim_rules(c), g_shim.mode, c, &a);
-	if (!d.logged || (again && !d.err))
+	if (!d.logged || (!d.err && fd >= 0 && facts_tcp_peer_is(fd, a.ip, a.port)))
 		return d.err;
 	if (c == FS_CONNECT && !by_name)
 		nnames = dns_lookup(a.ip, names);
@@ -363,17 +363,6 @@ static int check_addr(const char *call, enum fs_category c, const struct sockadd
 		append_port(target, sizeof target, iptext, !fs_ip_is_v4(a.ip), a.port);
 	}
 	return report(&d, &ev);
-}
-
-int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,
-		   socklen_t len)
-{
-	return check_addr(call, c, sa, len, 0);
-}
-
-int check_connect_again(const char *call, const struct sockaddr *sa, socklen_t len)
-{
-	return check_addr(call, FS_CONNECT, sa, len, 1);
 }
 
 int check_socket_refused(const char *call, int domain, int type)

@@ -78,15 +78,12 @@ static inline enum fs_category open_category(int flags)
 	return FS_READ;
 }
 
-/* connect / sendto / listen / bind to an inet address (0 or EPERM). Other families pass. */
-int check_sockaddr(const char *call, enum fs_category c, const struct sockaddr *sa,
+/* connect / sendto / listen / bind to an inet address (0 or EPERM). Other families pass.
+ * fd: the socket of a connect, or -1. A connect that only collects the outcome of an earlier
+ * non-blocking connect to the same address (the second call Ruby's Socket.tcp makes) is not
+ * logged a second time in alert mode; a refusal refuses either way. */
+int check_sockaddr(const char *call, enum fs_category c, int fd, const struct sockaddr *sa,
 		   socklen_t len);
-
-/* connect of a TCP socket already connected to that very address: the second call of a
- * non-blocking connect, which only collects the outcome of the first (Ruby's Socket.tcp and
- * connect_nonblock make it; the kernel answers 0 once, then EISCONN). It opens no connection:
- * a refusal still refuses, with its line, but an alert is not logged a second time. */
-int check_connect_again(const char *call, const struct sockaddr *sa, socklen_t len);
 
 /* socket() of an inet domain that the backstop refuses outright: log it (connect category);
  * 0 or EPERM. */

@@ -10,7 +10,6 @@
  * not flagged.
  */
 #include "check.h"
-#include "facts.h"
 #include "lambda.h"
 #include "real.h"
 #include "state.h"
@@ -21,12 +20,14 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-static int denied(const char *call, enum fs_category c, const struct sockaddr *sa, socklen_t len)
+/* fd: the socket of a connect, -1 for the other calls (check_sockaddr). */
+static int denied(const char *call, enum fs_category c, int fd, const struct sockaddr *sa,
+		  socklen_t len)
 {
 	if (!sa || shim_ready() < 0)
 		return 0;
 	int saved = errno;
-	int err = check_sockaddr(call, c, sa, len);
+	int err = check_sockaddr(call, c, fd, sa, len);
 	errno = err ? err : saved;
 	return err != 0;
 }
@@ -35,46 +36,10 @@ static int denied(const char *call, enum fs_category c, const struct sockaddr *s
  * API to follow (its connection is marked at connect, its requests seen at send). */
 #define CONNECT_WATCHED(watch) ((watch) & ((1u << FS_CONNECT) | WATCH_RUNTIME_API))
 
-static int socket_type(int fd)
-{
-	int type = 0;
-	socklen_t len = sizeof type;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-		return -1;
-	return type;
-}
-
-/* Is fd a TCP socket whose connection to addr is already made? Then this connect is the second
- * call of a non-blocking connect and opens nothing (check_connect_again). A datagram socket's
- * connect sets a new peer each time, so only TCP qualifies. getpeername fails at once for the
- * usual first connect; the socket's kind is asked only after it succeeds. errno preserved. */
-static int connected_to(int fd, const struct sockaddr *addr, socklen_t len)
-{
-	struct sockaddr_storage peer;
-	socklen_t plen = sizeof peer, ilen = sizeof(int);
-	uint8_t ip[16], peer_ip[16];
-	uint16_t port, peer_port;
-	int proto = 0, saved = errno;
-	int same = facts_of_sockaddr(addr, len, ip, &port) &&
-		   getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 &&
-		   facts_of_sockaddr((struct sockaddr *)&peer, plen, peer_ip, &peer_port) &&
-		   port == peer_port && !memcmp(ip, peer_ip, 16) && socket_type(fd) == SOCK_STREAM &&
-		   getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &ilen) == 0 && proto == IPPROTO_TCP;
-	errno = saved;
-	return same;
-}
-
 static SLOW int slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (addr && shim_ready() == 0 && connected_to(fd, addr, len)) {
-		int saved = errno;
-		int err = check_connect_again("connect", addr, len);
-		errno = err ? err : saved;
-		if (err)
-			return -1;
-	} else if (denied("connect", FS_CONNECT, addr, len)) {
+	if (denied("connect", FS_CONNECT, fd, addr, len))
 		return -1;
-	}
 	int r = REAL(connect)(fd, addr, len);
 	if ((r == 0 || errno == EINPROGRESS) && g_shim.have_runtime_api &&
 	    check_is_runtime_api(addr, len))
@@ -113,7 +78,7 @@ EXPORT int socket(int domain, int type, int protocol)
 static SLOW ssize_t slow_sendto(int fd, const void *buf, size_t n, int flags,
 			       const struct sockaddr *addr, socklen_t len)
 {
-	if (denied("sendto", FS_CONNECT, addr, len))
+	if (denied("sendto", FS_CONNECT, -1, addr, len))
 		return -1;
 	if (!addr && lambda_is_api_fd(fd))
 		lambda_saw_request(fd, buf, n);
@@ -130,7 +95,7 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
 
 static SLOW ssize_t slow_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	if (msg && denied("sendmsg", FS_CONNECT, msg->msg_name, msg->msg_namelen))
+	if (msg && denied("sendmsg", FS_CONNECT, -1, msg->msg_name, msg->msg_namelen))
 		return -1;
 	if (msg && msg->msg_iovlen && lambda_is_api_fd(fd))
 		lambda_saw_request(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len);
@@ -152,11 +117,20 @@ EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 	if (!(shim_watch() & (1u << FS_CONNECT)))
 		return REAL(sendmmsg)(fd, vec, vlen, flags);
 	while (vec && ok < vlen &&
-	       !denied("sendmmsg", FS_CONNECT, vec[ok].msg_hdr.msg_name, vec[ok].msg_hdr.msg_namelen))
+	       !denied("sendmmsg", FS_CONNECT, -1, vec[ok].msg_hdr.msg_name, vec[ok].msg_hdr.msg_namelen))
 		ok++;
 	if (vec && ok == 0 && vlen > 0)
 		return -1;
 	return REAL(sendmmsg)(fd, vec, ok, flags);
+}
+
+static int socket_type(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -1;
+	return type;
 }
 
 static int port_of(const struct sockaddr *sa, socklen_t len)
@@ -172,7 +146,7 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (addr && (shim_watch() & (1u << FS_LISTEN)) && shim_ready() == 0 &&
 	    !check_unrestricted(FS_LISTEN) && port_of(addr, len) &&
-	    socket_type(fd) == SOCK_DGRAM && denied("bind", FS_LISTEN, addr, len))
+	    socket_type(fd) == SOCK_DGRAM && denied("bind", FS_LISTEN, -1, addr, len))
 		return -1;
 	return REAL(bind)(fd, addr, len);
 }
@@ -185,7 +159,7 @@ static SLOW int slow_listen(int fd, int backlog)
 		int saved = errno;
 		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
 			errno = saved;
-			if (denied("listen", FS_LISTEN, (struct sockaddr *)&ss, len))
+			if (denied("listen", FS_LISTEN, -1, (struct sockaddr *)&ss, len))
 				return -1;
 		}
 		errno = saved;

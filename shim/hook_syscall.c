@@ -135,11 +135,11 @@ EXPORT long syscall(long nr, ...)
 			logfd_evacuate();
 		break;
 	case SYS_connect:
-		if (check_sockaddr("syscall", FS_CONNECT, (const void *)a[1], (socklen_t)a[2]))
+		if (check_sockaddr("syscall", FS_CONNECT, (int)a[0], (const void *)a[1], (socklen_t)a[2]))
 			return deny(EPERM);
 		break;
 	case SYS_sendto:
-		if (a[4] && check_sockaddr("syscall", FS_CONNECT, (const void *)a[4], (socklen_t)a[5]))
+		if (a[4] && check_sockaddr("syscall", FS_CONNECT, -1, (const void *)a[4], (socklen_t)a[5]))
 			return deny(EPERM);
 		break;
 	default:

@@ -173,7 +173,7 @@ def test_missing_program(name, program, mode, run):
 
 # ------------------------------------------------------------------ a real workload ---------
 WORKLOAD = r'''
-require "digest"
+require "digest/sha2"  # loaded here: Digest autoloads SHA256 on first use, racily from threads
 require "json"
 require "net/http"
 require "open3"
