@@ -201,6 +201,16 @@ def run_in(root, argv, env, timeout=120):
 
 
 # ---- one runtime ----------------------------------------------------------------------------
+def probe_env(policy_file=None, backstop="on", mode="block"):
+    """A runtime's environment; protected when a policy file (in /opt/matrix) is named."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
+    if policy_file:
+        env.update({"FNSHIELD_POLICY_FILE": "/opt/matrix/" + policy_file, "FNSHIELD_MODE": mode})
+        if backstop == "off":
+            env["FNSHIELD_SECCOMP"] = "off"
+    return env
+
+
 def lines_of(stderr):
     """fnshield's lines and the probe's markers, in order; anything else is kept as text."""
     out = []
@@ -214,6 +224,96 @@ def lines_of(stderr):
     return out
 
 
+# ---- the verdicts: what one run says about each check (also used by tests/arm64/) ------------
+# `done` is what a run left: returncode, stdout, stderr (a subprocess.CompletedProcess).
+def exited_badly(done):
+    return "exit %d: %s" % (done.returncode, done.stderr.strip()[-300:])
+
+
+def start_line_problem(lines, backstop):
+    starts = [l for l in lines if l.get("fnshield") == "start"]
+    if not starts:
+        return "no start line"
+    if starts[0].get("seccomp") != backstop:
+        return "start line says seccomp %r" % starts[0].get("seccomp")
+    errors = [l for l in lines if l.get("fnshield") == "error"]
+    return "error line: %s" % errors[0].get("message") if errors else None
+
+
+def judge_start(done, backstop):
+    """The probe started under the production example: exit 0, no violation line."""
+    lines = lines_of(done.stderr)
+    violations = [l for l in lines if l.get("fnshield") == "violation"]
+    if done.returncode != 0:
+        return exited_badly(done)
+    if violations:
+        return "%d violation line(s), first: %s %s" % (
+            len(violations), violations[0].get("category"), violations[0].get("target"))
+    return start_line_problem(lines, backstop)
+
+
+def judge_calls(done, backstop, mode):
+    """The checks' calls, made in one run: {column: problem or None} (a column per check in
+    block mode, "alert" in alert mode) and the names of the calls made."""
+    lines = lines_of(done.stderr)
+    columns = list(CHECKS) if mode == "block" else ["alert"]
+    problem = start_line_problem(lines, backstop)
+    if problem or done.returncode != 0:
+        return {c: problem or exited_badly(done) for c in columns}, []
+    # Violation lines between one marker and the next belong to that marker's check.
+    produced, current = {}, None
+    for line in lines:
+        if "matrix" in line:
+            current = line["name"]
+            produced[current] = []
+        elif line.get("fnshield") == "violation" and current:
+            produced[current].append(line)
+    reported = {}
+    for text in done.stdout.splitlines():
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            continue
+        reported[entry["check"]] = entry
+    cells, alert_problems = {}, []
+    for column, (want, want_lines, category) in CHECKS.items():
+        if mode == "alert":
+            want = ALERT_OUTCOME.get(want, want)
+        variants = [name for name in reported if name.split(":")[0] == column]
+        problems = [] if variants else ["%s: not run" % column]
+        for name in variants:
+            entry, got = reported[name], produced.get(name, [])
+            if entry["outcome"] != want:
+                problems.append("%s: %s (%s)" % (name, entry["outcome"], entry["detail"]))
+            if len(got) != want_lines:
+                problems.append("%s: %d lines" % (name, len(got)))
+            elif got and got[0].get("category") != category:
+                problems.append("%s: line of category %s" % (name, got[0].get("category")))
+            elif got and got[0].get("action") != mode:
+                problems.append("%s: line says %s" % (name, got[0].get("action")))
+        cells[column] = "; ".join(problems) or None
+        alert_problems += problems
+    if mode == "alert":
+        cells = {"alert": "; ".join(alert_problems) or None}
+    return cells, sorted(reported)
+
+
+def judge_allow_all(done, backstop, unprotected):
+    """The workload under an allow-all policy: no line, the output of the unprotected run."""
+    lines = lines_of(done.stderr)
+    others = [l for l in lines if l.get("fnshield") not in (None, "start")]
+    if unprotected.returncode != 0:
+        return "unprotected workload failed: %s" % unprotected.stderr[-300:]
+    if done.returncode != 0:
+        return exited_badly(done)
+    if others:
+        return "%d line(s), first: %s" % (len(others), json.dumps(others[0])[:200])
+    if done.stdout != unprotected.stdout:
+        return "output differs: %r vs %r" % (done.stdout[:200], unprotected.stdout[:200])
+    return start_line_problem(lines, backstop)
+
+
+# ---- one runtime in its chroot --------------------------------------------------------------
 class Runtime:
     def __init__(self, lambda_name, suite, kind, want_version, argv, port):
         self.lambda_name, self.suite, self.kind = lambda_name, suite, kind
@@ -228,117 +328,26 @@ class Runtime:
     def label(self):
         return "%s (%s)" % (self.lambda_name, self.suite)
 
-    def env(self, policy_file, backstop, protected=True, mode="block"):
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
-        if protected:
-            env.update({"FNSHIELD_POLICY_FILE": "/opt/matrix/" + policy_file,
-                        "FNSHIELD_MODE": mode})
-            if backstop == "off":
-                env["FNSHIELD_SECCOMP"] = "off"
-        return env
-
     def run(self, what, policy_file, backstop, protected=True, mode="block"):
         argv = self.argv + [what, str(self.port)]
+        env = probe_env(policy_file, backstop, mode) if protected else probe_env()
         if protected:
             argv = ["/opt/fnshield-exec"] + argv
-        return run_in(self.root, argv, self.env(policy_file, backstop, protected, mode))
+        return run_in(self.root, argv, env)
 
     def note(self, column, backstop, problem):
         self.cells.setdefault(column, {})[backstop] = problem
 
     def identify(self):
-        done = run_in(self.root, [self.argv[0]] + VERSION_ARGS[self.kind], self.env("", "", False))
+        done = run_in(self.root, [self.argv[0]] + VERSION_ARGS[self.kind], probe_env())
         words = re.findall(r"\d+(?:\.\d+)+", done.stdout + done.stderr)
         self.version = words[0] if words else "?"
-        glibc = run_in(self.root, ["/usr/bin/ldd", "--version"], self.env("", "", False))
+        glibc = run_in(self.root, ["/usr/bin/ldd", "--version"], probe_env())
         found = re.search(r"(\d+\.\d+)\s*$", glibc.stdout.splitlines()[0] if glibc.stdout else "")
         self.glibc = found.group(1) if found else "?"
         if self.version.split(".")[:len(self.want_version.split("."))] != self.want_version.split("."):
             return "reports version %s, not %s" % (self.version, self.want_version)
         return None
-
-    def start_line_problem(self, lines, backstop):
-        starts = [l for l in lines if l.get("fnshield") == "start"]
-        if not starts:
-            return "no start line"
-        if starts[0].get("seccomp") != backstop:
-            return "start line says seccomp %r" % starts[0].get("seccomp")
-        errors = [l for l in lines if l.get("fnshield") == "error"]
-        return "error line: %s" % errors[0].get("message") if errors else None
-
-    def check_start(self, backstop):
-        done = self.run("start", "production.json", backstop)
-        lines = lines_of(done.stderr)
-        violations = [l for l in lines if l.get("fnshield") == "violation"]
-        problem = self.start_line_problem(lines, backstop)
-        if done.returncode != 0:
-            problem = "exit %d: %s" % (done.returncode, done.stderr.strip()[-300:])
-        elif violations:
-            problem = "%d violation line(s), first: %s %s" % (
-                len(violations), violations[0].get("category"), violations[0].get("target"))
-        self.note("start", backstop, problem)
-
-    def check_calls(self, backstop, mode):
-        """The checks' calls in one run; in block mode a cell per check, in alert mode one."""
-        done = self.run("checks", "checks.json", backstop, mode=mode)
-        lines = lines_of(done.stderr)
-        columns = list(CHECKS) if mode == "block" else ["alert"]
-        problem = self.start_line_problem(lines, backstop)
-        if problem or done.returncode != 0:
-            for column in columns:
-                self.note(column, backstop, problem or "exit %d: %s" % (
-                    done.returncode, done.stderr.strip()[-300:]))
-            return
-        # Violation lines between one marker and the next belong to that marker's check.
-        produced, current = {}, None
-        for line in lines:
-            if "matrix" in line:
-                current = line["name"]
-                produced[current] = []
-            elif line.get("fnshield") == "violation" and current:
-                produced[current].append(line)
-        reported = {}
-        for text in done.stdout.splitlines():
-            try:
-                entry = json.loads(text)
-            except ValueError:
-                continue
-            reported[entry["check"]] = entry
-        alert_problems = []
-        for column, (want, want_lines, category) in CHECKS.items():
-            if mode == "alert":
-                want = ALERT_OUTCOME.get(want, want)
-            variants = [name for name in reported if name.split(":")[0] == column]
-            problems = [] if variants else ["%s: not run" % column]
-            for name in variants:
-                entry, got = reported[name], produced.get(name, [])
-                if entry["outcome"] != want:
-                    problems.append("%s: %s (%s)" % (name, entry["outcome"], entry["detail"]))
-                if len(got) != want_lines:
-                    problems.append("%s: %d lines" % (name, len(got)))
-                elif got and got[0].get("category") != category:
-                    problems.append("%s: line of category %s" % (name, got[0].get("category")))
-                elif got and got[0].get("action") != mode:
-                    problems.append("%s: line says %s" % (name, got[0].get("action")))
-            if mode == "block":
-                self.note(column, backstop, "; ".join(problems) or None)
-            alert_problems += problems
-        if mode == "alert":
-            self.note("alert", backstop, "; ".join(alert_problems) or None)
-        self.variants = sorted(reported)
-
-    def check_allow_all(self, backstop, unprotected_output):
-        done = self.run("workload", "allow-all.json", backstop)
-        lines = lines_of(done.stderr)
-        problem = self.start_line_problem(lines, backstop)
-        others = [l for l in lines if l.get("fnshield") not in (None, "start")]
-        if done.returncode != 0:
-            problem = "exit %d: %s" % (done.returncode, done.stderr.strip()[-300:])
-        elif others:
-            problem = "%d line(s), first: %s" % (len(others), json.dumps(others[0])[:200])
-        elif done.stdout != unprotected_output:
-            problem = "output differs: %r vs %r" % (done.stdout[:200], unprotected_output[:200])
-        self.note("allow_all", backstop, problem)
 
     def run_all(self):
         problem = self.identify()
@@ -349,13 +358,14 @@ class Runtime:
             return self
         bare = self.run("workload", "", "", protected=False)
         for backstop in BACKSTOP:
-            self.check_start(backstop)
-            self.check_calls(backstop, "block")
-            self.check_calls(backstop, "alert")
-            if bare.returncode != 0:
-                self.note("allow_all", backstop, "unprotected workload failed: %s" % bare.stderr[-300:])
-            else:
-                self.check_allow_all(backstop, bare.stdout)
+            self.note("start", backstop, judge_start(self.run("start", "production.json", backstop), backstop))
+            for mode in ("block", "alert"):
+                cells, self.variants = judge_calls(self.run("checks", "checks.json", backstop, mode=mode),
+                                                   backstop, mode)
+                for column, problem in cells.items():
+                    self.note(column, backstop, problem)
+            self.note("allow_all", backstop,
+                      judge_allow_all(self.run("workload", "allow-all.json", backstop), backstop, bare))
         return self
 
     def passed(self):
