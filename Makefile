@@ -63,7 +63,7 @@ all: $(BUILD)/libfnshield.so $(BUILD)/fnshield $(BUILD)/fnshield-exec
 # unpacks the sources compiled in (cJSON; libunwind, built here for this machine). The goals
 # that run things (test, demo, bench, layer…) do it first; plain `make` never does: it checks
 # that what it needs is there, and says "run make deps" when it is not.
-DEPS_GOALS := deps test unit integration demo bench layer layer-x86_64 layer-arm64 layer-test matrix
+DEPS_GOALS := deps test unit integration demo bench layer layer-x86_64 layer-arm64 layer-test matrix arm64-kernel-test
 
 deps:
 	sh tools/deps.sh $(CJSON_DIR) $(DEB_PACKAGES)
@@ -223,7 +223,7 @@ $(BUILD)/fnshield: LDFLAGS += -static
 # Link flags live here: relink when the Makefile changes (a link takes a second).
 $(BUILD)/libfnshield.so $(BUILD)/fnshield: Makefile
 
-.PHONY: layer layer-x86_64 layer-arm64 layer-test layer-clean matrix matrix-claims
+.PHONY: layer layer-x86_64 layer-arm64 layer-test layer-clean matrix matrix-claims arm64-kernel-test
 
 # One after the other: both may install packages, and apt allows one at a time.
 layer: deps
@@ -274,16 +274,29 @@ $(BUILD)/unit-tests: LDFLAGS += -rdynamic
 # ---- the runtime matrix (issue #11) ------------------------------------------------------
 #   make matrix         every runtime version the layer claims (Python 3.9–3.14, Node.js 18–24
 #                       with Debian's and the official builds, Java 11–25, Ruby 3.3/3.4), each
-#                       in a Debian chroot (glibc 2.31–2.43) under the x86_64 layer as built,
-#                       backstop on and off: a table runtime × check (tests/matrix/matrix.py).
-#                       Chroots are cached in /var/cache/fnshield-matrix, built when missing.
+#                       in a Debian chroot (glibc 2.31–2.43) under each layer as built: x86_64
+#                       with the backstop on and off, arm64 under qemu-user (backstop off: the
+#                       arm64 backstop is arm64-kernel-test's). A table runtime × check
+#                       (tests/matrix/matrix.py). Chroots are cached in
+#                       /var/cache/fnshield-matrix, built when missing.
 #   make matrix-claims  the README's "Supported runtimes" table and template.yaml's
 #                       CompatibleRuntimes rewritten from the last runs (tests/matrix/claims.py)
-MATRIX_PACKAGES := debootstrap curl openssl ca-certificates openjdk-17-jdk-headless
+MATRIX_PACKAGES := debootstrap qemu-user-static curl openssl ca-certificates openjdk-17-jdk-headless
 
-matrix: deps layer-x86_64
+matrix: deps layer
 	sh tools/deps.sh $(CJSON_DIR) $(MATRIX_PACKAGES)
 	BUILD=$(BUILD) /usr/bin/python3 tests/matrix/matrix.py
 
 matrix-claims:
 	BUILD=$(BUILD) /usr/bin/python3 tests/matrix/claims.py --write
+
+# The arm64 layer on a real arm64 kernel: Debian's, booted under qemu-system-aarch64 with a
+# Debian arm64 root (made once with debootstrap under qemu-user, cached beside the chroots):
+# python3 and node through the matrix's checks, and the backstop's BPF programs answering raw
+# system calls, which qemu-user cannot run (tests/arm64/run.py).
+ARM64_PACKAGES := debootstrap qemu-system-arm qemu-user-static cpio xz-utils curl \
+                  gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+
+arm64-kernel-test: deps layer-arm64
+	sh tools/deps.sh $(CJSON_DIR) $(ARM64_PACKAGES)
+	BUILD=$(BUILD) /usr/bin/python3 tests/arm64/run.py

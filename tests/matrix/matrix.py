@@ -28,6 +28,7 @@ import http.server
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -38,36 +39,56 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 BUILD = Path(os.environ.get("BUILD", ROOT / "build")).resolve()
-LAYER_ZIP = BUILD / "fnshield-layer-x86_64.zip"
 CACHE = Path(os.environ.get("FNSHIELD_MATRIX_CACHE", "/var/cache/fnshield-matrix"))
 BUILDER = HERE / "build-chroot.sh"
 PROBES = HERE / "probes"
 RESULTS = BUILD / "matrix" / "results.json"
 
 # ---- what is tested -------------------------------------------------------------------------
-# Each suite: the Debian packages in it, and what comes from elsewhere (build-chroot.sh). The
-# official Node.js builds (bundled libuv, as Lambda runs them) are in no Debian suite; they run
-# in the oldest glibc here.
-SUITES = {
-    "bullseye": ("python3 openjdk-11-jre-headless",
-                 "node-official:22.23.5@sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUW"
-                 "Qm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw== "
-                 "node-official:24.22.3@sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOi"
-                 "RP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA=="),
-    "bookworm": ("python3 nodejs openjdk-17-jre-headless", ""),
-    "trixie": ("python3 nodejs openjdk-21-jre-headless ruby", ""),
-    "sid": ("python3 nodejs openjdk-25-jre-headless", "experimental:ruby3.4"),
+# Debian's architecture name -> Lambda's, the layer built for it, and the backstop settings a
+# run there can show: arm64 chroots run under qemu-user, which cannot install a seccomp filter
+# (the arm64 backstop is run on a real arm64 kernel by tests/arm64/run.py).
+ARCHES = {"amd64": ("x86_64", BUILD / "fnshield-layer-x86_64.zip", ("on", "off")),
+          "arm64": ("arm64", BUILD / "fnshield-layer-arm64.zip", ("off",))}
+
+# The official Node.js builds (bundled libuv, as Lambda runs them; in no Debian suite), from the
+# npm registry, checked against the registry's integrity for each architecture.
+NODE_OFFICIAL = {
+    "22.23.5": {"amd64": "sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXq"
+                         "qlMCEhi0cJqybFPEb5hhcBiMw==",
+                "arm64": "sha512-e1LOUGKVruPGuLVutn8+Cgm5pI1APm4Kvh+zbb/qe/ZpD9s+TQby5iUgZOWmP"
+                         "pbSKpj0Td8DP1N0NEnXasHizg=="},
+    "24.22.3": {"amd64": "sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knG"
+                         "gQ/xnc3XY8xzkW587dlZzNqRA==",
+                "arm64": "sha512-IZx0J52/1NDwAsY2iyWR9nlPIYuYviTWetjj8+ElvYQh2+XRhLfCfkbFEF/2O"
+                         "5vGI2hcUbyPNHV+nz342FbJXw=="},
 }
+
+# Each suite: its Debian packages, and what comes from elsewhere (build-chroot.sh). The
+# official Node.js builds run in the oldest glibc here.
+SUITES = {
+    "bullseye": ("python3 openjdk-11-jre-headless", ["node-official:22.23.5", "node-official:24.22.3"]),
+    "bookworm": ("python3 nodejs openjdk-17-jre-headless", []),
+    "trixie": ("python3 nodejs openjdk-21-jre-headless ruby", []),
+    "sid": ("python3 nodejs openjdk-25-jre-headless", ["experimental:ruby3.4"]),
+}
+
+
+def suite_extras(suite, arch):
+    return " ".join(e + "@" + NODE_OFFICIAL[e.split(":")[1]][arch] if e.startswith("node-official:")
+                    else e for e in SUITES[suite][1])
+
 
 JAVA_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
               "-XX:-UsePerfData", "-cp", "/opt/matrix"]
 
 
 def java(version):
-    return ["/usr/lib/jvm/java-%d-openjdk-amd64/bin/java" % version] + JAVA_FLAGS + ["Probe"]
+    return ["/usr/lib/jvm/java-%d-openjdk-{arch}/bin/java" % version] + JAVA_FLAGS + ["Probe"]
 
 
-# (Lambda's name, suite, kind, the version the runtime must report, command in the chroot)
+# (Lambda's name, suite, kind, the version the runtime must report, command in the chroot;
+# {arch} is the chroot's architecture). Each runs on every architecture of ARCHES.
 RUNTIMES = [
     ("python3.9", "bullseye", "python", "3.9", ["/usr/bin/python3", "/opt/matrix/probe.py"]),
     ("python3.11", "bookworm", "python", "3.11", ["/usr/bin/python3", "/opt/matrix/probe.py"]),
@@ -104,7 +125,7 @@ CHECKS = {
 # The same calls in alert mode: each goes through, and has its line where block refused it.
 ALERT_OUTCOME = {"refused": "ok"}
 COLUMNS = ["start"] + list(CHECKS) + ["alert", "allow_all"]
-BACKSTOP = ("on", "off")
+BACKSTOP = ("on", "off")    # FNSHIELD_SECCOMP left alone, and =off
 
 
 def production_policy():
@@ -124,45 +145,49 @@ ALLOW_ALL = {"version": 1, "mode": "block"}
 
 
 # ---- chroots --------------------------------------------------------------------------------
-def chroot_dir(suite):
-    packages, extras = SUITES[suite]
-    key = hashlib.sha256(BUILDER.read_bytes() + (suite + packages + extras).encode())
-    return CACHE / ("%s-%s" % (suite, key.hexdigest()[:12]))
+def chroot_dir(suite, arch):
+    packages = SUITES[suite][0]
+    key = hashlib.sha256(BUILDER.read_bytes() + (suite + arch + packages +
+                                                  suite_extras(suite, arch)).encode())
+    return CACHE / ("%s-%s-%s" % (suite, arch, key.hexdigest()[:12]))
 
 
-def ensure_chroots(suites):
-    missing = [s for s in suites if not (chroot_dir(s) / "usr").is_dir()]
+def ensure_chroots(wanted):
+    """wanted: (suite, arch) pairs. Those not in the cache are built, in parallel."""
+    missing = [w for w in wanted if not (chroot_dir(*w) / "usr").is_dir()]
     if not missing:
         return
-    print("matrix: building chroots: %s (cached in %s)" % (" ".join(missing), CACHE), flush=True)
+    print("matrix: building chroots: %s (cached in %s)"
+          % (" ".join("%s/%s" % w for w in missing), CACHE), flush=True)
     CACHE.mkdir(parents=True, exist_ok=True)
 
-    def build(suite):
-        packages, extras = SUITES[suite]
-        return subprocess.run(["sh", str(BUILDER), suite, str(chroot_dir(suite)), packages, extras],
+    def build(w):
+        suite, arch = w
+        return subprocess.run(["sh", str(BUILDER), suite, str(chroot_dir(suite, arch)),
+                               SUITES[suite][0], suite_extras(suite, arch), arch],
                               capture_output=True, text=True)
 
     with concurrent.futures.ThreadPoolExecutor(len(missing)) as pool:
-        for suite, done in zip(missing, pool.map(build, missing)):
+        for w, done in zip(missing, pool.map(build, missing)):
             if done.returncode != 0:
-                sys.exit("matrix: building the %s chroot failed:\n%s" % (suite, done.stderr))
-            prune_old_chroots(suite)
+                sys.exit("matrix: building the %s/%s chroot failed:\n%s" % (w + (done.stderr,)))
+            prune_old_chroots(*w)
 
 
-def prune_old_chroots(suite):
+def prune_old_chroots(suite, arch):
     """Chroots of this suite made for another package list or builder: never used again."""
-    current = chroot_dir(suite).name
+    current = chroot_dir(suite, arch).name
     for old in CACHE.glob(suite + "-*"):
-        if re.fullmatch(re.escape(suite) + r"-[0-9a-f]{12}", old.name) and old.name != current:
+        if re.fullmatch(r"%s-(%s-)?[0-9a-f]{12}" % (suite, arch), old.name) and old.name != current:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def install_files(root):
+def install_files(root, layer_zip):
     """The layer as built (unzipped where Lambda puts it: /opt), the probes, the policies."""
     opt = root / "opt"
     shutil.rmtree(opt / "fnshield", ignore_errors=True)
     shutil.rmtree(opt / "matrix", ignore_errors=True)
-    with zipfile.ZipFile(LAYER_ZIP) as z:
+    with zipfile.ZipFile(layer_zip) as z:
         for info in z.infolist():
             target = opt / info.filename
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -186,9 +211,12 @@ def compile_java_probe():
                    check=True)
 
 
-def run_in(root, argv, env, timeout=120):
-    """argv in the chroot, with /proc mounted in a mount namespace of the run's own."""
+def run_in(root, argv, env, arch="amd64", timeout=300):
+    """argv in the chroot, with /proc mounted in a mount namespace of the run's own (and, for
+    an arm64 chroot, qemu-user registered there: binfmt_misc is per mount on this kernel)."""
     script = 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"'
+    if arch != "amd64":
+        script = "sh %s && %s" % (shlex.quote(str(HERE / "binfmt-arm64.sh")), script)
     clean = ["env", "-i"] + ["%s=%s" % kv for kv in sorted(env.items())]
     command = ["unshare", "--mount", "--propagation", "private", "--",
                "sh", "-c", script, str(root)] + clean + argv
@@ -315,10 +343,12 @@ def judge_allow_all(done, backstop, unprotected):
 
 # ---- one runtime in its chroot --------------------------------------------------------------
 class Runtime:
-    def __init__(self, lambda_name, suite, kind, want_version, argv, port):
-        self.lambda_name, self.suite, self.kind = lambda_name, suite, kind
-        self.want_version, self.argv, self.port = want_version, argv, port
-        self.root = chroot_dir(suite)
+    def __init__(self, arch, lambda_name, suite, kind, want_version, argv, port):
+        self.lambda_name, self.suite, self.kind, self.arch = lambda_name, suite, kind, arch
+        self.want_version, self.port = want_version, port
+        self.argv = [a.format(arch=arch) for a in argv]
+        self.backstops = ARCHES[arch][2]
+        self.root = chroot_dir(suite, arch)
         self.cells = {}     # column -> {backstop: problem or None}
         self.version = None
         self.glibc = None
@@ -326,23 +356,23 @@ class Runtime:
 
     @property
     def label(self):
-        return "%s (%s)" % (self.lambda_name, self.suite)
+        return "%s (%s %s)" % (self.lambda_name, self.suite, ARCHES[self.arch][0])
 
     def run(self, what, policy_file, backstop, protected=True, mode="block"):
         argv = self.argv + [what, str(self.port)]
         env = probe_env(policy_file, backstop, mode) if protected else probe_env()
         if protected:
             argv = ["/opt/fnshield-exec"] + argv
-        return run_in(self.root, argv, env)
+        return run_in(self.root, argv, env, self.arch)
 
     def note(self, column, backstop, problem):
         self.cells.setdefault(column, {})[backstop] = problem
 
     def identify(self):
-        done = run_in(self.root, [self.argv[0]] + VERSION_ARGS[self.kind], probe_env())
+        done = run_in(self.root, [self.argv[0]] + VERSION_ARGS[self.kind], probe_env(), self.arch)
         words = re.findall(r"\d+(?:\.\d+)+", done.stdout + done.stderr)
         self.version = words[0] if words else "?"
-        glibc = run_in(self.root, ["/usr/bin/ldd", "--version"], probe_env())
+        glibc = run_in(self.root, ["/usr/bin/ldd", "--version"], probe_env(), self.arch)
         found = re.search(r"(\d+\.\d+)\s*$", glibc.stdout.splitlines()[0] if glibc.stdout else "")
         self.glibc = found.group(1) if found else "?"
         if self.version.split(".")[:len(self.want_version.split("."))] != self.want_version.split("."):
@@ -353,11 +383,11 @@ class Runtime:
         problem = self.identify()
         if problem:
             for column in COLUMNS:
-                for backstop in BACKSTOP:
+                for backstop in self.backstops:
                     self.note(column, backstop, problem)
             return self
         bare = self.run("workload", "", "", protected=False)
-        for backstop in BACKSTOP:
+        for backstop in self.backstops:
             self.note("start", backstop, judge_start(self.run("start", "production.json", backstop), backstop))
             for mode in ("block", "alert"):
                 cells, self.variants = judge_calls(self.run("checks", "checks.json", backstop, mode=mode),
@@ -373,9 +403,9 @@ class Runtime:
 
     def as_json(self):
         return {"lambda": self.lambda_name, "suite": self.suite, "kind": self.kind,
-                "version": self.version, "glibc": self.glibc, "arch": "x86_64",
-                "variants": self.variants, "passed": self.passed(),
-                "cells": self.cells}
+                "version": self.version, "glibc": self.glibc, "arch": ARCHES[self.arch][0],
+                "emulated": self.arch != "amd64", "backstop": list(self.backstops),
+                "variants": self.variants, "passed": self.passed(), "cells": self.cells}
 
 
 # ---- the loopback listener ------------------------------------------------------------------
@@ -394,6 +424,8 @@ class Hello(http.server.BaseHTTPRequestHandler):
 # ---- the table ------------------------------------------------------------------------------
 def cell_text(cells):
     bad = [b for b in BACKSTOP if cells.get(b) is not None]
+    if not cells:
+        return "-"
     if not bad:
         return "ok"
     return "FAIL(" + ",".join("backstop " + b for b in bad) + ")"
@@ -416,25 +448,31 @@ def print_table(runtimes):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="run only the runtimes whose Lambda name starts with this")
+    parser.add_argument("--arch", choices=sorted(ARCHES), action="append",
+                        help="only this architecture (Debian's name); every one by default")
     args = parser.parse_args()
 
     if os.geteuid() != 0:
         sys.exit("matrix: needs root (debootstrap, chroot, mount)")
-    if not LAYER_ZIP.exists():
-        sys.exit("matrix: %s is missing: run make layer" % LAYER_ZIP)
-    chosen = [r for r in RUNTIMES if not args.only or r[0].startswith(args.only)]
-    suites = sorted({r[1] for r in chosen})
-    ensure_chroots(suites)
+    arches = args.arch or list(ARCHES)
+    for arch in arches:
+        if not ARCHES[arch][1].exists():
+            sys.exit("matrix: %s is missing: run make layer" % ARCHES[arch][1])
+    chosen = [(arch,) + r for arch in arches for r in RUNTIMES
+              if not args.only or r[0].startswith(args.only)]
+    wanted = sorted({(r[2], r[0]) for r in chosen})
+    ensure_chroots(wanted)
     compile_java_probe()
-    for suite in suites:
-        install_files(chroot_dir(suite))
+    for suite, arch in wanted:
+        install_files(chroot_dir(suite, arch), ARCHES[arch][1])
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     runtimes = [Runtime(*r, port) for r in chosen]
+    # The emulated ones first: they take longest, and the native ones fill in around them.
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        list(pool.map(Runtime.run_all, runtimes))
+        list(pool.map(Runtime.run_all, sorted(runtimes, key=lambda r: r.arch == "amd64")))
     server.shutdown()
 
     print_table(runtimes)
@@ -446,8 +484,9 @@ def main():
     failed = [r.label for r in runtimes if not r.passed()]
     if failed:
         sys.exit("matrix: FAILED: " + ", ".join(failed))
-    print("matrix: %d runtimes × %d checks × backstop on/off: all right (%s)"
-          % (len(runtimes), len(COLUMNS), RESULTS))
+    print("matrix: %d runs of %d runtimes (%s) × %d checks: all right (%s)"
+          % (len(runtimes), len(RUNTIMES), " ".join(ARCHES[a][0] for a in arches),
+             len(COLUMNS), RESULTS))
 
 
 if __name__ == "__main__":
