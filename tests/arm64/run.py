@@ -67,7 +67,10 @@ def ensure_machine():
         return machine
     print("arm64: building the arm64 root and kernel (cached in %s)" % machine, flush=True)
     matrix.CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["sh", str(BUILDER), SUITE, str(machine), PACKAGES], check=True)
+    argv = ["sh", str(BUILDER), SUITE, str(machine), PACKAGES]
+    if subprocess.run(argv).returncode != 0:  # once more: the archive may have hiccuped
+        print("arm64: building the root failed, again", flush=True)
+        subprocess.run(argv, check=True)
     for old in matrix.CACHE.glob("arm64-%s-*" % SUITE):
         if re.fullmatch(r"arm64-%s-[0-9a-f]{12}" % SUITE, old.name) and old != machine:
             shutil.rmtree(old, ignore_errors=True)

@@ -163,9 +163,14 @@ def ensure_chroots(wanted):
 
     def build(w):
         suite, arch = w
-        return subprocess.run(["sh", str(BUILDER), suite, str(chroot_dir(suite, arch)),
-                               SUITES[suite][0], suite_extras(suite, arch), arch],
-                              capture_output=True, text=True)
+        argv = ["sh", str(BUILDER), suite, str(chroot_dir(suite, arch)), SUITES[suite][0],
+                suite_extras(suite, arch), arch]
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode != 0:  # once more: the archive or the registry may have hiccuped
+            print("matrix: building %s/%s failed, again:\n%s" % (suite, arch, done.stderr[-2000:]),
+                  flush=True)
+            done = subprocess.run(argv, capture_output=True, text=True)
+        return done
 
     with concurrent.futures.ThreadPoolExecutor(len(missing)) as pool:
         for w, done in zip(missing, pool.map(build, missing)):
