@@ -131,7 +131,11 @@ size_t logline_format_violation(const struct log_context *c, const struct violat
 	/* The native stack, when the policy asks (not for a summary of repeats: its stack would be
 	 * one of many, or the exit path's); it has its own budget, reserved here. */
 	const int bt = v->count <= 1 && c->backtrace;
-	const size_t reserve = TAIL_MAX + 128 + RESERVE_EMF + (bt ? c->backtrace_budget : 0);
+	/* The managed origin likewise (not for a summary either); its frames get what is left at
+	 * the end, so they are the first thing cut. */
+	const int managed = v->count <= 1 && c->origin;
+	const size_t after = TAIL_MAX + 128 + RESERVE_EMF + (bt ? c->backtrace_budget : 0);
+	const size_t reserve = after + (managed ? LOGLINE_ORIGIN_MAX : 0);
 	jw_str(&w, LF_TARGET, v->target, jw_room(&w, reserve) / 2);
 	if (v->resolved)
 		jw_str(&w, LF_RESOLVED, v->resolved, jw_room(&w, reserve) / 3);
@@ -174,6 +178,8 @@ size_t logline_format_violation(const struct log_context *c, const struct violat
 	}
 	char rule[96];
 	fs_rule_name(v->category, v->verdict, rule, sizeof rule);
+	if (managed)
+		c->origin(&w, jw_room(&w, after));
 	if (bt)
 		c->backtrace(&w, LF_BACKTRACE, c->backtrace_budget);
 	jw_str(&w, LF_RULE, rule, 96);

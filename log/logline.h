@@ -46,7 +46,14 @@ struct log_context {
 	 * the writer reserves backtrace_budget bytes for it. */
 	int (*backtrace)(struct jsonw *w, const char *key, size_t budget);
 	size_t backtrace_budget;
+	/* The managed-language code that made the call (SPEC "origin", "stack"; NULL: none):
+	 * appends "stack":[...] and "origin":{...} to w in at most `budget` bytes, frames cut
+	 * first: the origin has LOGLINE_ORIGIN_MAX bytes of it kept for itself. */
+	int (*origin)(struct jsonw *w, size_t budget);
 };
+
+/* Room a violation line keeps for its "origin" object, whatever else it holds. */
+#define LOGLINE_ORIGIN_MAX 640
 
 /* Each formats one line into buf (cap bytes, at most LOGLINE_MAX) and returns its length,
  * '\n' included. Delivering it is the caller's business. */

@@ -109,6 +109,7 @@ struct fs_raw_cat {
 struct fs_raw_policy {
 	int mode;               /* enum fs_mode */
 	bool backtrace;
+	bool stack;             /* log.stack: default true */
 	bool has_init;
 	char metrics_namespace[256];
 	struct fs_raw_cat cat[FS_NCATEGORIES];

@@ -366,24 +366,24 @@ static bool namespace_char(char c)
 
 static void parse_log(struct vctx *v, const cJSON *x, uint32_t idx, struct fs_raw_policy *out)
 {
-	static const char *const KEYS[] = { "backtrace", "metrics_namespace" };
+	static const char *const KEYS[] = { "backtrace", "metrics_namespace", "stack" };
 	char mpath[PATHBUF], q[96];
 	if (!cJSON_IsObject(x)) {
 		fs_err_node(v->cx, idx, 0, "log", "\"log\" must be an object such as {\"backtrace\": false, "
-			    "\"metrics_namespace\": \"fnshield\"}; found %s", type_name(x));
+			    "\"stack\": true, \"metrics_namespace\": \"fnshield\"}; found %s", type_name(x));
 		return;
 	}
 	unsigned seen = 0;
 	uint32_t midx = idx + 1;
 	for (const cJSON *m = x->child; m; m = m->next, midx = next_sibling(v, midx)) {
 		path_key(mpath, sizeof mpath, "log", m->string ? m->string : "");
-		int k = member_key(v, m, midx, mpath, "\"log\"", KEYS, 2, &seen);
-		if (k == 0) {
+		int k = member_key(v, m, midx, mpath, "\"log\"", KEYS, 3, &seen);
+		if (k == 0 || k == 2) {
 			if (cJSON_IsBool(m))
-				out->backtrace = cJSON_IsTrue(m);
+				*(k == 0 ? &out->backtrace : &out->stack) = cJSON_IsTrue(m);
 			else
-				fs_err_node(v->cx, midx, 0, mpath, "\"log.backtrace\" must be true or false; found %s",
-					    type_name(m));
+				fs_err_node(v->cx, midx, 0, mpath, "\"log.%s\" must be true or false; found %s",
+					    KEYS[k], type_name(m));
 		} else if (k == 1) {
 			if (!cJSON_IsString(m)) {
 				fs_err_node(v->cx, midx, 0, mpath, "\"log.metrics_namespace\" must be a string; found %s",
@@ -420,6 +420,7 @@ void fs_parse(struct fs_ctx *cx, const struct fs_json *j, struct fs_raw_policy *
 
 	memset(out, 0, sizeof *out);
 	out->mode = FS_MODE_ALERT;
+	out->stack = true;
 	strcpy(out->metrics_namespace, "fnshield");
 
 	if (!cJSON_IsObject(root)) {

@@ -14,6 +14,7 @@
 struct fs_policy {
 	int mode;                                 /* from the policy, or the override */
 	bool backtrace;
+	bool stack;
 	bool has_init;
 	char metrics_namespace[256];
 	struct fs_rules *rules[FS_NCATEGORIES];
@@ -74,6 +75,7 @@ struct fs_policy *fs_policy_compile(const char *text, size_t len, const struct f
 	if (p) {
 		p->mode = o.mode_override >= 0 ? o.mode_override : raw.mode;
 		p->backtrace = raw.backtrace;
+		p->stack = raw.stack;
 		p->has_init = raw.has_init;
 		memcpy(p->metrics_namespace, raw.metrics_namespace, sizeof p->metrics_namespace);
 		for (int c = 0; c < FS_NCATEGORIES; c++) {
@@ -126,6 +128,11 @@ const struct fs_rules *fs_policy_rules(const struct fs_policy *p, enum fs_catego
 int fs_policy_has_init(const struct fs_policy *p)
 {
 	return p->has_init;
+}
+
+int fs_policy_stack(const struct fs_policy *p)
+{
+	return p->stack;
 }
 
 int fs_policy_backtrace(const struct fs_policy *p)

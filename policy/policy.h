@@ -118,6 +118,8 @@ int fs_rules_constant(const struct fs_rules *r);
 
 /* "log" section. */
 int fs_policy_backtrace(const struct fs_policy *p);
+/* log.stack (default on): the managed-language origin and stack on violation lines. */
+int fs_policy_stack(const struct fs_policy *p);
 const char *fs_policy_metrics_namespace(const struct fs_policy *p);
 
 /* ---- matching (hot path) ----------------------------------------------------------------- */

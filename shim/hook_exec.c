@@ -13,6 +13,7 @@
 #include "envprop.h"
 #include "facts.h"
 #include "logfd.h"
+#include "origin.h"
 #include "real.h"
 #include "repeat.h"
 #include "state.h"
@@ -254,6 +255,19 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
 	if (err)
 		return err;
 	CHILD_ENV(newenv, envp);
+	/* The JVM starting its spawn helper: the Java code that asked goes with it (origin.h). */
+	if (g_shim.jspawnhelper[0] && !strcmp(path, g_shim.jspawnhelper)) {
+		char carry[ORIGIN_CARRY_MAX + sizeof ORIGIN_CARRY_ENV + 1];
+		if (origin_carry_entry(carry, sizeof carry)) {
+			size_t n = envprop_count(newenv);
+			char *with_origin[n + 2];
+			memcpy(with_origin, newenv, n * sizeof *newenv);
+			with_origin[n] = carry;
+			with_origin[n + 1] = NULL;
+			errno = saved;
+			return REAL(posix_spawn)(pid, path, fa, attr, argv, with_origin);
+		}
+	}
 	errno = saved;
 	return REAL(posix_spawn)(pid, path, fa, attr, argv, newenv);
 }

@@ -12,6 +12,7 @@
 #include "logfd.h"
 #include "logline.h"
 #include "real.h"
+#include "origin.h"
 #include "repeat.h"
 #include "resolve.h"
 #include "syscall_filter.h"
@@ -167,6 +168,7 @@ static void do_init(void)
 	if (g_shim.have_runtime_api)
 		lambda_init(lambda_env);
 	find_jspawnhelper();
+	origin_setup(cfg.policy, g_shim.exe);
 
 	/* What children get: the same policy, by the same route. A file is passed by absolute
 	 * path with its digest, so a child neither misses it after a chdir nor accepts a

@@ -6,6 +6,7 @@
 #include "backtrace.h"
 #include "fields.h"
 #include "logfd.h"
+#include "origin.h"
 #include "state.h"
 #include "sys.h"
 
@@ -29,6 +30,8 @@ void report_context(struct log_context *c, struct lambda_ids *ids)
 	c->function = g_shim.function_name;
 	if (g_shim.policy) {
 		c->metrics_namespace = fs_policy_metrics_namespace(g_shim.policy);
+		if (fs_policy_stack(g_shim.policy))
+			c->origin = origin_jw;
 		if (fs_policy_backtrace(g_shim.policy)) {
 			c->backtrace = native_backtrace;
 			c->backtrace_budget = BACKTRACE_BUDGET;
