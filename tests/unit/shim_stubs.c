@@ -9,3 +9,6 @@ atomic_int g_phase;
 atomic_int g_ready = 1;
 
 int shim_ensure_ready(void) { return 0; }
+
+#include <dlfcn.h>
+void *(*fs_real_dlsym)(void *, const char *) = dlsym;

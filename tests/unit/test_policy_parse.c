@@ -119,6 +119,11 @@ Test(policy_parse, log_section)
 	cr_assert_not_null(p);
 	cr_expect_eq(fs_policy_backtrace(p), 1);
 	cr_expect_str_eq(fs_policy_metrics_namespace(p), "acme/fn");
+	cr_expect_eq(fs_policy_stack(p), 1, "log.stack is on by default");
+	fs_policy_free(p);
+	p = compile("{\"log\": {\"stack\": false}}", &e);
+	cr_assert_not_null(p);
+	cr_expect_eq(fs_policy_stack(p), 0);
 	fs_policy_free(p);
 }
 
@@ -262,7 +267,7 @@ Test(policy_parse, unknown_and_duplicate_keys)
 	expect_error("{\"read\": {\"deny\": []}}", "read.deny", 1, 11, "unknown key \"deny\" in \"read\"");
 	expect_error("{\"init\": {\"mode\": \"block\"}}", "init.mode", 1, 11, "may only override categories");
 	expect_error("{\"init\": {\"read\": \"allow\", \"read\": \"block\"}}", "init.read", 1, 28, "duplicate");
-	expect_error("{\"log\": {\"stack\": true}}", "log.stack", 1, 10, "unknown key");
+	expect_error("{\"log\": {\"stacks\": true}}", "log.stacks", 1, 10, "unknown key");
 	expect_error("{\"a.b\": 1}", "[\"a.b\"]", 1, 2, "unknown key");
 }
 
@@ -291,6 +296,7 @@ Test(policy_parse, wrong_types)
 	expect_error("{\"init\": {\"read\": {\"default\": \"nope\"}}}", "init.read.default", 1, 31, "unknown action");
 	expect_error("{\"log\": true}", "log", 1, 9, "must be an object");
 	expect_error("{\"log\": {\"backtrace\": \"yes\"}}", "log.backtrace", 1, 23, "true or false");
+	expect_error("{\"log\": {\"stack\": 1}}", "log.stack", 1, 19, "true or false");
 	expect_error("{\"log\": {\"metrics_namespace\": \"\"}}", "log.metrics_namespace", 1, 31, "1 to 255");
 	expect_error("{\"log\": {\"metrics_namespace\": \"a b\"}}", "log.metrics_namespace", 1, 31, "bad metrics");
 	expect_error("{\"log\": {\"metrics_namespace\": \"AWS/Lambda\"}}", "log.metrics_namespace", 1, 31, "reserved");
