@@ -95,6 +95,17 @@ static inline ssize_t sys_readlinkat(int dirfd, const char *path, char *buf, siz
 
 static inline long sys_getcwd(char *buf, size_t n) { return SYS6(SYS_getcwd, buf, n, 0, 0, 0, 0); }
 
+/* 1 if the 8 bytes at addr can be read, without a fault and without changing anything:
+ * rt_sigprocmask copies the new set in before it looks at `how`, so EFAULT means unreadable
+ * and EINVAL (an invalid how) means readable. For walking memory that may be inconsistent
+ * (a frame chain interrupted by a signal, JIT frames). */
+static inline int sys_readable8(uintptr_t addr)
+{
+	if (addr < 4096 || addr > UINTPTR_MAX - 8)
+		return 0;
+	return SYS6(SYS_rt_sigprocmask, 0x7ffe, addr, 0, 8, 0, 0) == -EINVAL;
+}
+
 static inline int sys_getpid(void) { return (int)SYS6(SYS_getpid, 0, 0, 0, 0, 0, 0); }
 
 static inline int sys_gettid(void) { return (int)SYS6(SYS_gettid, 0, 0, 0, 0, 0, 0); }

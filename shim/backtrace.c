@@ -158,16 +158,6 @@ static long long now_ns(void)
 
 /* ---- memory validation --------------------------------------------------------------------- */
 
-/* 1 if the 8 bytes at addr are readable. rt_sigprocmask copies the new set in before it looks
- * at `how`: EFAULT means unreadable, EINVAL (an invalid how) means readable and nothing done. */
-static int probe8(uintptr_t addr)
-{
-	if (addr < PAGE || addr > UINTPTR_MAX - 8)
-		return 0;
-	long r = SYS6(SYS_rt_sigprocmask, 0x7ffe, addr, 0, 8, 0, 0);
-	return r == -EINVAL;
-}
-
 static int cached(uintptr_t page)
 {
 	for (unsigned i = 0; i < vcache_n && i < VCACHE; i++)
@@ -187,7 +177,7 @@ static int readable8(uintptr_t addr)
 	uintptr_t p0 = addr & ~(uintptr_t)(PAGE - 1), p1 = (addr + 7) & ~(uintptr_t)(PAGE - 1);
 	if (addr >= PAGE && cached(p0) && cached(p1))
 		return 1;
-	if (!probe8(addr))
+	if (!sys_readable8(addr))
 		return 0;
 	remember(p0);
 	remember(p1);
@@ -251,8 +241,8 @@ static int in_load(const struct module *m, uintptr_t addr, size_t len)
 /* A mapping of file offset 0: is it the start of a loaded ELF object? Fills *m if so. */
 static int elf_module(uintptr_t start, uintptr_t end, struct module *m)
 {
-	if (end - start < sizeof(ElfW(Ehdr)) || !probe8(start) ||
-	    !probe8(start + sizeof(ElfW(Ehdr)) - 8))
+	if (end - start < sizeof(ElfW(Ehdr)) || !sys_readable8(start) ||
+	    !sys_readable8(start + sizeof(ElfW(Ehdr)) - 8))
 		return 0;
 	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)start;
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
@@ -261,7 +251,7 @@ static int elf_module(uintptr_t start, uintptr_t end, struct module *m)
 		return 0;
 	size_t phsize = (size_t)eh->e_phnum * sizeof(ElfW(Phdr));
 	if (eh->e_phoff > end - start || phsize > end - start - eh->e_phoff ||
-	    !probe8(start + eh->e_phoff) || !probe8(start + eh->e_phoff + phsize - 8))
+	    !sys_readable8(start + eh->e_phoff) || !sys_readable8(start + eh->e_phoff + phsize - 8))
 		return 0;
 	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(start + eh->e_phoff);
 	uintptr_t vlo = UINTPTR_MAX, vhi = 0, bias = 0;

@@ -28,12 +28,16 @@
  *    builds get no fields rather than a guess.
  *  - Lines: PyFrame_GetLineNumber (3.9), PyCode_Addr2Line (3.11), PyUnstable_InterpreterFrame_
  *    GetLine (3.13+): each only decodes the code object's line table.
+ *  - Nothing is read before it is known to be readable (sys_readable8, pages remembered for
+ *    the walk): a signal handler may interrupt the interpreter while it links a new frame, and
+ *    a layout mistake must cost the fields, never the process.
  *  - Strings: a code object's file and qualified name are almost always compact ASCII, whose
  *    bytes follow the object header; a non-ASCII one is used through its cached UTF-8 form when
  *    it has one, else written as "?".
  */
 #include "origin.h"
 #include "real.h"
+#include "sys.h"
 
 #include <dlfcn.h>
 #include <stdint.h>
@@ -58,7 +62,29 @@ static struct {
 	size_t f_previous, f_code, f_instr, f_owner;
 	size_t co_filename, co_name, co_code;
 	size_t u_length, u_state, u_ascii_size;
+	size_t frame_size, code_size; /* bytes of a frame / code object the walk reads */
 } py;
+
+/* Pages found readable during this walk (one walk per thread at a time: on its stack). */
+struct pages {
+	uintptr_t page[16];
+	unsigned n;
+};
+
+static int readable(struct pages *v, const void *p, size_t len)
+{
+	for (uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095; a < (uintptr_t)p + len; a += 4096) {
+		unsigned i;
+		for (i = 0; i < v->n && i < 16 && v->page[i] != a; i++)
+			;
+		if (i < v->n && i < 16)
+			continue;
+		if (!sys_readable8(a < (uintptr_t)p ? (uintptr_t)p : a))
+			return 0;
+		v->page[v->n++ % 16] = a;
+	}
+	return 1;
+}
 
 static const void *at(const void *p, size_t off)
 {
@@ -70,10 +96,16 @@ static const void *type_of(const void *obj)
 	return at(obj, 8); /* PyObject: ob_refcnt, ob_type */
 }
 
-/* A str's UTF-8 bytes, read in place (see the top). */
-static size_t str_bytes(const void *s, const char **out)
+/* An object of this type, its first `len` bytes readable? */
+static int object_is(struct pages *v, const void *obj, const void *type, size_t len)
 {
-	if (!s || type_of(s) != py.unicode_type) {
+	return obj && readable(v, obj, len) && type_of(obj) == type;
+}
+
+/* A str's UTF-8 bytes, read in place (see the top). */
+static size_t str_bytes(struct pages *v, const void *s, const char **out)
+{
+	if (!object_is(v, s, py.unicode_type, py.u_ascii_size + 16)) {
 		*out = "?";
 		return 1;
 	}
@@ -114,13 +146,11 @@ static int library(const char *f, size_t n)
 
 /* One code object's frame; returns -1 when it is not a code object (stop), else what
  * origin_frame says. */
-static int frame(struct origin_out *o, const void *code, int line)
+static int frame(struct origin_out *o, struct pages *v, const void *code, int line)
 {
-	if (!code || type_of(code) != py.code_type)
-		return -1;
 	const char *file, *name;
-	size_t nf = str_bytes(at(code, py.co_filename), &file);
-	size_t nn = str_bytes(at(code, py.co_name), &name);
+	size_t nf = str_bytes(v, at(code, py.co_filename), &file);
+	size_t nn = str_bytes(v, at(code, py.co_name), &name);
 	return origin_frame(o, file, nf, name, nn, line, library(file, nf));
 }
 
@@ -133,38 +163,39 @@ int origin_python_walk(struct origin_out *o)
 	if (py.layout == PY_NONE || !py.is_initialized() || (py.is_finalizing && py.is_finalizing()))
 		return 0;
 	const void *ts = py.this_thread_state();
-	if (!ts)
+	struct pages v = {.n = 0};
+	if (!ts || !readable(&v, ts, py.ts_frame + 8))
 		return 0;
 	const void *f = at(ts, py.ts_frame);
 	if (py.layout == PY_311)
-		f = f ? at(f, py.cframe_frame) : NULL;
+		f = f && readable(&v, f, py.cframe_frame + 8) ? at(f, py.cframe_frame) : NULL;
 	for (int n = 0; f && n < ORIGIN_WALK_MAX * 2; n++, f = at(f, py.f_previous)) {
-		int r;
+		if (!readable(&v, f, py.frame_size))
+			break;
+		const void *code;
+		int line;
 		if (py.layout == PY_FRAMEOBJECT) {
-			r = frame(o, at(f, py.f_code), py.frame_line((void *)f));
+			code = at(f, py.f_code);
+			if (!object_is(&v, code, py.code_type, py.code_size))
+				break;
+			line = py.frame_line((void *)f);
 		} else {
 			unsigned char owner = *((const unsigned char *)f + py.f_owner);
 			if (!OWNER_IS_CODE(owner))
 				continue;
 			/* 3.14: a tagged reference; the low bit is a tag, objects are aligned. */
-			const void *code = (const void *)((uintptr_t)at(f, py.f_code) & ~(uintptr_t)3);
-			int line;
+			code = (const void *)((uintptr_t)at(f, py.f_code) & ~(uintptr_t)3);
+			if (!object_is(&v, code, py.code_type, py.code_size))
+				break;
 			if (py.layout == PY_311) {
-				if (!code || type_of(code) != py.code_type)
-					return o->walked > 0;
 				const char *first = (const char *)code + py.co_code;
 				const char *instr = at(f, py.f_instr);
 				line = py.code_line((void *)code, (int)(instr - first));
 			} else {
-				if (!code || type_of(code) != py.code_type)
-					return o->walked > 0;
 				line = py.iframe_line((void *)f);
 			}
-			r = frame(o, code, line);
 		}
-		if (r < 0)
-			return o->walked > 0;
-		if (r > 0)
+		if (frame(o, &v, code, line))
 			break;
 	}
 	return 1;
@@ -272,5 +303,11 @@ int origin_python_setup(void)
 	default:
 		py.layout = from_debug_offsets(py.minor) ? PY_DEBUG_OFFSETS : PY_NONE;
 	}
+	/* What the walk reads of a frame and of a code object: up to the furthest field used. */
+	size_t fmax = py.f_previous > py.f_code ? py.f_previous : py.f_code;
+	fmax = fmax > py.f_instr ? fmax : py.f_instr;
+	py.frame_size = (fmax > py.f_owner ? fmax : py.f_owner) + 8;
+	size_t cmax = py.co_filename > py.co_name ? py.co_filename : py.co_name;
+	py.code_size = cmax + 8;
 	return py.layout != PY_NONE;
 }

@@ -1,0 +1,314 @@
+"""Who made the call: "origin" and "stack" on violation lines (SPEC v1.1; shim/origin*.c).
+
+On the real runtimes, a violation made by Python or JavaScript code names that code: the
+innermost frame outside the language's own library, with its file, the line of the call,
+the function and the package (a package in the task root, one under site-packages, an npm
+module with its @scope), and "stack" holds the frames, innermost first, at most 16. The
+probes mark each call's line with "CALL:<name>", so the expected line is read off the file.
+
+Safety (issue 12, point 4): many threads violating at once, fork and vfork children, a signal
+handler, interpreter start-up and shutdown, libuv's pool threads and workers: no crash, no
+hang, the program's results unchanged, and every line one JSON object of at most 4096 bytes.
+Where the code cannot be known safely (libuv's pool, interpreter start-up), the fields are
+absent. "log": {"stack": false} turns them off.
+
+Python: Debian's /usr/bin/python3 (3.11.2, one static binary) and pyenv's 3.11.7 (shared
+libpython), when present. Other versions run in the runtime matrix (tests/matrix).
+"""
+import json
+import os
+import re
+import socket
+
+import pytest
+
+import support
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY_DIR = os.path.join(HERE, "programs", "origin", "py")
+PY_TASK = os.path.join(PY_DIR, "task")
+PY_PROBE = os.path.join(PY_TASK, "lambda_function.py")
+NODE_DIR = os.path.join(HERE, "programs", "origin", "node")
+NODE_PROBE = os.path.join(NODE_DIR, "index.js")
+STEAL = os.path.join(PY_TASK, "acme_dep", "steal.py")
+EVIL = os.path.join(NODE_DIR, "node_modules", "@acme", "evil", "index.js")
+
+PYENV_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3.11"
+PYTHONS = [pytest.param(support.PYTHON, id="debian-python")]
+if os.path.exists(PYENV_PYTHON):
+    PYTHONS.append(pytest.param(PYENV_PYTHON, id="pyenv-python"))
+
+
+def call_line(path, name):
+    """The line of the call marked CALL:<name> in path."""
+    with open(path) as f:
+        for n, text in enumerate(f, 1):
+            if re.search(r"CALL:%s\b" % re.escape(name), text):
+                return n
+    raise AssertionError("no CALL:%s in %s" % (name, path))
+
+
+def policy(case_dir, stack=None, mode="block", **cats):
+    p = {"version": 1, "mode": mode,
+         "read": {"default": "allow", "block": [case_dir + "/secret*", case_dir + "/many-*"]}}
+    p.update(cats)
+    if stack is not None:
+        p["log"] = {"stack": stack}
+    return json.dumps(p)
+
+
+def make_case(case_dir, many=0):
+    secret = os.path.join(case_dir, "secret")
+    with open(secret, "w") as f:
+        f.write("s3cr3t\n")
+    for i in range(many):
+        with open(os.path.join(case_dir, "many-%04d" % i), "w") as f:
+            f.write("x")
+    return secret
+
+
+def run_probe(run_preload, cmd, case_dir, pol, extra=None, timeout=support.TIMEOUT):
+    env = {"FNSHIELD_POLICY": pol, "SECRET": os.path.join(case_dir, "secret"),
+           "LAMBDA_TASK_ROOT": PY_TASK}
+    env.update(extra or {})
+    r = run_preload(cmd, env, timeout=timeout)
+    lines_intact(r)
+    return r
+
+
+def lines_intact(r):
+    """No crash, no hang; every fnshield line one JSON object of at most 4096 bytes."""
+    ctx = r.explain()
+    assert r.rc == 0, "exit status %s%s" % (r.rc, ctx)
+    assert r.result == {"ok": True}, ctx
+    assert not r.broken and not r.errors, ctx
+    for raw in r.raw_lines:
+        assert len(raw) + 1 <= 4096, "line of %d bytes%s" % (len(raw) + 1, ctx)
+        assert isinstance(json.loads(raw.decode("utf-8")), dict)
+    for v in r.violations:
+        stack = v.get("stack")
+        if stack is not None:
+            assert 1 <= len(stack) <= 16, ctx
+            for f in stack:
+                assert set(f) == {"file", "line", "function"}, f
+                assert isinstance(f["line"], int) and isinstance(f["file"], str)
+        if "origin" in v:
+            assert stack is not None, ctx
+
+
+def assert_origin(v, runtime, file, line, function, package, ctx=""):
+    o = v.get("origin")
+    assert o is not None, "no origin in %s%s" % (json.dumps(v), ctx)
+    want = {"runtime": runtime, "file": file, "line": line, "function": function}
+    if package is not None:
+        want["package"] = package
+    assert o == want, "origin %s, expected %s%s" % (o, want, ctx)
+    assert {"file": file, "line": line, "function": function} in v["stack"], v["stack"]
+
+
+# ---------------------------------------------------------------- Python ------------------
+
+@pytest.mark.parametrize("python", PYTHONS)
+@pytest.mark.parametrize("action,file,name,function,package", [
+    ("read", STEAL, "read_secret", "read_secret", "acme_dep"),
+    ("ctypes", STEAL, "through_ctypes", "through_ctypes", "acme_dep"),
+    ("sitepkg", os.path.join(PY_DIR, "vendor", "site-packages", "fakedep", "__init__.py"), "sneak",
+     "sneak", "fakedep"),
+    ("own", PY_PROBE, "own", "handler", "lambda_function"),
+    ("import", os.path.join(PY_TASK, "at_import.py"), "at_import", "<module>", "at_import"),
+])
+def test_python_read_names_the_code(run_preload, case_dir, python, action, file, name, function,
+                                    package):
+    make_case(case_dir)
+    r = run_probe(run_preload, [python, PY_PROBE, action], case_dir, policy(case_dir))
+    assert len(r.violations) == 1, r.explain()
+    assert_origin(r.violations[0], "python", file, call_line(file, name), function, package,
+                  r.explain())
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+@pytest.mark.parametrize("action,name", [("exec", "run_shell"), ("system", "os_system")])
+def test_python_exec_names_the_code_that_started_it(run_preload, case_dir, python, action, name):
+    """subprocess: the check runs in CPython 3.11's vfork child; os.system: in the parent."""
+    make_case(case_dir)
+    r = run_probe(run_preload, [python, PY_PROBE, action], case_dir,
+                  policy(case_dir, exec={"default": "block", "allow": ["/usr/bin/true"]}))
+    assert len(r.violations) == 1, r.explain()
+    assert r.violations[0]["category"] == "exec"
+    assert_origin(r.violations[0], "python", STEAL, call_line(STEAL, name), name, "acme_dep",
+                  r.explain())
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_python_connect_names_the_code(run_preload, case_dir, python):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    try:
+        port = srv.getsockname()[1]
+        r = run_probe(run_preload, [python, PY_PROBE, "connect", str(port)], case_dir,
+                      policy(case_dir, connect="block"))
+    finally:
+        srv.close()
+    assert len(r.violations) == 1, r.explain()
+    assert_origin(r.violations[0], "python", STEAL, call_line(STEAL, "phone_home"), "phone_home",
+                  "acme_dep", r.explain())
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_python_many_threads_at_once(run_preload, case_dir, python):
+    make_case(case_dir, many=400)
+    r = run_probe(run_preload, [python, PY_PROBE, "threads", "16"], case_dir, policy(case_dir),
+                  timeout=120)
+    assert len(r.violations) == 400, r.explain()
+    line = call_line(STEAL, "read_secret")
+    for v in r.violations:
+        assert_origin(v, "python", STEAL, line, "read_secret", "acme_dep", r.explain())
+        assert v["stack"][1]["function"] == "handler.<locals>.worker", v["stack"]
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_python_fork_child(run_preload, case_dir, python):
+    make_case(case_dir)
+    r = run_probe(run_preload, [python, PY_PROBE, "fork"], case_dir, policy(case_dir))
+    assert len(r.violations) == 1, r.explain()
+    assert r.violations[0]["pid"] != r.starts[0]["pid"] if r.starts else True
+    assert_origin(r.violations[0], "python", STEAL, call_line(STEAL, "read_secret"),
+                  "read_secret", "acme_dep", r.explain())
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_python_signal_handler(run_preload, case_dir, python):
+    """A Python signal handler violating while the main thread violates (SIGALRM every ms)."""
+    make_case(case_dir, many=60)
+    r = run_probe(run_preload, [python, PY_PROBE, "signal"], case_dir, policy(case_dir),
+                  timeout=120)
+    assert r.violations, r.explain()
+    with_handler = [v for v in r.violations
+                    if any(f["function"] == "handler.<locals>.on_alarm" for f in v.get("stack", []))]
+    assert with_handler, r.explain()
+    for v in r.violations:
+        if v.get("count", 1) == 1:
+            assert v["origin"]["function"] == "read_secret", v
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_python_shutdown(run_preload, case_dir, python):
+    """An atexit handler and a daemon thread violating while the interpreter finalises."""
+    make_case(case_dir, many=50)
+    for _ in range(3):
+        r = run_probe(run_preload, [python, PY_PROBE, "shutdown"], case_dir, policy(case_dir))
+        assert r.violations, r.explain()
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_python_start_up_has_no_origin(run_preload, case_dir, python):
+    """Opens made while the interpreter starts (its own encodings): lines, no fields, no crash."""
+    make_case(case_dir)
+    pol = json.dumps({"version": 1, "mode": "alert",
+                      "read": {"default": "allow", "alert": ["/**/encodings/**"]}})
+    r = run_probe(run_preload, [python, PY_PROBE, "own"], case_dir, pol)
+    early = [v for v in r.violations if "/encodings/" in v["target"]]
+    assert early, r.explain()
+    assert all("origin" not in v for v in early[:1]), early[:1]
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_python_stack_off(run_preload, case_dir, python):
+    make_case(case_dir)
+    r = run_probe(run_preload, [python, PY_PROBE, "read"], case_dir, policy(case_dir, stack=False))
+    assert len(r.violations) == 1, r.explain()
+    assert "origin" not in r.violations[0] and "stack" not in r.violations[0]
+
+
+# ---------------------------------------------------------------- Node.js -----------------
+
+NODE_ACTIONS = [
+    ("read", EVIL, "readSecret", "readSecret", "@acme/evil"),
+    ("leftish", os.path.join(NODE_DIR, "node_modules", "leftish", "index.js"), "leftish",
+     "leftish", "leftish"),
+    ("own", NODE_PROBE, "own", "handler", None),
+]
+
+
+@pytest.mark.parametrize("action,file,name,function,package", NODE_ACTIONS)
+def test_node_sync_fs_names_the_code(run_preload, case_dir, action, file, name, function,
+                                     package):
+    make_case(case_dir)
+    r = run_probe(run_preload, [support.NODE, NODE_PROBE, action], case_dir, policy(case_dir))
+    assert len(r.violations) == 1, r.explain()
+    assert_origin(r.violations[0], "node", file, call_line(file, name), function, package,
+                  r.explain())
+    if package is None:
+        assert "package" not in r.violations[0]["origin"]
+
+
+@pytest.mark.parametrize("action,name", [("exec", "execShell"), ("spawn", "spawnShell")])
+def test_node_child_process_names_the_code(run_preload, case_dir, action, name):
+    """libuv forks and execs in the child: the origin is taken before the fork."""
+    make_case(case_dir)
+    r = run_probe(run_preload, [support.NODE, NODE_PROBE, action], case_dir,
+                  policy(case_dir, exec={"default": "block", "allow": ["/usr/bin/true"]}))
+    assert len(r.violations) == 1, r.explain()
+    v = r.violations[0]
+    assert v["category"] == "exec" and v["target"].endswith("/sh"), v
+    assert_origin(v, "node", EVIL, call_line(EVIL, name), name, "@acme/evil", r.explain())
+
+
+def test_node_pool_threads_have_no_origin(run_preload, case_dir):
+    """fs.readFile opens on libuv's pool: no JavaScript there, so no fields (and no crash)."""
+    make_case(case_dir)
+    r = run_probe(run_preload, [support.NODE, NODE_PROBE, "async"], case_dir, policy(case_dir))
+    assert len(r.violations) == 1, r.explain()
+    assert "origin" not in r.violations[0] and "stack" not in r.violations[0]
+
+
+def test_node_many_sync_and_async_at_once(run_preload, case_dir):
+    make_case(case_dir, many=300)
+    r = run_probe(run_preload, [support.NODE, NODE_PROBE, "many"], case_dir, policy(case_dir),
+                  timeout=120)
+    line = call_line(EVIL, "readSecret")
+    with_origin = [v for v in r.violations if "origin" in v]
+    # Each file is read twice (once sync, once async): the sync reads name the code.
+    assert len(r.violations) == 600, r.explain()
+    assert len(with_origin) >= 300, r.explain()
+    for v in with_origin:
+        assert_origin(v, "node", EVIL, line, "readSecret", "@acme/evil", r.explain())
+
+
+def test_node_worker_threads(run_preload, case_dir):
+    make_case(case_dir)
+    r = run_probe(run_preload, [support.NODE, NODE_PROBE, "worker", "4"], case_dir,
+                  policy(case_dir))
+    assert r.violations, r.explain()
+    for v in r.violations:
+        if v.get("count", 1) == 1:
+            assert_origin(v, "node", EVIL, call_line(EVIL, "readSecret"), "readSecret",
+                          "@acme/evil", r.explain())
+
+
+def test_node_connect_is_honest(run_preload, case_dir):
+    """net.connect's connect() may run deferred: whatever origin a line has is a real frame of
+    the stack, and none is made up."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    try:
+        r = run_probe(run_preload, [support.NODE, NODE_PROBE, "connect",
+                                    str(srv.getsockname()[1])], case_dir,
+                      policy(case_dir, connect="block"))
+    finally:
+        srv.close()
+    assert len(r.violations) == 1, r.explain()
+    v = r.violations[0]
+    if "origin" in v:
+        o = v["origin"]
+        assert {"file": o["file"], "line": o["line"], "function": o["function"]} in v["stack"]
+
+
+def test_node_stack_off(run_preload, case_dir):
+    make_case(case_dir)
+    r = run_probe(run_preload, [support.NODE, NODE_PROBE, "read"], case_dir,
+                  policy(case_dir, stack=False))
+    assert len(r.violations) == 1, r.explain()
+    assert "origin" not in r.violations[0] and "stack" not in r.violations[0]
