@@ -197,6 +197,7 @@ bench: deps all
 	sh tools/deps.sh $(CJSON_DIR) gnuplot-nox valgrind binutils libseccomp-dev nodejs openjdk-17-jdk-headless
 	BUILD=$(BUILD) /usr/bin/python3 bench/run.py
 	BUILD=$(BUILD) /usr/bin/python3 bench/backtrace.py
+	BUILD=$(BUILD) /usr/bin/python3 bench/origin.py
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \

@@ -219,6 +219,8 @@ def judge_runtime(runs, kind):
                                                  backstop, mode)
             for column, problem in found.items():
                 note(column, problem)
+            if mode == "block" and kind in matrix.ORIGIN_CALLS:
+                note("origin", matrix.judge_origin(runs["%s-%s-%s" % (kind, mode, backstop)], kind))
         note("allow_all", matrix.judge_allow_all(runs["%s-allow_all-%s" % (kind, backstop)],
                                                  backstop, runs[kind + "-bare"]))
     return cells, variants

@@ -81,3 +81,26 @@ def test_start_fails_on_a_violation_or_an_exit():
     assert matrix.judge_start(SimpleNamespace(returncode=1, stdout="", stderr=start), "on")
     v = start + json.dumps({"fnshield": "violation", "category": "read", "target": "/x"}) + "\n"
     assert matrix.judge_start(SimpleNamespace(returncode=0, stdout="", stderr=v), "on")
+
+
+def origin_output(origin_file="/opt/probe/probe.py", drop=None, outside_stack=False):
+    """The block run's lines for the calls whose origin the matrix checks (Python's)."""
+    _, calls = matrix.ORIGIN_CALLS["python"]
+    err = [json.dumps(START)]
+    for name in calls + ["read_environ:other"]:
+        err.append(json.dumps({"matrix": "check", "name": name}))
+        line = {"fnshield": "violation", "category": "read", "action": "block"}
+        if name != drop:
+            frame = {"file": origin_file, "line": 7, "function": "checks"}
+            line["origin"] = dict(frame, runtime="python")
+            line["stack"] = [] if outside_stack else [frame]
+        err.append(json.dumps(line))
+    return SimpleNamespace(returncode=0, stdout="", stderr="\n".join(err) + "\n")
+
+
+def test_origin_of_the_probes_calls():
+    assert matrix.judge_origin(origin_output(), "python") is None
+    assert "no line" not in (matrix.judge_origin(origin_output(drop="read_environ:other"), "python") or "")
+    assert "read_environ:open" in matrix.judge_origin(origin_output(drop="read_environ:open"), "python")
+    assert "origin" in matrix.judge_origin(origin_output(origin_file="/usr/lib/python3/x.py"), "python")
+    assert "outside its stack" in matrix.judge_origin(origin_output(outside_stack=True), "python")

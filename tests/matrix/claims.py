@@ -58,6 +58,8 @@ def checked_text(entry):
     backstop = entry.get("backstop", ["on", "off"])
     text = ("start, %d calls in block and alert mode, allow-all workload; backstop %s"
             % (calls, " and ".join(backstop)))
+    if entry.get("cells", {}).get("origin"):
+        text += "; the calls' origin"
     if "kernel" in entry:
         text += "; Linux %s under qemu-system-aarch64, the backstop's raw system calls" % entry["kernel"]
     return text

@@ -124,7 +124,13 @@ CHECKS = {
 }
 # The same calls in alert mode: each goes through, and has its line where block refused it.
 ALERT_OUTCOME = {"refused": "ok"}
-COLUMNS = ["start"] + list(CHECKS) + ["alert", "allow_all"]
+# The calls whose lines must name the probe's code (origin.h): per kind, the probe's file and
+# the calls made from the runtime's own thread (an async read on libuv's pool has none).
+ORIGIN_CALLS = {
+    "python": ("probe.py", ["read_environ:open", "exec_shell:subprocess", "exec_shell:os.system"]),
+    "node": ("probe.js", ["read_environ:readFileSync", "exec_shell:spawnSync", "exec_shell:execSync"]),
+}
+COLUMNS = ["start"] + list(CHECKS) + ["origin", "alert", "allow_all"]
 BACKSTOP = ("on", "off")    # FNSHIELD_SECCOMP left alone, and =off
 
 
@@ -285,6 +291,41 @@ def judge_start(done, backstop):
     return start_line_problem(lines, backstop)
 
 
+def lines_by_check(lines):
+    """{check: its violation lines}: the lines between one marker and the next."""
+    produced, current = {}, None
+    for line in lines:
+        if "matrix" in line:
+            current = line["name"]
+            produced[current] = []
+        elif line.get("fnshield") == "violation" and current:
+            produced[current].append(line)
+    return produced
+
+
+def judge_origin(done, kind):
+    """The origin of the calls (SPEC v1.1): each call of ORIGIN_CALLS[kind] has its line name
+    the probe's own code (its file, a line, a function) among the line's stack; any other line
+    that has an origin has it among its stack. None when right, else the problems."""
+    probe, wanted = ORIGIN_CALLS[kind]
+    produced = lines_by_check(lines_of(done.stderr))
+    problems = []
+    for name in wanted:
+        got = produced.get(name)
+        if not got:
+            problems.append("%s: no line" % name)
+            continue
+        origin = got[0].get("origin") or {}
+        if not origin.get("file", "").endswith("/" + probe) and origin.get("file") != probe:
+            problems.append("%s: origin %s" % (name, json.dumps(origin)[:200]))
+    for name, got in produced.items():
+        for line in got:
+            o = line.get("origin")
+            if o and {"file": o["file"], "line": o["line"], "function": o["function"]} not in line.get("stack", []):
+                problems.append("%s: origin outside its stack" % name)
+    return "; ".join(problems) or None
+
+
 def judge_calls(done, backstop, mode):
     """The checks' calls, made in one run: {column: problem or None} (a column per check in
     block mode, "alert" in alert mode) and the names of the calls made."""
@@ -293,14 +334,7 @@ def judge_calls(done, backstop, mode):
     problem = start_line_problem(lines, backstop)
     if problem or done.returncode != 0:
         return {c: problem or exited_badly(done) for c in columns}, []
-    # Violation lines between one marker and the next belong to that marker's check.
-    produced, current = {}, None
-    for line in lines:
-        if "matrix" in line:
-            current = line["name"]
-            produced[current] = []
-        elif line.get("fnshield") == "violation" and current:
-            produced[current].append(line)
+    produced = lines_by_check(lines)
     reported = {}
     for text in done.stdout.splitlines():
         try:
@@ -395,10 +429,12 @@ class Runtime:
         for backstop in self.backstops:
             self.note("start", backstop, judge_start(self.run("start", "production.json", backstop), backstop))
             for mode in ("block", "alert"):
-                cells, self.variants = judge_calls(self.run("checks", "checks.json", backstop, mode=mode),
-                                                   backstop, mode)
+                done = self.run("checks", "checks.json", backstop, mode=mode)
+                cells, self.variants = judge_calls(done, backstop, mode)
                 for column, problem in cells.items():
                     self.note(column, backstop, problem)
+                if mode == "block" and self.kind in ORIGIN_CALLS:
+                    self.note("origin", backstop, judge_origin(done, self.kind))
             self.note("allow_all", backstop,
                       judge_allow_all(self.run("workload", "allow-all.json", backstop), backstop, bare))
         return self
