@@ -25,6 +25,12 @@ import e2e_support as es
 from emulator import RuntimeAPI
 
 
+def pytest_sessionstart(session):
+    """The end-to-end runs' lines are collected afresh each session (e2e_support.E2E_LOG)."""
+    if es.E2E_LOG.exists():
+        es.E2E_LOG.unlink()
+
+
 @pytest.fixture(scope="session")
 def built():
     missing = [str(p) for p in (es.LIBRARY, es.FNSHIELD, es.WRAPPER) if not p.exists()]

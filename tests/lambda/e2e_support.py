@@ -113,6 +113,19 @@ class Output:
                 self.broken.append(line.decode("utf-8", "backslashreplace"))
 
 
+# Every fnshield line the end-to-end runs wrote, as a function's log stream would hold them:
+# `fnshield report` is tested on it (tests/lambda/test_report.py).
+E2E_LOG = BUILD / "e2e" / "fnshield-lines.log"
+
+
+def keep_lines(stderr):
+    lines = [l for l in stderr.split(b"\n") if l.startswith(b'{"fnshield":')]
+    if lines:
+        E2E_LOG.parent.mkdir(parents=True, exist_ok=True)
+        with open(E2E_LOG, "ab") as f:
+            f.write(b"\n".join(lines) + b"\n")
+
+
 def _drain(stream, sink):
     for chunk in iter(lambda: stream.read1(65536), b""):
         sink.append(chunk)
@@ -170,6 +183,7 @@ class Runtime:
         for t in self._threads:
             t.join(5)
         self.output = Output(b"".join(self._out), b"".join(self._err))
+        keep_lines(self.output.stderr)
         return self.output
 
     def snapshot(self):

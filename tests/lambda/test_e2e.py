@@ -24,6 +24,7 @@ Run: /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/lambda  (after `mak
 run builds aws-lambda-ric into build/lambda-ric/, see install-ric.sh).
 """
 import json
+import os
 import subprocess
 
 import pytest
@@ -181,7 +182,30 @@ def test_violations_carry_their_invocation(start_runtime, runtime, secrets_dir, 
     expected = sum(1 for _, _, e in done if e)
     pb.check(len(out.violations) == expected, "want exactly %d violation lines, got %d: %s"
              % (expected, len(out.violations), [show(v) for v in out.violations]))
+    check_origins(pb, runtime, rt, out)
     pb.fail_if_any(rt)
+
+
+# Who made each call (SPEC v1.1 "origin"): the function's own file in the task root, for the
+# categories each runtime's calls make from its own thread (Node.js's connect runs deferred,
+# from its event loop: no JavaScript of the function's is on the stack then).
+ORIGIN_OF = {"python": ("python", "handler.py", {"read", "exec", "connect"}),
+             "node": ("node", "index.mjs", {"read", "exec"})}
+
+
+def check_origins(pb, runtime, rt, out):
+    if runtime not in ORIGIN_OF:
+        return
+    name, file, categories = ORIGIN_OF[runtime]
+    want_file = os.path.join(rt.cwd, file)
+    for v in out.violations:
+        o = v.get("origin") or {}
+        if v["category"] in categories:
+            pb.check(o.get("runtime") == name and o.get("file") == want_file and o.get("line", 0) > 0,
+                     "%s line: origin %r, expected the function's %s" % (v["category"], o, want_file))
+        if o:
+            frame = {k: o.get(k) for k in ("file", "line", "function")}
+            pb.check(frame in v.get("stack", []), "origin %r not among the stack" % o)
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
