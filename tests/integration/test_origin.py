@@ -221,6 +221,21 @@ def test_python_stack_off(run_preload, case_dir, python):
     assert "origin" not in r.violations[0] and "stack" not in r.violations[0]
 
 
+@pytest.mark.parametrize("cmd", [
+    pytest.param([support.PYTHON, PY_PROBE], id="python"),
+    pytest.param([support.NODE, NODE_PROBE], id="node")])
+def test_identical_violations_take_a_handful_of_stacks(run_preload, case_dir, cmd):
+    """The repeat logic decides before a stack is taken: 20,000 identical refusals give the
+    first few lines in full (each with its stack) and summary lines (count, no stack)."""
+    make_case(case_dir)
+    r = run_probe(run_preload, cmd + ["repeat", "20000"], case_dir, policy(case_dir))
+    full = [v for v in r.violations if "count" not in v]
+    summaries = [v for v in r.violations if "count" in v]
+    assert len(full) == 5 and all("origin" in v for v in full), r.explain()
+    assert sum(v["count"] for v in summaries) == 20000 - 5, r.explain()
+    assert all("stack" not in v for v in summaries)
+
+
 # ---------------------------------------------------------------- Node.js -----------------
 
 NODE_ACTIONS = [

@@ -18,6 +18,7 @@ async function handler(action, arg) {
       try { fs.readFileSync(SECRET); } catch (e) { }  // CALL:own
       break;
     case 'exec': evil.execShell(); break;
+    case 'repeat': for (let i = 0; i < parseInt(arg, 10); i++) evil.readSecret(SECRET); break;
     case 'spawn': evil.spawnShell(); break;
     case 'async': await new Promise((resolve) => evil.readLater(SECRET, resolve)); break;
     case 'many': {

@@ -60,6 +60,9 @@ def handler(action, arg):
             t.start()
         for t in ts:
             t.join()
+    elif action == "repeat":
+        for _ in range(int(arg)):
+            steal.read_secret(SECRET)
     elif action == "fork":
         pid = os.fork()
         if pid == 0:
