@@ -321,6 +321,26 @@ def test_node_connect_is_honest(run_preload, case_dir):
         assert {"file": o["file"], "line": o["line"], "function": o["function"]} in v["stack"]
 
 
+@pytest.mark.parametrize("action", ["exit", "signal"])
+def test_node_exit_and_signal_handlers(run_preload, case_dir, action):
+    make_case(case_dir)
+    r = run_probe(run_preload, [support.NODE, NODE_PROBE, action], case_dir, policy(case_dir))
+    assert len(r.violations) == 1, r.explain()
+    assert_origin(r.violations[0], "node", EVIL, call_line(EVIL, "readSecret"), "readSecret",
+                  "@acme/evil", r.explain())
+
+
+def test_node_start_up_reads_are_the_runtimes_own(run_preload, case_dir):
+    """Node.js loading the entry script: its own loader reads it, so the line has a stack of
+    Node's internals and no origin (none of the function's code is running yet)."""
+    make_case(case_dir)
+    pol = json.dumps({"version": 1, "mode": "alert",
+                      "read": {"default": "allow", "alert": [NODE_PROBE]}})
+    r = run_probe(run_preload, [support.NODE, NODE_PROBE, "own"], case_dir, pol)
+    assert r.violations, r.explain()
+    assert all("origin" not in v for v in r.violations), r.explain()
+
+
 def test_node_stack_off(run_preload, case_dir):
     make_case(case_dir)
     r = run_probe(run_preload, [support.NODE, NODE_PROBE, "read"], case_dir,

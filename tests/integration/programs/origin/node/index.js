@@ -18,6 +18,12 @@ async function handler(action, arg) {
       try { fs.readFileSync(SECRET); } catch (e) { }  // CALL:own
       break;
     case 'exec': evil.execShell(); break;
+    case 'exit': process.on('exit', () => evil.readSecret(SECRET)); break;
+    case 'signal': await new Promise((resolve) => {
+      const keepAlive = setTimeout(() => {}, 10000);  // a signal listener keeps no loop alive
+      process.on('SIGUSR2', () => { evil.readSecret(SECRET); clearTimeout(keepAlive); resolve(); });
+      process.kill(process.pid, 'SIGUSR2');
+    }); break;
     case 'repeat': for (let i = 0; i < parseInt(arg, 10); i++) evil.readSecret(SECRET); break;
     case 'spawn': evil.spawnShell(); break;
     case 'async': await new Promise((resolve) => evil.readLater(SECRET, resolve)); break;
