@@ -28,13 +28,16 @@ BASE_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra $(WERROR) -fPIC -fvisibility=hi
 INC_policy   = -Ipolicy -I$(CJSON_DIR)
 INC_facts    = -Ifacts -Ipolicy
 INC_log      = -Ilog -Ipolicy
-INC_shim     = -Ishim -Ifacts -Ilog -Ipolicy
+INC_shim     = -Ishim -Ifacts -Ilog -Ipolicy -isystem $(JNI_INCLUDE) -isystem $(JNI_INCLUDE)/linux
 INC_cli      = -Icli -Ifacts -Ilog -Ipolicy -I$(CJSON_DIR)
 INC_wrappers = -Ilog -Ipolicy
 INC_tests    = -Ipolicy -Ifacts -Ishim -Ilog -Itools -I$(BUILD) -I$(CJSON_DIR)
 # $* is the object's stem (shim/check): its first directory picks the include flags.
 ALL_CFLAGS = $(BASE_CFLAGS) $(INC_$(firstword $(subst /, ,$*)))
 LDFLAGS  ?=
+# jni.h and jvmti.h for shim/origin_java.c: the JDK's (make deps installs one). They describe
+# an interface that is the same on every architecture and in every JDK from 11 to 25.
+JNI_INCLUDE ?= $(patsubst %/jni.h,%,$(firstword $(wildcard /usr/lib/jvm/*/include/jni.h)))
 
 DEB_PACKAGES := gcc make libcjson-dev libseccomp-dev libunwind-dev libcriterion-dev \
                 dpkg-dev python3 python3-pytest strace busybox-static nodejs \
@@ -77,6 +80,7 @@ $(BUILD)/.build-deps-ok: Makefile
 	  missing="$$missing libunwind's source (build/third_party/libunwind-src)"; \
 	echo '#include <seccomp.h>' | $(HOSTCC) -E -x c - >/dev/null 2>&1 || missing="$$missing libseccomp-dev"; \
 	command -v $(CC) >/dev/null 2>&1 || missing="$$missing $(CC)"; \
+	[ -f "$(JNI_INCLUDE)/jvmti.h" ] || missing="$$missing a JDK's jni.h and jvmti.h (openjdk-17-jdk-headless)"; \
 	if [ -n "$$missing" ]; then \
 	  echo "fnshield: missing:$$missing — run make deps" >&2; exit 1; \
 	fi
