@@ -188,16 +188,18 @@ def test_violations_carry_their_invocation(start_runtime, runtime, secrets_dir, 
 
 # Who made each call (SPEC v1.1 "origin"): the function's own file in the task root, for the
 # categories each runtime's calls make from its own thread (Node.js's connect runs deferred,
-# from its event loop: no JavaScript of the function's is on the stack then).
+# from its event loop: no JavaScript of the function's is on the stack then). Java names a
+# class's source file by its package's directory (the handler's: none), not by a path.
 ORIGIN_OF = {"python": ("python", "handler.py", {"read", "exec", "connect"}),
-             "node": ("node", "index.mjs", {"read", "exec"})}
+             "node": ("node", "index.mjs", {"read", "exec"}),
+             "java": ("java", "Handler.java", {"read", "exec", "connect"})}
 
 
 def check_origins(pb, runtime, rt, out):
     if runtime not in ORIGIN_OF:
         return
     name, file, categories = ORIGIN_OF[runtime]
-    want_file = os.path.join(rt.cwd, file)
+    want_file = file if name == "java" else os.path.join(rt.cwd, file)
     for v in out.violations:
         o = v.get("origin") or {}
         if v["category"] in categories:
