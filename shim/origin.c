@@ -180,10 +180,18 @@ static int put_members(struct jsonw *w, const char *json, size_t n, size_t budge
 	return 1;
 }
 
+/* Taken by this thread just before it forked or vforked (per thread: two threads may fork at
+ * once). A vfork child shares this memory, thread-local storage included, and reads it in
+ * place; a fork child copies it into carried (in_child). */
+static __thread __attribute__((tls_model("initial-exec"))) char prefork[ORIGIN_CARRY_MAX];
+static __thread __attribute__((tls_model("initial-exec"))) size_t prefork_len;
+
 int origin_jw(struct jsonw *w, size_t budget)
 {
 	if (carried_len)
 		return put_members(w, carried, carried_len, budget);
+	if (prefork_len && runtime == ORIGIN_JAVA && sys_getpid() != runtime_pid)
+		return put_members(w, prefork, prefork_len, budget); /* a vfork child of the JVM */
 	if (runtime == ORIGIN_NONE || budget < LOGLINE_ORIGIN_MAX)
 		return 0;
 	int saved = errno;
@@ -236,22 +244,28 @@ const char *origin_carry_entry(char *buf, size_t cap)
 	return n ? buf : NULL;
 }
 
-/* ---- Node.js children: captured before the fork, written at the exec in the child ---------- */
-
-/* Per thread: two threads may fork at once. */
-static __thread __attribute__((tls_model("initial-exec"))) char prefork[ORIGIN_CARRY_MAX];
-static __thread __attribute__((tls_model("initial-exec"))) size_t prefork_len;
+/* ---- children: captured before the fork or vfork, written at the exec in the child --------- */
 
 static int exec_watched(void)
 {
 	return !(g_shim.unrestricted[0] & g_shim.unrestricted[1] & (1u << FS_EXEC));
 }
 
+/* Node.js forks and execs in the child (libuv); JDK 11 vforks and execs in the child. The
+ * capture runs only where the child's exec will be checked, and always resets: a child never
+ * sees an earlier fork's stack. */
 static void before_fork(void)
 {
 	prefork_len = 0;
-	if (runtime == ORIGIN_NODE && exec_watched() && sys_getpid() == runtime_pid)
+	if ((runtime == ORIGIN_NODE || runtime == ORIGIN_JAVA) && exec_watched() &&
+	    sys_getpid() == runtime_pid)
 		prefork_len = origin_capture(prefork, sizeof prefork);
+}
+
+void origin_before_vfork(void)
+{
+	if (runtime == ORIGIN_JAVA)
+		before_fork();
 }
 
 static void in_child(void)
@@ -297,6 +311,8 @@ void origin_setup(const struct fs_policy *p, const char *exe)
 	else if (origin_node_setup()) {
 		runtime = ORIGIN_NODE;
 		pthread_atfork(before_fork, NULL, in_child);
-	} else if (origin_java_setup(exe))
+	} else if (origin_java_setup(exe)) {
 		runtime = ORIGIN_JAVA;
+		pthread_atfork(before_fork, NULL, in_child);
+	}
 }

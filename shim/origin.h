@@ -14,9 +14,9 @@
  *
  * Carried origins. Some programs are started in a process that cannot walk the code that asked
  * for them: Node.js forks and execs in the child (V8 must not run there), the JDK starts
- * programs through jspawnhelper (no JVM there). For those the origin is captured where it can
- * be (before the fork; at the posix_spawn of jspawnhelper) as a ready JSON fragment and used
- * by the child's lines (origin_carry_*).
+ * programs through jspawnhelper (no JVM there), JDK 11 from a vfork child. For those the
+ * origin is captured where it can be (before the fork or vfork; at the posix_spawn of
+ * jspawnhelper) as a ready JSON fragment and used by the child's lines.
  *
  * Everything here runs on the check path of a violation that gets a full line: no malloc, no
  * locks, no stdio, errno preserved; never a managed runtime's lock (no GIL), never a change to
@@ -78,6 +78,10 @@ size_t origin_capture(char *out, size_t cap);
  * load (origin_setup), so the program it then runs never sees it. */
 #define ORIGIN_CARRY_ENV "_FNSHIELD_ORIGIN"
 const char *origin_carry_entry(char *buf, size_t cap);
+
+/* The calling thread is about to vfork (hook_vfork.c): take its fields now, for the child's
+ * exec (JDK 11). Forks are seen through pthread_atfork. */
+void origin_before_vfork(void);
 
 /* ---- the walkers (origin_python.c, origin_node.c, origin_java.c) -------------------------- */
 

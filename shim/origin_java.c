@@ -23,9 +23,9 @@
  *    into either, and the walk never waits for a collection.
  *  - Not again while walking: a hooked call the VM makes during the walk is checked as usual,
  *    without an origin.
- * A forked or vforked child (JDK 11 vforks and execs from libjava) never walks: origin.c only
- * calls this in the VM's own process. JDK 17 and later start programs through jspawnhelper,
- * whose lines get the fields captured here at its posix_spawn (origin.h, "carried").
+ * A forked or vforked child never walks: origin.c only calls this in the VM's own process.
+ * The programs Java starts get the fields taken here before: at the posix_spawn of
+ * jspawnhelper (JDK 17+), before the vfork (JDK 11, hook_vfork.c) or the fork (origin.h).
  */
 #include "origin.h"
 #include "real.h"

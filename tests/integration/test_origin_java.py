@@ -90,6 +90,27 @@ def test_java_exec_names_the_code_that_started_it(run_preload, java_probe, case_
                   "com.acme.evil.Steal.runShell", JAR, r.explain())
 
 
+@pytest.mark.parametrize("mechanism", ["VFORK", "FORK"])
+def test_java_exec_from_a_child_of_the_jvm(run_preload, java_probe, case_dir, mechanism):
+    """JDK 11's way (and any JDK's with jdk.lang.Process.launchMechanism): the JVM vforks or
+    forks and execs in the child, where no Java can be walked; the stack is taken in the parent
+    just before (hook_vfork.c, pthread_atfork) and names the code that asked."""
+    make_case(case_dir)
+    task, jar = java_probe
+    cmd = [support.JAVA] + support.JAVA_FLAGS + [
+        "-Djdk.lang.Process.launchMechanism=" + mechanism, "-cp", task + ":" + jar,
+        "example.Handler", "exec"]
+    r = run_probe(run_preload, cmd, case_dir,
+                  policy(case_dir, exec={"default": "allow", "block": ["/bin/sh", "/usr/bin/sh"]}),
+                  task_root=task)
+    assert len(r.violations) == 1, r.explain()
+    v = r.violations[0]
+    assert v["category"] == "exec" and v["exe"] == support.JAVA_EXE, v
+    assert v["pid"] != r.starts[0]["pid"] if r.starts else True
+    assert_origin(v, "java", STEAL_FILE, call_line(STEAL, "runShell"),
+                  "com.acme.evil.Steal.runShell", JAR, r.explain())
+
+
 def test_java_connect_names_the_code(run_preload, java_probe, case_dir):
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))

@@ -306,12 +306,6 @@ def lines_by_check(lines):
     return produced
 
 
-def vforked_by_the_jvm(line):
-    """JDK 11 starts programs from a vfork child of the JVM (JDK 12 and later: jspawnhelper):
-    no Java can be walked there, so its exec lines have no origin (README, Limitations)."""
-    return line.get("category") == "exec" and line.get("exe", "").endswith("/java")
-
-
 def judge_origin(done, kind):
     """The origin of the calls (SPEC v1.1): each call of ORIGIN_CALLS[kind] has its line name
     the probe's own code (its file, a line, a function) among the line's stack; any other line
@@ -325,8 +319,6 @@ def judge_origin(done, kind):
             problems.append("%s: no line" % name)
             continue
         origin = got[0].get("origin") or {}
-        if not origin and vforked_by_the_jvm(got[0]):
-            continue
         if not origin.get("file", "").endswith("/" + probe) and origin.get("file") != probe:
             problems.append("%s: origin %s" % (name, json.dumps(origin)[:200]))
     for name, got in produced.items():
