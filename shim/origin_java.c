@@ -12,7 +12,8 @@
  *    HotSpot publishes the offsets of JavaThread::_thread_state, _osthread and
  *    OSThread::_thread_id in gHotSpotVMStructs (what the serviceability agent reads), and the
  *    JavaThread of this thread is the one in the VM's thread list whose OS thread id is ours,
- *    found once to learn where JNIEnv sits inside a JavaThread. Every read is checked
+ *    found once to learn where JNIEnv sits inside a JavaThread (then checked on every walk:
+ *    its OS thread must be this one). Every read is checked
  *    (sys_readable8); a VM without those entries (not HotSpot) gets no fields.
  *  - No pending exception (ExceptionCheck): JNI may not be called with one.
  *  - Nothing is allocated on the Java heap and no Java code runs: GetStackTrace fills a buffer
@@ -46,11 +47,15 @@ static struct {
 	jvmtiEnv *jvmti;
 	/* HotSpot's layout, from gHotSpotVMStructs (0: unknown) */
 	long state_off, osthread_off, tid_off;
-	uintptr_t *thread_list; /* &ThreadsSMRSupport::_java_thread_list */
+	uintptr_t *thread_list; /* &ThreadsSMRSupport::_java_thread_list (JDK 14+: an array) */
 	long list_length_off, list_threads_off;
+	uintptr_t *first_thread; /* &Threads::_thread_list (JDK 11: a list through _next) */
+	long next_off;
 	long env_off; /* JNIEnv's place inside a JavaThread, found once (0: not yet) */
 	/* the package's way: cached IDs (java.lang.Class and the JDK's classes never unload) */
-	jmethodID protection_domain;
+	jmethodID protection_domain; /* Class.getProtectionDomain0, or */
+	jfieldID pd_field;            /* Class.protectionDomain */
+	int pd_looked_up;
 	jfieldID codesource, location, url_path;
 } jvm;
 
@@ -92,7 +97,8 @@ static int read_vmstructs(void)
 		long offset = (long)*(const uint64_t *)(e + offset_at);
 		if (!strcmp(type, "JavaThread") && !strcmp(field, "_thread_state"))
 			jvm.state_off = offset;
-		else if (!strcmp(type, "JavaThread") && !strcmp(field, "_osthread"))
+		else if ((!strcmp(type, "JavaThread") || !strcmp(type, "Thread")) &&
+			 !strcmp(field, "_osthread")) /* in Thread in JDK 11 and 25, JavaThread in 17 */
 			jvm.osthread_off = offset;
 		else if (!strcmp(type, "OSThread") && !strcmp(field, "_thread_id"))
 			jvm.tid_off = offset;
@@ -102,9 +108,13 @@ static int read_vmstructs(void)
 			jvm.list_length_off = offset;
 		else if (!strcmp(type, "ThreadsList") && !strcmp(field, "_threads"))
 			jvm.list_threads_off = offset;
+		else if (!strcmp(type, "Threads") && !strcmp(field, "_thread_list"))
+			jvm.first_thread = *(uintptr_t *const *)(e + address_at);
+		else if (!strcmp(type, "JavaThread") && !strcmp(field, "_next"))
+			jvm.next_off = offset;
 	}
-	return jvm.state_off && jvm.osthread_off && jvm.tid_off && jvm.thread_list &&
-	       jvm.list_threads_off;
+	return jvm.state_off && jvm.osthread_off && jvm.tid_off &&
+	       ((jvm.thread_list && jvm.list_threads_off) || (jvm.first_thread && jvm.next_off));
 }
 
 static int is_this_thread(uintptr_t thread, int tid)
@@ -115,23 +125,39 @@ static int is_this_thread(uintptr_t thread, int tid)
 	       *(const int *)(os + (uintptr_t)jvm.tid_off) == tid;
 }
 
-/* Where JNIEnv lies in a JavaThread: find this thread in the VM's list by its OS thread id. */
+static long env_offset_if_this_thread(JNIEnv *env, uintptr_t t, int tid)
+{
+	long off = (long)((uintptr_t)env - t);
+	return off > 0 && off < 8192 && is_this_thread(t, tid) ? off : 0;
+}
+
+/* Where JNIEnv lies in a JavaThread: find this thread among the VM's threads by its OS thread
+ * id, in the array of the VM's thread list (JDK 14+) or its linked list (JDK 11). */
 static long find_env_offset(JNIEnv *env, int tid)
 {
-	uintptr_t list, threads;
-	if (!readable_word((uintptr_t)jvm.thread_list, &list) || !sys_readable8(list + 8) ||
-	    !readable_word(list + (uintptr_t)jvm.list_threads_off, &threads))
-		return 0;
-	unsigned length = *(const unsigned *)(list + (uintptr_t)jvm.list_length_off);
-	for (unsigned i = 0; i < length && i < 100000; i++) {
-		uintptr_t t;
-		if (!readable_word(threads + i * sizeof t, &t))
+	uintptr_t list, t;
+	long off = 0;
+	if (jvm.thread_list) {
+		uintptr_t threads;
+		if (!readable_word((uintptr_t)jvm.thread_list, &list) || !sys_readable8(list + 8) ||
+		    !readable_word(list + (uintptr_t)jvm.list_threads_off, &threads))
 			return 0;
-		long off = (long)((uintptr_t)env - t);
-		if (off > 0 && off < 8192 && is_this_thread(t, tid))
-			return off;
+		unsigned length = *(const unsigned *)(list + (uintptr_t)jvm.list_length_off);
+		for (unsigned i = 0; i < length && i < 100000 && !off; i++) {
+			if (!readable_word(threads + i * sizeof t, &t))
+				return 0;
+			off = env_offset_if_this_thread(env, t, tid);
+		}
+		return off;
 	}
-	return 0;
+	if (!readable_word((uintptr_t)jvm.first_thread, &t))
+		return 0;
+	for (int i = 0; t && i < 100000 && !off; i++) {
+		off = env_offset_if_this_thread(env, t, tid);
+		if (!readable_word(t + (uintptr_t)jvm.next_off, &t))
+			return 0;
+	}
+	return off;
 }
 
 /* The calling thread is a Java thread in native state: JNI and JVMTI may be called. */
@@ -320,25 +346,65 @@ static jobject object_field(JNIEnv *env, jobject obj, jfieldID *id, const char *
 	return (*env)->GetObjectField(env, obj, *id);
 }
 
-/* Class.getProtectionDomain0() → .codesource → .location → .path, the last path component,
- * when it names a jar (a directory of classes — the task root — is no package). */
-static void set_jar_package(struct origin_out *o, JNIEnv *env, jclass k)
+/* The class's protection domain: Class.getProtectionDomain0() (a native method of the VM; JDK
+ * 11-24) or, where that is gone, the field it became (Class.protectionDomain, JDK 25; hidden
+ * from reflection, not from JNI). Then .codesource → .location → .path, and the last path
+ * component when it names a jar (a directory of classes — the task root — is no package). */
+static int named(jvmtiEnv *t, char *name, const char *want)
 {
-	if (!jvm.protection_domain) {
-		jclass class_class = (*env)->GetObjectClass(env, k);
-		jvm.protection_domain = (*env)->GetMethodID(env, class_class, "getProtectionDomain0",
-							    "()Ljava/security/ProtectionDomain;");
-		if ((*env)->ExceptionCheck(env) || !jvm.protection_domain) {
-			(*env)->ExceptionClear(env);
-			jvm.protection_domain = NULL;
-			return;
+	int same = name && !strcmp(name, want);
+	jvmti_free(t, name);
+	return same;
+}
+
+/* Which of the two this VM has, looked up once by JVMTI's lists of java.lang.Class's methods and
+ * fields (asking JNI for a missing one would throw, that is allocate, an error). */
+static void find_protection_domain(jvmtiEnv *t, jclass class_class)
+{
+	jint n = 0;
+	jmethodID *methods = NULL;
+	jfieldID *fields = NULL;
+	if ((*t)->GetClassMethods(t, class_class, &n, &methods) == JVMTI_ERROR_NONE) {
+		for (jint i = 0; i < n && !jvm.protection_domain; i++) {
+			char *name = NULL;
+			(*t)->GetMethodName(t, methods[i], &name, NULL, NULL);
+			if (named(t, name, "getProtectionDomain0"))
+				jvm.protection_domain = methods[i];
 		}
+		jvmti_free(t, (char *)methods);
 	}
+	if (!jvm.protection_domain &&
+	    (*t)->GetClassFields(t, class_class, &n, &fields) == JVMTI_ERROR_NONE) {
+		for (jint i = 0; i < n && !jvm.pd_field; i++) {
+			char *name = NULL;
+			(*t)->GetFieldName(t, class_class, fields[i], &name, NULL, NULL);
+			if (named(t, name, "protectionDomain"))
+				jvm.pd_field = fields[i];
+		}
+		jvmti_free(t, (char *)fields);
+	}
+	jvm.pd_looked_up = 1;
+}
+
+static jobject protection_domain(jvmtiEnv *t, JNIEnv *env, jclass k)
+{
+	if (!jvm.pd_looked_up)
+		find_protection_domain(t, (*env)->GetObjectClass(env, k));
+	if (jvm.pd_field)
+		return (*env)->GetObjectField(env, k, jvm.pd_field);
+	if (!jvm.protection_domain)
+		return NULL;
 	jobject pd = (*env)->CallObjectMethod(env, k, jvm.protection_domain);
 	if ((*env)->ExceptionCheck(env)) {
 		(*env)->ExceptionClear(env);
-		return;
+		return NULL;
 	}
+	return pd;
+}
+
+static void set_jar_package(struct origin_out *o, jvmtiEnv *t, JNIEnv *env, jclass k)
+{
+	jobject pd = protection_domain(t, env, k);
 	jobject cs = object_field(env, pd, &jvm.codesource, "codesource", "Ljava/security/CodeSource;");
 	jobject url = object_field(env, cs, &jvm.location, "location", "Ljava/net/URL;");
 	jstring path = object_field(env, url, &jvm.url_path, "path", "Ljava/lang/String;");
@@ -383,7 +449,7 @@ int origin_java_walk(struct origin_out *o)
 			if (frame(o, t, env, &frames[i], &origin_class))
 				break;
 		if (origin_class)
-			set_jar_package(o, env, origin_class);
+			set_jar_package(o, t, env, origin_class);
 		ok = 1;
 	}
 	(*env)->PopLocalFrame(env, NULL);

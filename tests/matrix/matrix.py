@@ -80,7 +80,7 @@ def suite_extras(suite, arch):
 
 
 JAVA_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-              "-XX:-UsePerfData", "-cp", "/opt/matrix"]
+              "-XX:-UsePerfData", "-cp", "/opt/matrix/probe.jar"]
 
 
 def java(version):
@@ -133,6 +133,7 @@ ORIGIN_CALLS = {
                             "connect_loopback:Socket", "connect_loopback:SocketChannel",
                             "exec_shell:ProcessBuilder", "exec_shell:Runtime.exec"]),
 }
+ORIGIN_PACKAGE = {"java": "probe.jar"}  # the package the probe's own code is in, where it has one
 COLUMNS = ["start"] + list(CHECKS) + ["origin", "alert", "allow_all"]
 BACKSTOP = ("on", "off")    # FNSHIELD_SECCOMP left alone, and =off
 
@@ -211,8 +212,7 @@ def install_files(root, layer_zip):
     matrix.mkdir()
     for name in ("probe.py", "probe.js", "probe.rb"):
         shutil.copy(PROBES / name, matrix / name)
-    for compiled in (BUILD / "matrix").glob("Probe*.class"):
-        shutil.copy(compiled, matrix / compiled.name)
+    shutil.copy(BUILD / "matrix" / "probe.jar", matrix / "probe.jar")
     for name, policy in (("production.json", production_policy()),
                          ("checks.json", checks_policy()), ("allow-all.json", ALLOW_ALL)):
         (matrix / name).write_text(json.dumps(policy))
@@ -221,8 +221,12 @@ def install_files(root, layer_zip):
 def compile_java_probe():
     out = BUILD / "matrix"
     out.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["javac", "--release", "11", "-d", str(out), str(PROBES / "Probe.java")],
+    """Probe.java for Java 11 and later, in a jar: its lines name the jar as the package."""
+    classes = out / "classes"
+    subprocess.run(["javac", "--release", "11", "-d", str(classes), str(PROBES / "Probe.java")],
                    check=True)
+    jar = Path(shutil.which("javac")).resolve().parent / "jar"
+    subprocess.run([str(jar), "cf", str(out / "probe.jar"), "-C", str(classes), "."], check=True)
 
 
 def run_in(root, argv, env, arch="amd64", timeout=300):
@@ -321,6 +325,8 @@ def judge_origin(done, kind):
         origin = got[0].get("origin") or {}
         if not origin.get("file", "").endswith("/" + probe) and origin.get("file") != probe:
             problems.append("%s: origin %s" % (name, json.dumps(origin)[:200]))
+        elif origin.get("package") != ORIGIN_PACKAGE.get(kind):
+            problems.append("%s: package %s" % (name, origin.get("package")))
     for name, got in produced.items():
         for line in got:
             o = line.get("origin")
