@@ -22,6 +22,10 @@
  *    (ProtectionDomain.codesource, CodeSource.location, URL.path) copied into a buffer here.
  *    So a JNI critical region (which forbids allocation that could need a GC) is not entered
  *    into either, and the walk never waits for a collection.
+ *  - The names JVMTI gives are in the VM's C heap (malloc), given back at once. The one case
+ *    the checks above cannot exclude is a native signal handler that interrupted this very
+ *    thread inside malloc and then made a violating call; Java's own signal handlers
+ *    (sun.misc.Signal) run on a thread of their own and are safe.
  *  - Not again while walking: a hooked call the VM makes during the walk is checked as usual,
  *    without an origin.
  * A forked or vforked child never walks: origin.c only calls this in the VM's own process.
