@@ -83,6 +83,11 @@ static void tail(struct jsonw *w, const struct log_context *c)
 	}
 	if (c->function && c->function[0])
 		jw_str(w, LF_FUNCTION, c->function, 170);
+}
+
+/* The line's end: "truncated" when any field was cut, and the closing brace. */
+static void close_line(struct jsonw *w)
+{
 	if (w->truncated)
 		jw_bool(w, LF_TRUNCATED, 1);
 	jw_object_close(w);
@@ -131,8 +136,9 @@ size_t logline_format_violation(const struct log_context *c, const struct violat
 	/* The native stack, when the policy asks (not for a summary of repeats: its stack would be
 	 * one of many, or the exit path's); it has its own budget, reserved here. */
 	const int bt = v->count <= 1 && c->backtrace;
-	/* The managed origin likewise (not for a summary either); its frames get what is left at
-	 * the end, so they are the first thing cut. */
+	/* The managed origin likewise (not for a summary either): written last, its frames get
+	 * exactly what every other field left, so they are the first thing cut; the origin
+	 * object has LOGLINE_ORIGIN_MAX kept for it from the target and argv. */
 	const int managed = v->count <= 1 && c->origin;
 	const size_t after = TAIL_MAX + 128 + RESERVE_EMF + (bt ? c->backtrace_budget : 0);
 	const size_t reserve = after + (managed ? LOGLINE_ORIGIN_MAX : 0);
@@ -178,8 +184,6 @@ size_t logline_format_violation(const struct log_context *c, const struct violat
 	}
 	char rule[96];
 	fs_rule_name(v->category, v->verdict, rule, sizeof rule);
-	if (managed)
-		c->origin(&w, jw_room(&w, after));
 	if (bt)
 		c->backtrace(&w, LF_BACKTRACE, c->backtrace_budget);
 	jw_str(&w, LF_RULE, rule, 96);
@@ -189,6 +193,9 @@ size_t logline_format_violation(const struct log_context *c, const struct violat
 	}
 	emf(&w, c, ms, v->count > 1 ? v->count : 1);
 	tail(&w, c);
+	if (managed)
+		c->origin(&w, jw_room(&w, sizeof ",\"" LF_TRUNCATED "\":true}"));
+	close_line(&w);
 	return finish(&w);
 }
 
@@ -212,6 +219,7 @@ size_t logline_format_start(const struct log_context *c, const char *source, con
 	jw_str(&w, LF_INTERPOSITION, "preload", 16);
 	jw_str(&w, LF_SECCOMP, seccomp, 96);
 	tail(&w, c);
+	close_line(&w);
 	return finish(&w);
 }
 
@@ -232,5 +240,6 @@ size_t logline_format_error(const struct log_context *c, const char *message,
 	if (source)
 		jw_str(&w, LF_SOURCE, source, 1024);
 	tail(&w, c);
+	close_line(&w);
 	return finish(&w);
 }
