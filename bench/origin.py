@@ -86,6 +86,14 @@ def runtimes(d):
     return found
 
 
+def quartiles(xs):
+    """The first and third quartiles (the interquartile range of paired differences)."""
+    if len(xs) < 2:
+        return [xs[0], xs[0]]
+    q = statistics.quantiles(xs, n=4)
+    return [q[0], q[2]]
+
+
 def run(cmd, d, n, same, stack):
     policy = {"version": 1, "mode": "block",
               "read": {"default": "allow", "block": [d + "/v-*"]}, "log": {"stack": stack}}
@@ -110,23 +118,26 @@ def main():
                 t, lines = run(cmd, d, N, False, True)
                 on.append(t)
                 with_origin = sum(1 for l in lines if "origin" in l)
+            diffs = [b - a for a, b in zip(off, on)]
             rep_off = run(cmd, d, REPEATS, True, False)[0]
             rep_on, rep_lines = run(cmd, d, REPEATS, True, True)
             entry = {"runtime": name,
                      "ns_per_violation_off": round(statistics.median(off)),
                      "ns_per_violation_on": round(statistics.median(on)),
-                     "added_us_per_violation": round(statistics.median(b - a for a, b in zip(off, on)) / 1000, 1),
+                     "added_us_per_violation": round(statistics.median(diffs) / 1000, 1),
+                     "added_us_iqr": [round(q / 1000, 1) for q in quartiles(diffs)],
                      "lines_with_origin": with_origin,
                      "repeat_ns_per_call_off": round(rep_off), "repeat_ns_per_call_on": round(rep_on),
                      "repeat_lines_with_stack": sum(1 for l in rep_lines if "stack" in l)}
             results["runtimes"].append(entry)
     out = ROOT / "bench" / "results" / "origin.json"
     out.write_text(json.dumps(results, indent=1) + "\n")
-    print("%-22s %14s %14s %12s %8s   %s" % ("runtime", "off ns/viol.", "on ns/viol.", "added us", "origin",
+    print("%-22s %14s %14s %20s %8s   %s" % ("runtime", "off ns/viol.", "on ns/viol.", "added us [IQR]", "origin",
                                              "%d identical: ns/call off/on, lines with stack" % REPEATS))
     for e in results["runtimes"]:
-        print("%-22s %14d %14d %12.1f %8d   %d / %d, %d" % (
+        print("%-22s %14d %14d %8.1f [%4.1f, %4.1f] %8d   %d / %d, %d" % (
             e["runtime"], e["ns_per_violation_off"], e["ns_per_violation_on"], e["added_us_per_violation"],
+            e["added_us_iqr"][0], e["added_us_iqr"][1],
             e["lines_with_origin"], e["repeat_ns_per_call_off"], e["repeat_ns_per_call_on"],
             e["repeat_lines_with_stack"]))
     print("wrote", out)
