@@ -2,7 +2,8 @@
  * learn.c — `fnshield learn`: from the violation lines of alert-mode runs to the least-privilege
  * policy that lets everything seen through and keeps blocking the rest.
  *
- *   fnshield learn [--from POLICY | --lines-only] [--wildcard-threshold N] [FILE...]
+ *   fnshield learn [--from POLICY | --lines-only] [--wildcard-threshold N] [--package NAME]
+ *                  [FILE...]
  *                                                                        (stdin without FILE)
  *
  * Input: anything that holds violation lines — the function's raw stderr or log stream (lines
@@ -39,6 +40,9 @@
  *    policy's own allow lists never produce lines, so they are missing from such a result
  *    (an allowed /dev/null is blocked): --from is the way to learn.
  *
+ * Who needed what: each allow rule in the summary on stderr names the packages whose calls
+ * needed it (the lines' "origin"); --package NAME learns from that package's calls alone.
+ *
  * Generalisation (stderr says what was generalised and why):
  *  - exec: exact paths (both spellings), never globs.
  *  - read/write: a path under a scratch directory (/tmp, /var/tmp, /dev/shm) whose first
@@ -67,13 +71,15 @@
  * Where each step is: cli/learn.h.
  */
 #include "learn.h"
+#include "logread.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
 static int learn_usage(void)
 {
-	fputs("usage: fnshield learn [--from STAGING_POLICY | --lines-only] [--wildcard-threshold N] [FILE...]\n"
+	fputs("usage: fnshield learn [--from STAGING_POLICY | --lines-only] [--wildcard-threshold N]\n"
+	      "                      [--package NAME] [FILE...]\n"
 	      "  Reads violation lines (raw logs, JSON lines, CloudWatch exports) from FILEs or stdin\n"
 	      "  and prints the least-privilege policy that allows what was seen; a summary of what\n"
 	      "  it decided goes to stderr.\n"
@@ -84,7 +90,9 @@ static int learn_usage(void)
 	      "                         at hand with the same sha256)\n"
 	      "  --lines-only           do not look for the staging policy: learn from the lines alone\n"
 	      "  --wildcard-threshold N N or more hosts on one port under one domain become\n"
-	      "                         *.domain:PORT (default 5; 0: never)\n",
+	      "                         *.domain:PORT (default 5; 0: never)\n"
+	      "  --package NAME         learn only from the calls of that package (the lines'\n"
+	      "                         origin.package: a Python package, an npm module, a jar)\n",
 	      stderr);
 	return EX_USAGE;
 }
@@ -105,6 +113,8 @@ int cmd_learn(int argc, char **argv)
 				return EX_USAGE;
 			}
 			L.threshold = (int)v;
+		} else if (!strcmp(argv[i], "--package") && i + 1 < argc) {
+			L.package = argv[++i];
 		} else if (!strcmp(argv[i], "--lines-only")) {
 			no_discover = 1;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -128,7 +138,7 @@ int cmd_learn(int argc, char **argv)
 
 	if (i >= argc) {
 		size_t len = 0;
-		char *buf = read_stream(stdin, &len);
+		char *buf = logread_stream(stdin, &len);
 		if (!buf) {
 			fprintf(stderr, "fnshield learn: cannot read stdin: %s\n", strerror(errno));
 			return EX_NOINPUT;
@@ -140,7 +150,7 @@ int cmd_learn(int argc, char **argv)
 	for (; i < argc; i++) {
 		FILE *f = strcmp(argv[i], "-") ? fopen(argv[i], "rb") : stdin;
 		size_t len = 0;
-		char *buf = f ? read_stream(f, &len) : NULL;
+		char *buf = f ? logread_stream(f, &len) : NULL;
 		if (!buf) {
 			fprintf(stderr, "fnshield learn: cannot read %s: %s\n", argv[i], strerror(errno));
 			return EX_NOINPUT;

@@ -9,7 +9,7 @@
  *                           lines), which targets to allow, the fewest patterns (set cover),
  *                           and the check that the result allows them
  *   cli/learn_print.c       printing: the learned policy's JSON and the summary on stderr
- *   cli/learn_util.c        growable strings, allocation that exits on failure, rule names
+ *   cli/learn_util.c        rule names (cli/util.c: strings, allocation, hashing)
  */
 #ifndef FNSHIELD_CLI_LEARN_H
 #define FNSHIELD_CLI_LEARN_H
@@ -17,53 +17,13 @@
 #include "cli.h"
 
 #include "cJSON.h"
+#include "util.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-/* ---- utilities (learn_util.c) ---------------------------------------------------------------- */
-
-/* A growable NUL-terminated string. */
-struct sb {
-	char *p;
-	size_t n, cap;
-};
-
-void sb_putn(struct sb *b, const char *s, size_t n);
-void sb_puts(struct sb *b, const char *s);
-void sb_putc(struct sb *b, char c);
-void sb_printf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The text (heap, "" when nothing was put); b is left empty. */
-char *sb_take(struct sb *b);
-
-/* Allocation that exits (71) with a message when memory runs out. */
-void *xcalloc(size_t n, size_t sz);
-void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);
-/* Append one zeroed element of `size` bytes to the array *arr of *n (room for *cap; the first
- * allocation makes room for `first`); returns it. */
-void *array_push(void *arr, size_t *n, size_t *cap, size_t size, size_t first);
-
-/* FNV-1a of s, continuing from h (start with FNV_START). */
-#define FNV_START 1469598103934665603ULL
-#define FNV_PRIME 1099511628211ULL
-uint64_t fnv(const char *s, uint64_t h);
-
-static inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static inline bool is_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
-static inline bool is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
-static inline bool is_alnum(unsigned char c) { return is_digit(c) || is_lower(c) || is_upper(c); }
-static inline bool is_hex(unsigned char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-static inline bool starts_with(const char *s, const char *p) { return !strncmp(s, p, strlen(p)); }
-static inline bool ends_with(const char *s, const char *p)
-{
-	size_t n = strlen(s), m = strlen(p);
-	return n >= m && !memcmp(s + n - m, p, m);
-}
+/* ---- rule names (learn_util.c) ---------------------------------------------------------------- */
 
 /* Rule names as the policy library spells them (fs_rule_name): "" or "init." in front of a
  * rule of section 0 or 1, and the name of a category's default ("init.read.default"). */
@@ -92,6 +52,7 @@ struct target {
 	bool from_default;       /* a line said CATEGORY.default */
 	bool from_list;          /* a line named a list rule */
 	char line_rule[64];
+	char *packages;          /* the origin packages whose calls these were: "a, b" (heap) */
 	int decision;
 	char rule[64];           /* D_EXPLICIT: the rule of --from that catches it */
 	const char *rule_pattern;
@@ -115,6 +76,7 @@ struct learn {
 	/* options */
 	const char *from;
 	int threshold;
+	const char *package;      /* --package: only violations whose origin is this package */
 	/* the staging policy */
 	struct fs_policy *staging;
 	char *staging_text;       /* fnshield language (a FunctionShield policy translated) */
@@ -123,7 +85,7 @@ struct learn {
 	int inputs;
 	unsigned long violation_lines, events, other_lines;
 	unsigned long skipped_truncated, skipped_anonymous, skipped_unresolved, skipped_malformed;
-	unsigned long skipped_badpattern, skipped_protected;
+	unsigned long skipped_badpattern, skipped_protected, skipped_package;
 	struct target *t;
 	size_t nt, capt;
 	size_t *hash;             /* open addressing: index + 1 */
@@ -147,11 +109,9 @@ struct learn {
 
 /* ---- reading logs (learn_read.c) ------------------------------------------------------------- */
 
-/* One whole input: one or more JSON documents (an export), else lines of text with violation
- * lines in them. Adds what it finds to L's targets, counts and start lines. */
+/* One whole input (cli/logread.h says what it may be). Adds what it finds to L's targets,
+ * counts and start lines. */
 void take_input(struct learn *L, const char *buf, size_t len);
-/* All of a stream (heap, NUL-terminated); NULL on a read error (errno says why). */
-char *read_stream(FILE *f, size_t *len);
 /* The target of that section, category and text, created when new. */
 struct target *target_get(struct learn *L, int section, int cat, const char *text);
 
@@ -189,6 +149,8 @@ int verify(struct learn *L, const char *text);
 
 /* ---- printing (learn_print.c) ---------------------------------------------------------------- */
 
+/* The packages whose calls needed pattern pi ("a, b"; heap, "" when no line named one). */
+char *pattern_packages(struct learn *L, size_t pi);
 /* The learned policy: the staging policy hardened with the kept patterns added, or a new one.
  * Sets each kept pattern's rule name and index. */
 cJSON *build_policy(struct learn *L);

@@ -301,6 +301,19 @@ static bool sensitive(const struct target *t, const char **what)
 	return false;
 }
 
+char *pattern_packages(struct learn *L, size_t pi)
+{
+	char *all = NULL;
+	for (size_t i = 0; i < L->nt; i++)
+		for (const char *p = L->t[i].packages; L->t[i].pat == (int)pi && p && *p;) {
+			const char *end = strstr(p, ", ");
+			size_t n = end ? (size_t)(end - p) : strlen(p);
+			all = list_add(all, p, n);
+			p = end ? end + 2 : p + n;
+		}
+	return all ? all : xstrdup("");
+}
+
 void summary(struct learn *L)
 {
 	FILE *e = stderr;
@@ -368,13 +381,16 @@ void summary(struct learn *L)
 					break;
 				if (!p)
 					continue;
+				char *needed = pattern_packages(L, (size_t)(p - L->p));
 				if (p->kind)
-					fprintf(e, "  %-*s  %-*s  %d target%s, e.g. %s — %s\n", wrule, p->rule, wpat,
+					fprintf(e, "  %-*s  %-*s  %d target%s, e.g. %s — %s", wrule, p->rule, wpat,
 						p->text, p->ntargets, p->ntargets == 1 ? "" : "s", p->example,
 						p->why ? p->why : "");
 				else
-					fprintf(e, "  %-*s  %-*s  exact (%lu event%s)\n", wrule, p->rule, wpat, p->text,
+					fprintf(e, "  %-*s  %-*s  exact (%lu event%s)", wrule, p->rule, wpat, p->text,
 						p->events, p->events == 1 ? "" : "s");
+				fprintf(e, needed[0] ? " — needed by %s\n" : "\n", needed);
+				free(needed);
 			}
 	if (L->notes.n)
 		fputs(L->notes.p, e);
@@ -449,7 +465,7 @@ void summary(struct learn *L)
 		free(none.p);
 	}
 	unsigned long sk = L->skipped_truncated + L->skipped_anonymous + L->skipped_unresolved +
-			   L->skipped_malformed + L->skipped_protected;
+			   L->skipped_malformed + L->skipped_protected + L->skipped_package;
 	if (sk) {
 		struct sb b = {0};
 		const struct { unsigned long n; const char *what; } why[] = {
@@ -458,6 +474,7 @@ void summary(struct learn *L)
 			{L->skipped_unresolved, "with an unresolvable path (*.unresolved)"},
 			{L->skipped_protected, "writing /proc/PID/mem (write.protected: never allowed)"},
 			{L->skipped_malformed, "malformed"},
+			{L->skipped_package, "from other code than --package"},
 		};
 		for (size_t k = 0; k < sizeof why / sizeof *why; k++)
 			if (why[k].n)

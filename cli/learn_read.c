@@ -1,24 +1,15 @@
 /*
- * learn_read.c — `fnshield learn`: reading logs. Anything that holds violation lines:
- * the function's raw stderr or log stream (lines with other output around and between them, a
- * Lambda text-format prefix in front), JSON lines, CloudWatch exports (`aws logs
- * filter-log-events` / `get-log-events`: {"events": [{"message": "..."}, ...]}, a JSON array of
- * such events, several such documents one after the other), Logs Insights results with an
- * "@message" field. Only "fnshield":"violation" objects become targets; "start" lines are kept
- * for the policy they name (learn_choose.c). Field names: log/fields.h.
+ * learn_read.c — `fnshield learn`: from the lines the logs hold (found by cli/logread.c) to
+ * targets. Only "fnshield":"violation" objects become targets (with --package, only those whose
+ * origin is that package); "start" lines are kept for the policy they name (learn_choose.c).
+ * Field names: log/fields.h.
  */
 #include "learn.h"
 #include "fields.h"
 #include "jsonw.h"
+#include "logread.h"
 
 #include <stdlib.h>
-
-/* Where CloudWatch puts a log line: an event's "message"; a Logs Insights result's "@message",
- * or the "value" of a {"field": "@message"} pair. */
-#define CW_MESSAGE "message"
-#define CW_INSIGHTS_MESSAGE "@message"
-#define CW_INSIGHTS_FIELD "field"
-#define CW_INSIGHTS_VALUE "value"
 
 /* ---- the targets seen, by section, category and text ----------------------------------------- */
 
@@ -93,8 +84,10 @@ static bool names_default(int cat, const char *rule)
 	return !strcmp(rule, top) || !strcmp(rule, init);
 }
 
-static void note_seen(struct target *t, const char *rule, unsigned long count)
+static void note_seen(struct target *t, const char *rule, unsigned long count, const char *pkg)
 {
+	if (pkg && pkg[0])
+		t->packages = list_add(t->packages, pkg, strlen(pkg));
 	t->events += count;
 	t->lines++;
 	if (names_default(t->cat, rule))
@@ -134,10 +127,15 @@ static void take_violation(struct learn *L, const cJSON *o)
 	const cJSON *jt = cJSON_GetObjectItemCaseSensitive(o, LF_TARGET);
 	const cJSON *jr = cJSON_GetObjectItemCaseSensitive(o, LF_RULE);
 	const cJSON *jph = cJSON_GetObjectItemCaseSensitive(o, LF_PHASE);
-	const cJSON *jn = cJSON_GetObjectItemCaseSensitive(o, LF_COUNT);
+	const cJSON *origin = cJSON_GetObjectItemCaseSensitive(o, LF_ORIGIN);
+	const char *pkg = logread_str(origin, LO_PACKAGE);
 	L->violation_lines++;
-	unsigned long count = cJSON_IsNumber(jn) && jn->valuedouble >= 1 ? (unsigned long)jn->valuedouble : 1;
+	unsigned long count = logread_violations(o);
 	L->events += count;
+	if (L->package && (!pkg || strcmp(pkg, L->package))) {
+		L->skipped_package++;
+		return;
+	}
 	int cat = cJSON_IsString(jc) ? fs_category_of(jc->valuestring) : -1;
 	if (cat < 0 || !cJSON_IsString(jt)) {
 		L->skipped_malformed++;
@@ -172,11 +170,11 @@ static void take_violation(struct learn *L, const cJSON *o)
 			L->skipped_malformed++;
 			return;
 		}
-		note_seen(target_get(L, section, cat, target), rule, count);
+		note_seen(target_get(L, section, cat, target), rule, count, pkg);
 		if (cJSON_IsString(jres) && path_usable(L, jres->valuestring) &&
 		    fs_path_normalise(NULL, jres->valuestring, resolved, sizeof resolved) >= 0 &&
 		    strcmp(resolved, target))
-			note_seen(target_get(L, section, cat, resolved), rule, count);
+			note_seen(target_get(L, section, cat, resolved), rule, count, pkg);
 		return;
 	}
 
@@ -208,7 +206,7 @@ static void take_violation(struct learn *L, const cJSON *o)
 		memcpy(t->ip, ip, 16);
 		t->have_ip = 1;
 		t->port = port;
-		note_seen(t, rule, count);
+		note_seen(t, rule, count, pkg);
 		return;
 	}
 	static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -220,161 +218,37 @@ static void take_violation(struct learn *L, const cJSON *o)
 	memcpy(t->ip, ip, 16);
 	t->have_ip = 1;
 	t->port = port;
-	note_seen(t, rule, count);
+	note_seen(t, rule, count, pkg);
 }
 
-static void scan_text(struct learn *L, const char *s, size_t n);
-
-static void walk(struct learn *L, const cJSON *v)
+/* A line of the logs: violations become targets; start lines are kept for the policy they
+ * name. */
+static void take_line(void *ctx, const char *kind, const cJSON *v)
 {
-	if (cJSON_IsArray(v)) {
-		for (const cJSON *c = v->child; c; c = c->next)
-			walk(L, c);
+	struct learn *L = ctx;
+	if (!strcmp(kind, LK_VIOLATION)) {
+		take_violation(L, v);
 		return;
 	}
-	if (!cJSON_IsObject(v))
+	L->other_lines++;
+	const char *src = logread_str(v, LF_POLICY), *dig = logread_str(v, LF_DIGEST);
+	if (strcmp(kind, LK_START) || !src || !dig)
 		return;
-	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(v, LF_KIND);
-	if (cJSON_IsString(kind)) {
-		if (!strcmp(kind->valuestring, LK_VIOLATION)) {
-			take_violation(L, v);
-			return;
-		}
-		L->other_lines++;
-		const cJSON *src = cJSON_GetObjectItemCaseSensitive(v, LF_POLICY);
-		const cJSON *dig = cJSON_GetObjectItemCaseSensitive(v, LF_DIGEST);
-		if (!strcmp(kind->valuestring, LK_START) && cJSON_IsString(src) && cJSON_IsString(dig)) {
-			int k = 0;
-			for (; k < L->nstarts; k++)
-				if (!strcmp(L->starts[k].digest, dig->valuestring) &&
-				    !strcmp(L->starts[k].source, src->valuestring))
-					break;
-			if (k == L->nstarts && k < (int)(sizeof L->starts / sizeof *L->starts)) {
-				L->starts[k].source = xstrdup(src->valuestring);
-				L->starts[k].digest = xstrdup(dig->valuestring);
-				L->nstarts++;
-			}
-			if (k < L->nstarts)
-				L->starts[k].n++;
-		}
-		return;
+	int k = 0;
+	for (; k < L->nstarts; k++)
+		if (!strcmp(L->starts[k].digest, dig) && !strcmp(L->starts[k].source, src))
+			break;
+	if (k == L->nstarts && k < (int)(sizeof L->starts / sizeof *L->starts)) {
+		L->starts[k].source = xstrdup(src);
+		L->starts[k].digest = xstrdup(dig);
+		L->nstarts++;
 	}
-	/* CloudWatch: {"events": [{"message": "..."}]}, Logs Insights: [{"field": "@message",
-	 * "value": "..."}], or any other wrapping: look into messages and nested values. */
-	const cJSON *field = cJSON_GetObjectItemCaseSensitive(v, CW_INSIGHTS_FIELD);
-	int insights = cJSON_IsString(field) && !strcmp(field->valuestring, CW_INSIGHTS_MESSAGE);
-	for (const cJSON *m = v->child; m; m = m->next) {
-		if (cJSON_IsString(m)) {
-			if (!strcmp(m->string, CW_MESSAGE) || !strcmp(m->string, CW_INSIGHTS_MESSAGE) ||
-			    (insights && !strcmp(m->string, CW_INSIGHTS_VALUE)))
-				scan_text(L, m->valuestring, strlen(m->valuestring));
-		} else if (cJSON_IsArray(m) || cJSON_IsObject(m)) {
-			walk(L, m);
-		}
-	}
+	if (k < L->nstarts)
+		L->starts[k].n++;
 }
 
-/* Lines of text: in every line that mentions fnshield, every JSON object found in it. */
-static void scan_text(struct learn *L, const char *s, size_t n)
-{
-	const char *end = s + n;
-	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *le = nl ? nl : end;
-		if (memmem(s, (size_t)(le - s), LF_KIND, strlen(LF_KIND))) {
-			const char *p = memchr(s, '{', (size_t)(le - s));
-			while (p && p < le) {
-				const char *pend = NULL;
-				cJSON *o = cJSON_ParseWithLengthOpts(p, (size_t)(le - p), &pend, 0);
-				if (o && cJSON_IsObject(o) && pend && pend > p) {
-					walk(L, o);
-					cJSON_Delete(o);
-					p = memchr(pend, '{', (size_t)(le - pend));
-				} else {
-					cJSON_Delete(o);
-					p = p + 1 < le ? memchr(p + 1, '{', (size_t)(le - p - 1)) : NULL;
-				}
-			}
-		}
-		s = nl ? nl + 1 : end;
-	}
-}
-
-static const char *skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* A whole input: one or more JSON documents (an export), else lines of text. */
 void take_input(struct learn *L, const char *buf, size_t len)
 {
-	const char *end = buf + len, *p = skip_ws(buf, end);
-	if (p < end && (*p == '{' || *p == '[')) {
-		size_t cap = 8, n = 0;
-		cJSON **docs = xcalloc(cap, sizeof *docs);
-		int ok = 1;
-		while (p < end) {
-			const char *pend = NULL;
-			cJSON *d = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &pend, 0);
-			if (!d || !pend || pend <= p) {
-				cJSON_Delete(d);
-				ok = 0;
-				break;
-			}
-			if (n == cap) {
-				cap *= 2;
-				cJSON **nd = realloc(docs, cap * sizeof *nd);
-				if (!nd) {
-					cJSON_Delete(d);
-					ok = 0;
-					break;
-				}
-				docs = nd;
-			}
-			docs[n++] = d;
-			p = skip_ws(pend, end);
-		}
-		if (ok)
-			for (size_t i = 0; i < n; i++)
-				walk(L, docs[i]);
-		for (size_t i = 0; i < n; i++)
-			cJSON_Delete(docs[i]);
-		free(docs);
-		if (ok)
-			return;
-	}
-	scan_text(L, buf, len);
-}
-
-char *read_stream(FILE *f, size_t *len)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf) {
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0) {
-			if (ferror(f)) {
-				free(buf);
-				return NULL;
-			}
-			break;
-		}
-		if (n == cap) {
-			cap *= 2;
-			char *nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-		}
-	}
-	if (buf) {
-		buf[n] = 0;
-		*len = n;
-	}
-	return buf;
+	const struct logread r = {.line = take_line, .ctx = L};
+	logread_input(&r, buf, len);
 }

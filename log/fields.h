@@ -39,6 +39,13 @@
 #define LF_ORIGIN "origin"
 #define LF_STACK "stack"
 
+/* "origin" (and the frames of "stack": file, line, function) */
+#define LO_RUNTIME "runtime"
+#define LO_FILE "file"
+#define LO_LINE "line"
+#define LO_FUNCTION "function"
+#define LO_PACKAGE "package"
+
 /* violation, under Lambda: CloudWatch Embedded Metric Format (the metric datapoint) */
 #define LF_EMF "_aws"
 #define LF_EMF_TIMESTAMP "Timestamp"

@@ -127,9 +127,9 @@ int origin_frame(struct origin_out *o, const char *file, size_t file_len, const 
 		size_t mark = w->len;
 		int comma = w->need_comma, cut = w->truncated;
 		jw_object_open(w);
-		jw_strn(w, "file", file, file_len, 300);
-		jw_int(w, LF_LINE, line);
-		jw_strn(w, "function", function, function_len, 160);
+		jw_strn(w, LO_FILE, file, file_len, 300);
+		jw_int(w, LO_LINE, line);
+		jw_strn(w, LO_FUNCTION, function, function_len, 160);
 		jw_object_close(w);
 		/* A frame that does not fit whole, with the array's "]" after it, is not written. */
 		if (w->len + 1 > o->stack_end || w->len + 1 >= w->cap) {
@@ -211,12 +211,12 @@ int origin_jw(struct jsonw *w, size_t budget)
 	jw_array_close(w);
 	if (o.have_origin) {
 		jw_object_open_key(w, LF_ORIGIN);
-		jw_str(w, "runtime", RUNTIME_NAMES[runtime], 8);
-		jw_str(w, "file", o.origin_file, 300);
-		jw_int(w, LF_LINE, o.origin_line);
-		jw_str(w, "function", o.origin_function, 170);
+		jw_str(w, LO_RUNTIME, RUNTIME_NAMES[runtime], 8);
+		jw_str(w, LO_FILE, o.origin_file, 300);
+		jw_int(w, LO_LINE, o.origin_line);
+		jw_str(w, LO_FUNCTION, o.origin_function, 170);
 		if (o.origin_package[0])
-			jw_str(w, "package", o.origin_package, 140);
+			jw_str(w, LO_PACKAGE, o.origin_package, 140);
 		jw_object_close(w);
 	}
 	errno = saved;
