@@ -20,6 +20,9 @@ struct cJSON;
 /* fnshield learn [--from POLICY] [--wildcard-threshold N] [FILE...]   (cli/learn.c) */
 int cmd_learn(int argc, char **argv);
 
+/* fnshield report [--by package|function|category|target] [--json] [FILE...]   (cli/report.c) */
+int cmd_report(int argc, char **argv);
+
 /* fnshield explain [--policy FILE] [--mode M] [--init] [--json] … CATEGORY TARGET  (cli/explain.c) */
 int cmd_explain(int argc, char **argv);
 

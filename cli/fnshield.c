@@ -11,6 +11,7 @@
  *   fnshield run [--policy FILE] [--mode alert|block] -- CMD [ARG...]
  *       Run a command under the shim: for trying a policy on a laptop or in CI.
  *   fnshield learn ...    cli/learn.c          fnshield explain ...    cli/explain.c
+ *   fnshield report ...   cli/report.c
  */
 #include "cli.h"
 #include "config.h"
@@ -44,7 +45,8 @@ static int usage(void)
 {
 	fputs("usage: fnshield check [--print] [FILE]\n"
 	      "       fnshield run [--policy FILE] [--mode alert|block] -- CMD [ARG...]\n"
-	      "       fnshield learn [--from POLICY] [--wildcard-threshold N] [FILE...]\n"
+	      "       fnshield learn [--from POLICY] [--wildcard-threshold N] [--package NAME] [FILE...]\n"
+	      "       fnshield report [--by package|function|category|target] [--json] [FILE...]\n"
 	      "       fnshield explain [--policy FILE] [--mode M] [--init] [--ip ADDR] \\\n"
 	      "                        (exec PATH | read PATH | write PATH | connect HOST:PORT | listen ADDR:PORT)\n",
 	      stderr);
@@ -215,6 +217,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "learn"))
 		return cmd_learn(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "explain"))
 		return cmd_explain(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
