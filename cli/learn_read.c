@@ -127,8 +127,7 @@ static void take_violation(struct learn *L, const cJSON *o)
 	const cJSON *jt = cJSON_GetObjectItemCaseSensitive(o, LF_TARGET);
 	const cJSON *jr = cJSON_GetObjectItemCaseSensitive(o, LF_RULE);
 	const cJSON *jph = cJSON_GetObjectItemCaseSensitive(o, LF_PHASE);
-	const cJSON *origin = cJSON_GetObjectItemCaseSensitive(o, LF_ORIGIN);
-	const char *pkg = logread_str(origin, LO_PACKAGE);
+	const char *pkg = logread_package(o);
 	L->violation_lines++;
 	unsigned long count = logread_violations(o);
 	L->events += count;

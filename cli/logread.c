@@ -26,6 +26,15 @@ unsigned long logread_violations(const cJSON *line)
 	return cJSON_IsNumber(n) && n->valuedouble >= 1 ? (unsigned long)n->valuedouble : 1;
 }
 
+const char *logread_package(const cJSON *line)
+{
+	const cJSON *origin = cJSON_GetObjectItemCaseSensitive(line, LF_ORIGIN);
+	if (!cJSON_IsObject(origin))
+		return NULL;
+	const char *pkg = logread_str(origin, LO_PACKAGE);
+	return pkg ? pkg : NO_PACKAGE;
+}
+
 static void scan_text(const struct logread *r, const char *s, size_t n);
 
 static void walk(const struct logread *r, const cJSON *v)

@@ -23,6 +23,13 @@ struct logread {
 	void *ctx;
 };
 
+/* What a violation line's origin says of its package (SPEC "origin"): its "package", NO_PACKAGE
+ * when the origin lies in no package (a function's own file outside any), NULL without origin
+ * (shown as NO_ORIGIN: a runtime's pool thread, the VM's own calls, a program without runtime). */
+#define NO_PACKAGE "(no package)"
+#define NO_ORIGIN "(origin unknown)"
+const char *logread_package(const cJSON *line);
+
 /* One whole input: one or more JSON documents (an export), else lines of text. */
 void logread_input(const struct logread *r, const char *buf, size_t len);
 

@@ -118,10 +118,10 @@ static void take_line(void *ctx, const char *kind, const cJSON *v)
 	s->blocked = action && !strcmp(action, "block");
 	s->has_origin = cJSON_IsObject(origin);
 	if (s->has_origin) {
-		const char *pkg = logread_str(origin, LO_PACKAGE);
+		const char *pkg = logread_package(v);
 		const char *file = logread_str(origin, LO_FILE), *fn = logread_str(origin, LO_FUNCTION);
 		const cJSON *line = cJSON_GetObjectItemCaseSensitive(origin, LO_LINE);
-		s->package = dup_or(pkg, NO_PACKAGE);
+		s->package = xstrdup(pkg);
 		s->runtime = dup_or(logread_str(origin, LO_RUNTIME), "");
 		s->o_file = dup_or(file, "?");
 		s->o_function = dup_or(fn, "?");

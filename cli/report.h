@@ -14,10 +14,6 @@
 
 enum report_by { BY_PACKAGE, BY_FUNCTION, BY_CATEGORY, BY_TARGET };
 
-/* The buckets of lines that name no package. */
-#define NO_ORIGIN "(origin unknown)"   /* no origin: a runtime pool thread, the VM's own, … */
-#define NO_PACKAGE "(no package)"      /* an origin outside any package (a function's own file) */
-
 /* What one set of identical calls did: one function, one package, one category, one target. */
 struct report_row {
 	const char *function, *package, *category, *target;
