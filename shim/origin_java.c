@@ -46,7 +46,8 @@ enum { THREAD_IN_NATIVE = 4 }; /* HotSpot's JavaThreadState _thread_in_native */
 enum { JAVA_FRAMES = 64 };     /* frames asked of GetStackTrace to find the origin */
 
 static struct {
-	jint (*created_vms)(JavaVM **, jsize, jsize *);
+	jint (*created_vms)(JavaVM **, jsize, jsize *); /* set once the layout below is read */
+	int not_hotspot;                                 /* libjvm without that layout */
 	JavaVM *vm;
 	jvmtiEnv *jvmti;
 	/* HotSpot's layout, from gHotSpotVMStructs (0: unknown) */
@@ -187,15 +188,25 @@ static JavaVM *the_vm(void)
 	JavaVM *vm = __atomic_load_n(&jvm.vm, __ATOMIC_ACQUIRE);
 	if (vm)
 		return vm;
-	if (!jvm.created_vms) {
-		*(void **)&jvm.created_vms = fs_real_dlsym(RTLD_DEFAULT, "JNI_GetCreatedJavaVMs");
-		if (!jvm.created_vms)
+	jint (*created_vms)(JavaVM **, jsize, jsize *) =
+		__atomic_load_n(&jvm.created_vms, __ATOMIC_ACQUIRE);
+	if (!created_vms) {
+		/* Threads may get here together (their first violations at once): each reads the
+		 * layout, the same values; created_vms is published after it, so a thread that sees
+		 * it sees the layout. */
+		if (__atomic_load_n(&jvm.not_hotspot, __ATOMIC_RELAXED))
+			return NULL;
+		*(void **)&created_vms = fs_real_dlsym(RTLD_DEFAULT, "JNI_GetCreatedJavaVMs");
+		if (!created_vms)
 			return NULL; /* libjvm is not loaded yet */
-		if (!read_vmstructs())
-			return NULL; /* not a HotSpot VM: created_vms stays set, vm never is */
+		if (!read_vmstructs()) {
+			__atomic_store_n(&jvm.not_hotspot, 1, __ATOMIC_RELAXED);
+			return NULL;
+		}
+		__atomic_store_n(&jvm.created_vms, created_vms, __ATOMIC_RELEASE);
 	}
 	jsize n = 0;
-	if (!jvm.state_off || jvm.created_vms(&vm, 1, &n) != JNI_OK || n < 1)
+	if (created_vms(&vm, 1, &n) != JNI_OK || n < 1)
 		return NULL;
 	__atomic_store_n(&jvm.vm, vm, __ATOMIC_RELEASE);
 	return vm;
@@ -387,12 +398,12 @@ static void find_protection_domain(jvmtiEnv *t, jclass class_class)
 		}
 		jvmti_free(t, (char *)fields);
 	}
-	jvm.pd_looked_up = 1;
+	__atomic_store_n(&jvm.pd_looked_up, 1, __ATOMIC_RELEASE); /* after what it found */
 }
 
 static jobject protection_domain(jvmtiEnv *t, JNIEnv *env, jclass k)
 {
-	if (!jvm.pd_looked_up)
+	if (!__atomic_load_n(&jvm.pd_looked_up, __ATOMIC_ACQUIRE))
 		find_protection_domain(t, (*env)->GetObjectClass(env, k));
 	if (jvm.pd_field)
 		return (*env)->GetObjectField(env, k, jvm.pd_field);
