@@ -326,7 +326,7 @@ static int frame(struct origin_out *o, jvmtiEnv *t, JNIEnv *env, const jvmtiFram
 	class_names(sig, cls, sizeof cls, dir, sizeof dir);
 	size_t nf = (*t)->GetSourceFileName(t, k, &source) == JVMTI_ERROR_NONE ?
 			    join(file, sizeof file, dir, 0, source) :
-			    join(file, sizeof file, dir, 0, strrchr(cls, '.') ? strrchr(cls, '.') + 1 : cls);
+			    join(file, sizeof file, dir, 0, cls + strlen(dir)); /* its simple name */
 	size_t nfn = join(function, sizeof function, cls, '.', name);
 	int had_origin = o->have_origin;
 	int stop = origin_frame(o, file, nf, function, nfn, line_at(t, f->method, f->location),
