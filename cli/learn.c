@@ -136,31 +136,11 @@ int cmd_learn(int argc, char **argv)
 			return r;
 	}
 
-	if (i >= argc) {
-		size_t len = 0;
-		char *buf = logread_stream(stdin, &len);
-		if (!buf) {
-			fprintf(stderr, "fnshield learn: cannot read stdin: %s\n", strerror(errno));
-			return EX_NOINPUT;
-		}
-		L.inputs = 1;
-		take_input(&L, buf, len);
-		free(buf);
-	}
-	for (; i < argc; i++) {
-		FILE *f = strcmp(argv[i], "-") ? fopen(argv[i], "rb") : stdin;
-		size_t len = 0;
-		char *buf = f ? logread_stream(f, &len) : NULL;
-		if (!buf) {
-			fprintf(stderr, "fnshield learn: cannot read %s: %s\n", argv[i], strerror(errno));
-			return EX_NOINPUT;
-		}
-		if (f != stdin)
-			fclose(f);
-		L.inputs++;
-		take_input(&L, buf, len);
-		free(buf);
-	}
+	L.inputs = argc > i ? argc - i : 1;
+	struct logread r = learn_reader(&L);
+	int st = logread_files(&r, argv + i, argc - i, "learn");
+	if (st)
+		return st;
 
 	staging_against_starts(&L, !no_discover);
 	finalise_sections(&L);

@@ -17,6 +17,7 @@
 #include "cli.h"
 
 #include "cJSON.h"
+#include "logread.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -109,9 +110,9 @@ struct learn {
 
 /* ---- reading logs (learn_read.c) ------------------------------------------------------------- */
 
-/* One whole input (cli/logread.h says what it may be). Adds what it finds to L's targets,
- * counts and start lines. */
-void take_input(struct learn *L, const char *buf, size_t len);
+/* The reader (cli/logread.h) that adds what the inputs hold to L's targets, counts and start
+ * lines. */
+struct logread learn_reader(struct learn *L);
 /* The target of that section, category and text, created when new. */
 struct target *target_get(struct learn *L, int section, int cat, const char *text);
 

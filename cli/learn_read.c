@@ -246,8 +246,7 @@ static void take_line(void *ctx, const char *kind, const cJSON *v)
 		L->starts[k].n++;
 }
 
-void take_input(struct learn *L, const char *buf, size_t len)
+struct logread learn_reader(struct learn *L)
 {
-	const struct logread r = {.line = take_line, .ctx = L};
-	logread_input(&r, buf, len);
+	return (struct logread){.line = take_line, .ctx = L};
 }

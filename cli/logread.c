@@ -2,8 +2,10 @@
  * logread.c — fnshield's lines out of raw logs, JSON lines and CloudWatch exports (logread.h).
  */
 #include "logread.h"
+#include "cli.h"
 #include "fields.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,7 +142,8 @@ void logread_input(const struct logread *r, const char *buf, size_t len)
 	scan_text(r, buf, len);
 }
 
-char *logread_stream(FILE *f, size_t *len)
+/* All of a stream (heap, NUL-terminated); NULL on a read error (errno says why). */
+static char *read_stream(FILE *f, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0;
 	char *buf = malloc(cap + 1);
@@ -169,4 +172,26 @@ char *logread_stream(FILE *f, size_t *len)
 		*len = n;
 	}
 	return buf;
+}
+
+int logread_files(const struct logread *r, char *const *paths, int n, const char *command)
+{
+	for (int i = 0; i < (n ? n : 1); i++) {
+		const char *path = n ? paths[i] : "-";
+		int is_stdin = !strcmp(path, "-");
+		FILE *f = is_stdin ? stdin : fopen(path, "rb");
+		size_t len = 0;
+		char *buf = f ? read_stream(f, &len) : NULL;
+		int saved = errno;
+		if (f && !is_stdin)
+			fclose(f);
+		if (!buf) {
+			fprintf(stderr, "fnshield %s: cannot read %s: %s\n", command,
+				is_stdin ? "stdin" : path, strerror(saved));
+			return EX_NOINPUT;
+		}
+		logread_input(r, buf, len);
+		free(buf);
+	}
+	return 0;
 }

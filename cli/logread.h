@@ -33,8 +33,9 @@ const char *logread_package(const cJSON *line);
 /* One whole input: one or more JSON documents (an export), else lines of text. */
 void logread_input(const struct logread *r, const char *buf, size_t len);
 
-/* All of a stream (heap, NUL-terminated); NULL on a read error (errno says why). */
-char *logread_stream(FILE *f, size_t *len);
+/* Each of the n files in turn ("-": standard input; none at all: standard input) as one input.
+ * 0, or EX_NOINPUT after "fnshield COMMAND: cannot read FILE: why" on stderr. */
+int logread_files(const struct logread *r, char *const *paths, int n, const char *command);
 
 /* How many violations a violation line stands for: its "count" (a summary of repeats), else 1. */
 unsigned long logread_violations(const cJSON *line);

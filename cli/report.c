@@ -22,7 +22,6 @@
 #include "logread.h"
 #include "report.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -286,26 +285,6 @@ static int report_usage(void)
 	return EX_USAGE;
 }
 
-static int read_file(struct logread *r, const char *path)
-{
-	int is_stdin = !strcmp(path, "-");
-	FILE *f = is_stdin ? stdin : fopen(path, "rb");
-	size_t len = 0;
-	char *buf = f ? logread_stream(f, &len) : NULL;
-	if (!buf) {
-		fprintf(stderr, "fnshield report: %s: %s\n", is_stdin ? "standard input" : path,
-			strerror(errno));
-		if (f && !is_stdin)
-			fclose(f);
-		return EX_NOINPUT;
-	}
-	if (!is_stdin)
-		fclose(f);
-	logread_input(r, buf, len);
-	free(buf);
-	return 0;
-}
-
 int cmd_report(int argc, char **argv)
 {
 	struct report R = {.by = BY_PACKAGE};
@@ -340,16 +319,9 @@ int cmd_report(int argc, char **argv)
 	}
 	struct reading rd = {0};
 	struct logread r = {.line = take_line, .ctx = &rd};
-	if (i >= argc) {
-		int st = read_file(&r, "-");
-		if (st)
-			return st;
-	}
-	for (; i < argc; i++) {
-		int st = read_file(&r, argv[i]);
-		if (st)
-			return st;
-	}
+	int st = logread_files(&r, argv + i, argc - i, "report");
+	if (st)
+		return st;
 	attribute_summaries(&rd);
 	build(&R, &rd);
 	if (!R.lines)
