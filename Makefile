@@ -39,7 +39,7 @@ LDFLAGS  ?=
 # an interface that is the same on every architecture and in every JDK from 11 to 25.
 JNI_INCLUDE ?= $(patsubst %/jni.h,%,$(firstword $(wildcard /usr/lib/jvm/*/include/jni.h)))
 
-DEB_PACKAGES := gcc make libcjson-dev libseccomp-dev libunwind-dev libcriterion-dev \
+DEB_PACKAGES := gcc make libcjson-dev libseccomp-dev libunwind-dev libcriterion-dev libxxhash-dev clang \
                 dpkg-dev python3 python3-pytest strace busybox-static nodejs \
                 openjdk-17-jdk-headless ruby binutils
 
@@ -57,7 +57,7 @@ SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o) $(FACTS_OBJ)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all deps test unit integration demo bench clean lint
+.PHONY: all deps test unit integration demo bench clean lint fuzz
 
 all: $(BUILD)/libfnshield.so $(BUILD)/fnshield $(BUILD)/fnshield-exec
 
@@ -66,7 +66,7 @@ all: $(BUILD)/libfnshield.so $(BUILD)/fnshield $(BUILD)/fnshield-exec
 # unpacks the sources compiled in (cJSON; libunwind, built here for this machine). The goals
 # that run things (test, demo, bench, layer…) do it first; plain `make` never does: it checks
 # that what it needs is there, and says "run make deps" when it is not.
-DEPS_GOALS := deps test unit integration demo bench layer layer-x86_64 layer-arm64 layer-test matrix arm64-kernel-test
+DEPS_GOALS := deps test unit integration demo bench fuzz layer layer-x86_64 layer-arm64 layer-test matrix arm64-kernel-test
 
 deps:
 	sh tools/deps.sh $(CJSON_DIR) $(DEB_PACKAGES)
@@ -81,6 +81,7 @@ $(BUILD)/.build-deps-ok: Makefile
 	echo '#include <seccomp.h>' | $(HOSTCC) -E -x c - >/dev/null 2>&1 || missing="$$missing libseccomp-dev"; \
 	command -v $(CC) >/dev/null 2>&1 || missing="$$missing $(CC)"; \
 	[ -f "$(JNI_INCLUDE)/jvmti.h" ] || missing="$$missing a JDK's jni.h and jvmti.h (openjdk-17-jdk-headless)"; \
+	echo '#include <xxhash.h>' | $(HOSTCC) -E -x c - >/dev/null 2>&1 || missing="$$missing libxxhash-dev"; \
 	if [ -n "$$missing" ]; then \
 	  echo "fnshield: missing:$$missing — run make deps" >&2; exit 1; \
 	fi
@@ -161,7 +162,7 @@ $(BUILD)/fnshield-exec: $(BUILD)/obj/wrappers/fnshield-exec.o $(BUILD)/liblog.a 
 # ---- tests -------------------------------------------------------------------------------
 # Unit tests: policy/ and log/ whole, and the shim's pieces that make sense outside a process
 # (tests/unit/shim_stubs.c stands in for init.c's state).
-UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,report.o logfd.o dnstable.o envprop.o lambda.o repeat.o watch.o origin.o origin_python.o origin_node.o origin_java.o) $(FACTS_OBJ)
+UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,report.o logfd.o treefd.o policy_share.o dnstable.o envprop.o lambda.o repeat.o watch.o origin.o origin_python.o origin_node.o origin_java.o) $(FACTS_OBJ)
 
 # The tests' own objects: default visibility (they look frames up by name), and built after
 # the generated header that test_backstop_programs.c includes.
@@ -186,6 +187,7 @@ integration: deps all
 # the run's closing line.
 test: deps all $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
+	$(MAKE) fuzz FUZZ_SECONDS=20
 	sh tests/check-library.sh $(BUILD)/libfnshield.so
 	$(MAKE) layer-test
 	/usr/bin/python3 tests/bypass/run.py
@@ -193,6 +195,31 @@ test: deps all $(BUILD)/unit-tests
 
 demo: deps all
 	sh tests/demo/run.sh
+
+# Fuzzing (libFuzzer, AddressSanitizer, UBSan): the JSON policy compiler and the compiled-policy
+# loader, each for FUZZ_SECONDS, seeded with tests/fuzz/corpus and with compiled policies.
+# Any crash, leak or sanitizer report fails the goal; the input that caused it is left in
+# build/fuzz/.
+FUZZ_SECONDS ?= 120
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+             -fno-sanitize-recover=undefined -Ipolicy -I$(CJSON_DIR)
+FUZZ_POLICY_SRC = $(POLICY_SRC) $(CJSON_DIR)/cJSON.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(POLICY_SRC) | $(BUILD_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_POLICY_SRC)
+fuzz: deps $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_image $(BUILD)/fnshield
+	@mkdir -p $(BUILD)/fuzz/image-corpus $(BUILD)/fuzz/policy-corpus
+	for f in policy/examples/*.json tests/fuzz/corpus/*; do \
+	  $(BUILD)/fnshield compile $$f -o $(BUILD)/fuzz/image-corpus/$$(basename $$f).fnsp >/dev/null 2>&1 || true; \
+	done
+	cd $(BUILD)/fuzz && ./fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -dict=$(CURDIR)/tests/fuzz/policy.dict -print_final_stats=1 policy-corpus \
+	  $(CURDIR)/tests/fuzz/corpus > policy.log 2>&1 || { tail -60 policy.log; exit 1; }
+	@grep -E '^stat::number_of_executed_units' $(BUILD)/fuzz/policy.log | sed 's/^/fuzz_policy: /'
+	cd $(BUILD)/fuzz && ./fuzz_image -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	  -print_final_stats=1 image-corpus > image.log 2>&1 || { tail -60 image.log; exit 1; }
+	@grep -E '^stat::number_of_executed_units' $(BUILD)/fuzz/image.log | sed 's/^/fuzz_image: /'
 
 # Benchmarks (issue #5): microbenchmarks in C, cold start and workloads, the alternatives
 # (seccomp-bpf, CPython audit hooks, Node.js permissions); results, charts and the README table

@@ -27,11 +27,13 @@ int cmd_report(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 
 /* `fnshield check --print`: print the policy in force (a FunctionShield policy as its
- * translation) as fnshield JSON on stdout. path: a policy file, or NULL for the environment's
- * configuration (FNSHIELD_POLICY / FNSHIELD_POLICY_FILE / the built-in default). mode: the
- * mode in force, written into the printed policy. Returns 0, or an exit status after saying
- * why on stderr. (cli/policy_text.c) */
-int print_policy_in_force(const char *path, enum fs_mode mode);
+ * translation) as fnshield JSON on stdout: the text it was compiled from, for a compiled
+ * policy too. mode: the mode in force, written into the printed policy. Returns 0, or an exit
+ * status after saying why on stderr. (cli/policy_text.c) */
+int print_policy_in_force(const struct fs_policy *p, enum fs_mode mode);
+
+/* fnshield compile POLICY [-o OUT]   (cli/compile.c) */
+int cmd_compile(int argc, char **argv);
 
 /* The fnshield-language text of a policy text: itself, or a FunctionShield policy's
  * translation. Heap (caller frees); NULL with a message on stderr when it is neither.

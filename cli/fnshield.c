@@ -44,6 +44,7 @@ void log_error(const char *message, const char *json_path, int line, int column,
 static int usage(void)
 {
 	fputs("usage: fnshield check [--print] [FILE]\n"
+	      "       fnshield compile POLICY [-o OUT.fnsp]\n"
 	      "       fnshield run [--policy FILE] [--mode alert|block] -- CMD [ARG...]\n"
 	      "       fnshield learn [--from POLICY] [--wildcard-threshold N] [--package NAME] [FILE...]\n"
 	      "       fnshield report [--by package|function|category|target] [--json] [FILE...]\n"
@@ -94,9 +95,9 @@ static int cmd_check(int argc, char **argv)
 	fs_config_source_name(&cfg, source, sizeof source);
 	fprintf(print ? stderr : stdout, "fnshield: policy ok: %s, mode %s, sha256 %s\n", source,
 		cfg.mode == FS_MODE_BLOCK ? "block" : "alert", cfg.digest);
-	enum fs_mode mode = cfg.mode;
+	int r2 = print ? print_policy_in_force(cfg.policy, cfg.mode) : 0;
 	fs_config_free(&cfg);
-	return print ? print_policy_in_force(argc == 2 ? argv[1] : NULL, mode) : 0;
+	return r2;
 }
 
 /* libfnshield.so next to this binary (build/), or in ../lib (the layer's /opt/fnshield). */
@@ -215,6 +216,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "compile"))
+		return cmd_compile(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "learn"))
 		return cmd_learn(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "report"))

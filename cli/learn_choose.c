@@ -66,7 +66,7 @@ static void discover_staging(struct learn *L)
 	static char name[PATH_MAX + 64];
 	if (starts_with(src, "file:")) {
 		int err = 0;
-		text = fs_read_file(src + 5, FS_POLICY_FILE_MAX, &len, &err);
+		text = fs_read_policy_text(src + 5, &len, &err);
 		snprintf(name, sizeof name, "%s", src + 5);
 	} else if (!strcmp(src, "default")) {
 		text = xstrdup(fs_default_policy_json);
@@ -101,7 +101,7 @@ int staging_from_file(struct learn *L)
 {
 	size_t len = 0;
 	int err = 0;
-	char *text = fs_read_file(L->from, FS_POLICY_FILE_MAX, &len, &err);
+	char *text = fs_read_policy_text(L->from, &len, &err);
 	if (!text) {
 		fprintf(stderr, "fnshield learn: cannot read %s: %s\n", L->from, strerror(err));
 		return EX_NOINPUT;

@@ -61,24 +61,14 @@ char *policy_text_fnshield(const char *text, size_t len, size_t *outlen, int *wa
 	return out;
 }
 
-int print_policy_in_force(const char *path, enum fs_mode mode)
+int print_policy_in_force(const struct fs_policy *p, enum fs_mode mode)
 {
-	const char *file = path ? path : getenv("FNSHIELD_POLICY_FILE");
-	const char *env = path ? NULL : getenv("FNSHIELD_POLICY");
-	char *text = NULL;
+	/* The text the policy in force was compiled from, whichever form it was loaded in. */
 	size_t len = 0;
-	if (file) {
-		int err = 0;
-		text = fs_read_file(file, FS_POLICY_FILE_MAX, &len, &err);
-		if (!text) {
-			fprintf(stderr, "fnshield: cannot read %s: %s\n", file, strerror(err));
-			return EX_CONFIG;
-		}
-	} else {
-		const char *src = env ? env : fs_default_policy_json;
-		len = strlen(src);
-		text = strdup(src);
-	}
+	const char *src = fs_policy_source(p, &len);
+	char *text = malloc(len + 1);
+	if (text)
+		memcpy(text, src, len + 1);
 	int fsh = 0;
 	size_t flen = 0;
 	char *ftext = text ? policy_text_fnshield(text, len, &flen, &fsh) : NULL;

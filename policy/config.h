@@ -30,6 +30,14 @@ int fs_config_load(const char *policy_env, const char *policy_file_env, const ch
 int fs_config_load_file(const char *path, const char *mode_env, struct fs_config *cfg,
 			struct fs_errors *errs);
 
+/* FNSHIELD_MODE's value: -1 unset, an enum fs_mode, or -2 with the error added to errs. */
+int fs_config_mode(const char *mode_env, struct fs_errors *errs);
+
+/* A configuration around a policy that came another way (a parent's shared copy): the
+ * source named by the same variables, the digest and mode the policy carries. 0, or -1. */
+int fs_config_adopt(struct fs_policy *p, const char *policy_env, const char *policy_file_env,
+		    const char *mode_env, struct fs_config *cfg);
+
 void fs_config_free(struct fs_config *cfg);
 
 /* Where a policy comes from, for the start and error lines and `fnshield check`:
@@ -50,6 +58,14 @@ void fs_errors_add(struct fs_errors *errs, const char *path, const char *fmt, ..
 char *fs_read_file(const char *path, size_t max, size_t *len, int *err);
 
 #define FS_POLICY_FILE_MAX (16u << 20)
+
+/* The JSON text of a policy file: the file itself, or a compiled policy's source (EINVAL when
+ * it is a damaged one). For the commands that work on the text (learn --from). */
+char *fs_read_policy_text(const char *path, size_t *len, int *err);
+
+/* A file with this suffix is a compiled policy whatever its first bytes say, so that a
+ * damaged one is reported as one rather than as bad JSON. */
+#define FS_IMAGE_SUFFIX ".fnsp"
 
 /* What a launcher (the exec wrapper, `fnshield run`) or a protected parent added to a new
  * process's environment, so that the library takes it back out at load (shim/envprop.c) and

@@ -25,7 +25,7 @@ const char *fs_rules_text(const struct fs_rules *r, enum fs_list l, uint32_t i)
 {
 	if (l < FS_LIST_ALLOW || l > FS_LIST_BLOCK || i >= r->n[l])
 		return NULL;
-	return r->text[l][i];
+	return r->strings + r->text[l][i];
 }
 
 int fs_policy_has_override(const struct fs_policy *p, enum fs_category c)

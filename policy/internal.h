@@ -13,6 +13,8 @@
  *   iptrie.c    address rules → binary trie over 128 bits
  *   rules.c     one category: patterns → DFA + trie; fs_match_*
  *   policy.c    fs_policy_compile and the accessors
+ *   image.c     the compiled form: one position-independent, checksummed block of memory
+ *               that the tables above are written into and read from as they lie
  *   names.c     rule, category and action names
  *   path.c      fs_path_normalise, fs_path_normal_length
  */
@@ -57,12 +59,14 @@ struct fs_jpos {
 #define FS_JP_KEY_CTRL 8u
 #define FS_JP_NONE UINT32_MAX
 
+struct fs_img_writer;
 struct fs_ctx {
 	const char *text;
 	size_t len;
 	struct fs_errors *errs;
 	const struct fs_jpos *pos; /* NULL when positions are unknown */
 	uint32_t npos;
+	struct fs_img_writer *aliases; /* "pattern\0alias\0" for every alias added, or NULL */
 };
 
 #define FS_NOPOS SIZE_MAX
@@ -184,6 +188,38 @@ static inline void fs_bits_set(uint8_t bits[32], unsigned b) { bits[b >> 3] |= (
 static inline void fs_bits_clr(uint8_t bits[32], unsigned b) { bits[b >> 3] &= (uint8_t)~(1u << (b & 7)); }
 static inline int fs_bits_has(const uint8_t bits[32], unsigned b) { return (bits[b >> 3] >> (b & 7)) & 1; }
 
+/* ---- image.c: the compiled form's primitives --------------------------------------------------
+ * Each table type writes itself into an image (fs_*_put) and reads itself back as a view over
+ * the image's bytes (fs_*_view), checking everything its matcher will rely on: a view is never
+ * the way to an out-of-bounds read or an endless loop, whatever the bytes. Offsets are from the
+ * image's first byte; 0 means "none" (the header is there, never a table). */
+struct fs_img_writer {
+	uint8_t *buf;
+	size_t len, cap;
+	bool failed;            /* out of memory, or past 4 GB */
+};
+/* Append n bytes at an 8-byte boundary; returns their offset, 0 on failure (sets failed). */
+FS_HIDDEN uint32_t fs_img_put(struct fs_img_writer *w, const void *p, size_t n);
+/* Append n bytes right after the last ones (a string table). */
+FS_HIDDEN void fs_img_append(struct fs_img_writer *w, const void *p, size_t n);
+
+struct fs_img {
+	const uint8_t *base;
+	size_t len;
+	char *err;              /* the first problem found, for a person */
+	size_t errcap;
+	/* the bytes are an image this library already checked (a parent's sealed copy): the
+	 * checks that read whole tables are skipped, the bounds of every array are not */
+	bool trusted;
+};
+/* n elements of elem bytes at off, in bounds and aligned to `align`; NULL (err set) otherwise. */
+FS_HIDDEN const void *fs_img_array(struct fs_img *im, uint32_t off, uint64_t n, size_t elem,
+				   size_t align, const char *what);
+/* Record a problem (the first one is kept); returns -1. */
+FS_HIDDEN int fs_img_fail(struct fs_img *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Is rank a rank of one of these lists (or FS_RANK_NONE)? */
+FS_HIDDEN bool fs_img_rank_ok(uint32_t rank, const uint32_t n[3]);
+
 /* ---- dfa.c ---------------------------------------------------------------------------------- */
 
 struct fs_dstate {
@@ -213,13 +249,14 @@ struct fs_dfa {
 	 * offset (target * stride), so a step is one add and one load; entry [ncls] is s itself */
 	uint32_t stride;        /* ncls + 1 */
 	uint32_t live_rows;     /* nlive * stride: row offsets below it are live */
-	uint16_t *next16;       /* FS_DFA_FLAT16 */
-	uint32_t *next32;       /* FS_DFA_FLAT32 */
+	const uint16_t *next16; /* FS_DFA_FLAT16 */
+	const uint32_t *next32; /* FS_DFA_FLAT32 */
 	/* comb: default target plus exceptions, checked against their owner */
-	struct fs_dstate *st;   /* per state */
-	struct fs_dent *ent;    /* nent entries */
+	const struct fs_dstate *st; /* per state */
+	const struct fs_dent *ent;  /* nent entries */
 	uint32_t nent;
-	uint32_t *acc;          /* rank of every state (FS_RANK_NONE: not accepting) */
+	const uint32_t *acc;    /* rank of every state (FS_RANK_NONE: not accepting) */
+	bool owned;             /* the arrays are the automaton's own (malloc), not an image's */
 };
 
 /* Caps on construction: past them the policy is "too complex" (an error, not an OOM). */
@@ -232,10 +269,14 @@ struct fs_dfa {
 #ifndef FS_DFA_MAX_BYTES
 #define FS_DFA_MAX_BYTES ((size_t)64 << 20)
 #endif
-/* The largest flat table: about a 1,000-rule category. Past it the comb, a fraction of the
- * size for one more load and a compare per byte, keeps every process's memory in check. */
+/* The largest flat table: about a 300-rule category. Past it the comb, a fraction of the size
+ * for one more load and a compare per byte. (At this cap every flat table that fits has 16-bit
+ * entries; FS_DFA_FLAT32 is built only when fs_dfa_build_flat_max asks for a larger cap.) The cap is set by load time rather than memory:
+ * every process that loads an image reads it whole once (its checksum and its checks, at
+ * about 5 GB/s here), so a 1,000-rule category's 1 MB flat table would cost 0.2 ms of cold
+ * start where its comb costs 0.04 (README, Performance). */
 #ifndef FS_DFA_FLAT_MAX_BYTES
-#define FS_DFA_FLAT_MAX_BYTES ((size_t)1 << 20)
+#define FS_DFA_FLAT_MAX_BYTES ((size_t)256 << 10)
 #endif
 
 /* Build; returns NULL with *too_complex set (or not, for an allocation failure). */
@@ -245,6 +286,11 @@ FS_HIDDEN struct fs_dfa *fs_dfa_build_flat_max(const struct fs_nfa *a, size_t fl
 					       bool *too_complex);
 FS_HIDDEN void fs_dfa_free(struct fs_dfa *d);
 FS_HIDDEN size_t fs_dfa_bytes(const struct fs_dfa *d);
+/* Write the automaton into an image: its offset, 0 on failure. */
+FS_HIDDEN uint32_t fs_dfa_put(struct fs_img_writer *w, const struct fs_dfa *d);
+/* The automaton at off as a view (arrays point into the image); n: the lists' lengths its
+ * ranks may name. 0, or -1 with im->err set. */
+FS_HIDDEN int fs_dfa_view(struct fs_img *im, uint32_t off, const uint32_t n[3], struct fs_dfa *d);
 
 /*
  * The matching loop's view of a state, a "cursor": the row offset for a flat table, the state
@@ -271,14 +317,21 @@ FS_ALWAYS_INLINE const void *fs_dfa_rows(const struct fs_dfa *d, enum fs_dfa_tab
 		return d->next32;
 	return d->st;
 }
+/* The state a walk stopped in. A flat entry of an image is checked to be a row offset, not a
+ * row start (fs_dfa_view: that would take a division per entry), so the last column read here
+ * is bounded: a damaged entry costs a verdict, never a read outside the tables. One compare
+ * per walk, not per byte. */
 FS_ALWAYS_INLINE uint32_t fs_dfa_state(const struct fs_dfa *d, enum fs_dfa_table t, const void *rows,
 				       size_t cur)
 {
+	uint32_t s;
 	if (t == FS_DFA_FLAT16)
-		return ((const uint16_t *)rows)[cur + d->ncls];
-	if (t == FS_DFA_FLAT32)
-		return ((const uint32_t *)rows)[cur + d->ncls];
-	return (uint32_t)cur;
+		s = ((const uint16_t *)rows)[cur + d->ncls];
+	else if (t == FS_DFA_FLAT32)
+		s = ((const uint32_t *)rows)[cur + d->ncls];
+	else
+		return (uint32_t)cur;
+	return __builtin_expect(s < d->nstates, 1) ? s : 0;
 }
 FS_ALWAYS_INLINE size_t fs_dfa_step(const struct fs_dfa *d, enum fs_dfa_table t, const void *rows,
 				    size_t cur, uint8_t byte)
@@ -305,6 +358,12 @@ FS_ALWAYS_INLINE uint32_t fs_dfa_feed_table(const struct fs_dfa *d, enum fs_dfa_
 	if (steps)
 		*steps += i;
 	return fs_dfa_state(d, t, rows, cur);
+}
+
+/* The rank of the state a walk ended in. */
+FS_ALWAYS_INLINE uint32_t fs_dfa_rank(const struct fs_dfa *d, uint32_t s)
+{
+	return d->acc[s];
 }
 
 /* Run from state s over p[0..len); stops as soon as the state is settled. *steps (optional)
@@ -375,8 +434,19 @@ FS_HIDDEN int fs_host_add_name(struct fs_nfa *a, const struct fs_hostpat *h, uin
 
 /* ---- iptrie.c ------------------------------------------------------------------------------- */
 
-struct fs_iptrie;
 struct fs_iptrie_builder;
+struct fs_iptrie_node;
+struct fs_iptrie_group;
+struct fs_iptrie_port;
+struct fs_iptrie {
+	const struct fs_iptrie_node *nodes;     /* nodes[0] is the root */
+	uint32_t nnodes;
+	const struct fs_iptrie_group *groups;
+	uint32_t ngroups;
+	const struct fs_iptrie_port *ports;
+	uint32_t nports;
+	bool owned;             /* the arrays are the trie's own (malloc), not an image's */
+};
 
 FS_HIDDEN struct fs_iptrie_builder *fs_iptrie_builder_new(void);
 /* -1 on allocation failure or when past the node cap. */
@@ -389,6 +459,8 @@ FS_HIDDEN uint32_t fs_iptrie_match(const struct fs_iptrie *t, const uint8_t ip[1
 				   size_t *steps);
 FS_HIDDEN size_t fs_iptrie_bytes(const struct fs_iptrie *t);
 #define FS_IPTRIE_MAX_NODES (4u << 20)
+FS_HIDDEN uint32_t fs_iptrie_put(struct fs_img_writer *w, const struct fs_iptrie *t);
+FS_HIDDEN int fs_iptrie_view(struct fs_img *im, uint32_t off, const uint32_t n[3], struct fs_iptrie *t);
 
 /* ---- rules.c -------------------------------------------------------------------------------- */
 
@@ -400,7 +472,11 @@ struct fs_rules {
 	struct fs_dfa *dfa;     /* paths, or "name:port" for connect/listen; NULL when none */
 	struct fs_iptrie *trie; /* connect/listen address rules; NULL when none */
 	uint32_t n[3];
-	char **text[3];         /* the patterns as written, for fs_rule_pattern */
+	/* the patterns as written, for fs_rule_pattern: strings[text[l][i]] */
+	const uint32_t *text[3];
+	const char *strings;
+	uint32_t strings_len;
+	bool owned;             /* the arrays are the rules' own (malloc), not an image's */
 };
 
 FS_HIDDEN struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw_cat *rc,
@@ -409,5 +485,50 @@ FS_HIDDEN struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw
 FS_HIDDEN void fs_rules_free(struct fs_rules *r);
 /* The text of the rule a verdict names, or NULL. */
 FS_HIDDEN const char *fs_rules_pattern(const struct fs_rules *r, struct fs_verdict v);
+/* Into an image / back as a view (dfa and trie: storage for the view's tables). */
+FS_HIDDEN uint32_t fs_rules_put(struct fs_img_writer *w, const struct fs_rules *r);
+FS_HIDDEN int fs_rules_view(struct fs_img *im, uint32_t off, struct fs_rules *r, struct fs_dfa *dfa,
+			    struct fs_iptrie *trie);
+
+/* ---- policy.c / image.c: a policy in use ----------------------------------------------------
+ * Always a view over an image: fs_policy_compile writes one and reads it back, the library
+ * maps a compiled file or its parent's, and every table below points into it. */
+enum fs_image_owner { FS_IMG_BORROWED, FS_IMG_MALLOC, FS_IMG_MMAP };
+
+struct fs_policy {
+	int mode;                                 /* from the policy, or the override */
+	bool backtrace;
+	bool stack;
+	bool has_init;
+	const char *metrics_namespace;
+	const struct fs_rules *rules[FS_NCATEGORIES];
+	const struct fs_rules *init[FS_NCATEGORIES];    /* NULL: no override for that category */
+	const char *source;                       /* the JSON it was compiled from */
+	size_t source_len;
+	const char *aliases;                      /* "pattern\0alias\0"… */
+	size_t aliases_len;
+	bool resolved_aliases;
+	char digest[65];                          /* SHA-256 of source, hex */
+	char machine[16];                         /* where it was compiled (uname -m) */
+	const uint8_t *image;
+	size_t image_len;
+	enum fs_image_owner owner;
+	struct fs_rules store[2][FS_NCATEGORIES];
+	struct fs_dfa dfa_store[2][FS_NCATEGORIES];
+	struct fs_iptrie trie_store[2][FS_NCATEGORIES];
+};
+
+/* The image of a compiled policy (header, source text, rules). */
+struct fs_image_parts {
+	const struct fs_raw_policy *raw;
+	int mode;
+	const char *source;
+	size_t source_len;
+	bool resolved_aliases;
+	const struct fs_img_writer *aliases;
+	struct fs_rules *rules[FS_NCATEGORIES], *init[FS_NCATEGORIES];
+};
+/* malloc'ed image, or NULL (out of memory, past 4 GB). */
+FS_HIDDEN uint8_t *fs_image_write(const struct fs_image_parts *parts, size_t *len);
 
 #endif

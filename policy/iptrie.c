@@ -17,30 +17,22 @@
 
 #include "internal.h"
 
-struct group {
+/* Fixed-width fields without padding: these arrays are written into images as they are. */
+struct fs_iptrie_group {
 	uint32_t any;           /* best rank of the rules without a port */
 	uint32_t first, n;      /* their per-port rules: ports[first .. first+n) */
 };
 
-struct port_rule {
-	uint16_t port;
+struct fs_iptrie_port {
+	uint32_t port;          /* 1..65535 */
 	uint32_t rank;
 };
 
-struct tnode {
+struct fs_iptrie_node {
 	uint64_t pfx[2];        /* the node's prefix, big-endian halves, bits past depth zero */
 	uint32_t child[2];      /* kept nodes below, by the next bit; 0: none */
 	uint32_t group;         /* index + 1 into groups, 0: none */
 	uint32_t depth;         /* prefix length, 0..128 */
-};
-
-struct fs_iptrie {
-	struct tnode *nodes;    /* nodes[0] is the root */
-	uint32_t nnodes;
-	struct group *groups;
-	uint32_t ngroups;
-	struct port_rule *ports;
-	uint32_t nports;
 };
 
 struct rule {
@@ -134,31 +126,35 @@ struct fs_iptrie *fs_iptrie_finish(struct fs_iptrie_builder *b)
 {
 	struct fs_iptrie *t = calloc(1, sizeof *t);
 	uint32_t *ugroup = calloc(b->nnodes, sizeof *ugroup); /* per built node */
+	struct fs_iptrie_group *groups = NULL;
+	struct fs_iptrie_port *ports = NULL;
+	struct fs_iptrie_node *nodes = NULL;
 	if (!t || !ugroup)
 		goto fail;
+	t->owned = true;
 	if (b->nrules)
 		qsort(b->rules, b->nrules, sizeof *b->rules, cmp_rule);
-	t->groups = calloc(b->nrules ? b->nrules : 1, sizeof *t->groups);
-	t->ports = calloc(b->nrules ? b->nrules : 1, sizeof *t->ports);
-	if (!t->groups || !t->ports)
+	t->groups = groups = calloc(b->nrules ? b->nrules : 1, sizeof *groups);
+	t->ports = ports = calloc(b->nrules ? b->nrules : 1, sizeof *ports);
+	if (!groups || !ports)
 		goto fail;
 
 	/* groups: the rules of each node, best rank per port */
 	for (uint32_t i = 0; i < b->nrules;) {
 		uint32_t node = b->rules[i].node;
-		struct group *g = &t->groups[t->ngroups];
-		*g = (struct group){ .any = FS_RANK_NONE, .first = t->nports, .n = 0 };
+		struct fs_iptrie_group *g = &groups[t->ngroups];
+		*g = (struct fs_iptrie_group){ .any = FS_RANK_NONE, .first = t->nports, .n = 0 };
 		ugroup[node] = ++t->ngroups;
 		for (; i < b->nrules && b->rules[i].node == node; i++) {
 			const struct rule *r = &b->rules[i];
 			if (r->port == 0) {
 				if (r->rank > g->any)
 					g->any = r->rank;
-			} else if (g->n && t->ports[t->nports - 1].port == r->port) {
-				if (r->rank > t->ports[t->nports - 1].rank)
-					t->ports[t->nports - 1].rank = r->rank;
+			} else if (g->n && ports[t->nports - 1].port == r->port) {
+				if (r->rank > ports[t->nports - 1].rank)
+					ports[t->nports - 1].rank = r->rank;
 			} else {
-				t->ports[t->nports++] = (struct port_rule){ .port = (uint16_t)r->port, .rank = r->rank };
+				ports[t->nports++] = (struct fs_iptrie_port){ .port = r->port, .rank = r->rank };
 				g->n++;
 			}
 		}
@@ -168,8 +164,8 @@ struct fs_iptrie *fs_iptrie_finish(struct fs_iptrie_builder *b)
 	uint32_t kept = 1;
 	for (uint32_t u = 1; u < b->nnodes; u++)
 		kept += ugroup[u] || (b->child[u][0] && b->child[u][1]);
-	t->nodes = calloc(kept, sizeof *t->nodes);
-	if (!t->nodes)
+	t->nodes = nodes = calloc(kept, sizeof *nodes);
+	if (!nodes)
 		goto fail;
 	struct item {
 		uint32_t u, parent, depth;
@@ -184,10 +180,10 @@ struct fs_iptrie *fs_iptrie_finish(struct fs_iptrie_builder *b)
 		int dir = it.dir;
 		if (it.u == 0 || ugroup[it.u] || (b->child[it.u][0] && b->child[it.u][1])) {
 			uint32_t k = t->nnodes++;
-			t->nodes[k] = (struct tnode){ .pfx = { it.pfx[0], it.pfx[1] }, .group = ugroup[it.u],
+			nodes[k] = (struct fs_iptrie_node){ .pfx = { it.pfx[0], it.pfx[1] }, .group = ugroup[it.u],
 						      .depth = it.depth };
 			if (parent != UINT32_MAX)
-				t->nodes[parent].child[dir] = k;
+				nodes[parent].child[dir] = k;
 			parent = k;
 			dir = -1; /* the next bit chooses the child */
 		}
@@ -214,24 +210,24 @@ fail:
 
 void fs_iptrie_free(struct fs_iptrie *t)
 {
-	if (!t)
+	if (!t || !t->owned)
 		return;
-	free(t->nodes);
-	free(t->groups);
-	free(t->ports);
+	free((void *)t->nodes);
+	free((void *)t->groups);
+	free((void *)t->ports);
 	free(t);
 }
 
 size_t fs_iptrie_bytes(const struct fs_iptrie *t)
 {
-	return t ? sizeof *t + (size_t)t->nnodes * sizeof *t->nodes + (size_t)t->ngroups * sizeof(struct group) +
-			   (size_t)t->nports * sizeof(struct port_rule)
+	return t ? sizeof *t + (size_t)t->nnodes * sizeof *t->nodes + (size_t)t->ngroups * sizeof(struct fs_iptrie_group) +
+			   (size_t)t->nports * sizeof(struct fs_iptrie_port)
 		 : 0;
 }
 
 static uint32_t group_rank(const struct fs_iptrie *t, uint32_t gi, uint16_t port)
 {
-	const struct group *g = &t->groups[gi - 1];
+	const struct fs_iptrie_group *g = &t->groups[gi - 1];
 	uint32_t best = g->any;
 	uint32_t lo = g->first, hi = g->first + g->n;
 	while (lo < hi) { /* binary search for the port */
@@ -257,7 +253,7 @@ static inline uint64_t load_be64(const uint8_t *p)
 }
 
 /* Do the first n->depth bits of a equal n's prefix? */
-static inline bool prefix_matches(const uint64_t a[2], const struct tnode *n)
+static inline bool prefix_matches(const uint64_t a[2], const struct fs_iptrie_node *n)
 {
 	unsigned d = n->depth;
 	uint64_t x0 = a[0] ^ n->pfx[0], x1 = a[1] ^ n->pfx[1];
@@ -272,7 +268,7 @@ uint32_t fs_iptrie_match(const struct fs_iptrie *t, const uint8_t ip[16], uint16
 {
 	const uint64_t a[2] = { load_be64(ip), load_be64(ip + 8) };
 	uint32_t best = FS_RANK_NONE, visited = 1;
-	const struct tnode *n = &t->nodes[0];
+	const struct fs_iptrie_node *n = &t->nodes[0];
 	for (;;) {
 		if (n->group) {
 			uint32_t r = group_rank(t, n->group, port);
@@ -292,4 +288,64 @@ uint32_t fs_iptrie_match(const struct fs_iptrie *t, const uint8_t ip[16], uint16
 	if (steps)
 		*steps += visited;
 	return best;
+}
+
+/* ---- the compiled form (image.c) ---------------------------------------------------------- */
+
+struct img_trie {
+	uint32_t nnodes, ngroups, nports;
+	uint32_t nodes, groups, ports;  /* offsets */
+};
+
+uint32_t fs_iptrie_put(struct fs_img_writer *w, const struct fs_iptrie *t)
+{
+	struct img_trie r = { .nnodes = t->nnodes, .ngroups = t->ngroups, .nports = t->nports };
+	r.nodes = fs_img_put(w, t->nodes, (size_t)t->nnodes * sizeof *t->nodes);
+	if (t->ngroups)
+		r.groups = fs_img_put(w, t->groups, (size_t)t->ngroups * sizeof *t->groups);
+	if (t->nports)
+		r.ports = fs_img_put(w, t->ports, (size_t)t->nports * sizeof *t->ports);
+	return w->failed ? 0 : fs_img_put(w, &r, sizeof r);
+}
+
+/* What fs_iptrie_match relies on: children lie deeper than their parent (so a lookup ends
+ * within 129 nodes), groups and their ports are inside their arrays, ranks name rules. */
+int fs_iptrie_view(struct fs_img *im, uint32_t off, const uint32_t n[3], struct fs_iptrie *t)
+{
+	const struct img_trie *r = fs_img_array(im, off, 1, sizeof *r, 4, "address trie");
+	if (!r)
+		return -1;
+	memset(t, 0, sizeof *t);
+	if (r->nnodes < 1 || r->nnodes > FS_IPTRIE_MAX_NODES)
+		return fs_img_fail(im, "an address trie's sizes are inconsistent");
+	t->nodes = fs_img_array(im, r->nodes, r->nnodes, sizeof *t->nodes, 8, "address trie nodes");
+	t->groups = r->ngroups ? fs_img_array(im, r->groups, r->ngroups, sizeof *t->groups, 4,
+					      "address groups") : NULL;
+	t->ports = r->nports ? fs_img_array(im, r->ports, r->nports, sizeof *t->ports, 4, "port rules")
+			     : NULL;
+	if (!t->nodes || (r->ngroups && !t->groups) || (r->nports && !t->ports))
+		return -1;
+	t->nnodes = r->nnodes;
+	t->ngroups = r->ngroups;
+	t->nports = r->nports;
+	if (im->trusted)
+		return 0;
+	for (uint32_t i = 0; i < r->nnodes; i++) {
+		const struct fs_iptrie_node *x = &t->nodes[i];
+		if (x->depth > 128 || x->group > r->ngroups)
+			return fs_img_fail(im, "an address trie node is out of range");
+		for (int b = 0; b < 2; b++)
+			if (x->child[b] && (x->child[b] >= r->nnodes ||
+					    t->nodes[x->child[b]].depth <= x->depth))
+				return fs_img_fail(im, "an address trie node points outside the trie");
+	}
+	for (uint32_t g = 0; g < r->ngroups; g++) {
+		const struct fs_iptrie_group *x = &t->groups[g];
+		if ((uint64_t)x->first + x->n > r->nports || !fs_img_rank_ok(x->any, n))
+			return fs_img_fail(im, "an address group is out of range");
+	}
+	for (uint32_t p = 0; p < r->nports; p++)
+		if (!fs_img_rank_ok(t->ports[p].rank, n))
+			return fs_img_fail(im, "a port rule names a rule that does not exist");
+	return 0;
 }

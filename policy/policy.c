@@ -11,16 +11,6 @@
 #include "internal.h"
 #include "functionshield.h"
 
-struct fs_policy {
-	int mode;                                 /* from the policy, or the override */
-	bool backtrace;
-	bool stack;
-	bool has_init;
-	char metrics_namespace[256];
-	struct fs_rules *rules[FS_NCATEGORIES];
-	struct fs_rules *init[FS_NCATEGORIES];    /* NULL: no override for that category */
-};
-
 /* SPEC: with no policy configured, alert on what a function should rarely do: run programs,
  * listen, read process environments, write its own code. (Mode alert: it never blocks unless
  * FNSHIELD_MODE=block.) */
@@ -33,34 +23,12 @@ const char fs_default_policy_json[] =
 
 static const char *const CATEGORY_KEYS[FS_NCATEGORIES] = { "exec", "connect", "listen", "read", "write" };
 
-struct fs_policy *fs_policy_compile(const char *text, size_t len, const struct fs_compile_options *opts,
-				    struct fs_errors *errs)
+/* Compile `text`; the image records `source` (the text as the user gave it: a FunctionShield
+ * policy rather than its translation), so that its digest and `check --print` are the user's. */
+static struct fs_policy *compile(const char *text, size_t len, const char *source, size_t source_len,
+				 const struct fs_compile_options *o, struct fs_errors *errs)
 {
-	struct fs_errors scratch;
-	if (!errs)
-		errs = &scratch;
-	memset(errs, 0, sizeof *errs);
-	struct fs_ctx cx = { .text = text ? text : "", .len = text ? len : 0, .errs = errs };
-	struct fs_compile_options o = { .mode_override = -1, .resolve_aliases = 0 };
-	if (opts)
-		o = *opts;
-	if (o.mode_override < -1 || o.mode_override > FS_MODE_BLOCK) {
-		fs_err_at(&cx, FS_NOPOS, "", "internal error: bad mode override %d", o.mode_override);
-		return NULL;
-	}
-
-	/* A FunctionShield policy: compile its translation (functionshield.c). */
-	char *translated = NULL;
-	size_t tlen = 0;
-	int fsr = fs_functionshield_translate(cx.text, cx.len, &translated, &tlen, errs);
-	if (fsr < 0)
-		return NULL;
-	if (fsr > 0) {
-		struct fs_policy *tp = fs_policy_compile(translated, tlen, opts, errs);
-		free(translated);
-		return tp;
-	}
-
+	struct fs_ctx cx = { .text = text, .len = len, .errs = errs };
 	struct fs_json j;
 	if (fs_json_load(&cx, &j) < 0) {
 		fs_json_free(&j);
@@ -69,45 +37,67 @@ struct fs_policy *fs_policy_compile(const char *text, size_t len, const struct f
 	struct fs_raw_policy raw;
 	fs_parse(&cx, &j, &raw);
 
-	struct fs_policy *p = NULL;
-	if (errs->count == 0 && !(p = calloc(1, sizeof *p)))
-		fs_err_at(&cx, FS_NOPOS, "", "out of memory");
-	if (p) {
-		p->mode = o.mode_override >= 0 ? o.mode_override : raw.mode;
-		p->backtrace = raw.backtrace;
-		p->stack = raw.stack;
-		p->has_init = raw.has_init;
-		memcpy(p->metrics_namespace, raw.metrics_namespace, sizeof p->metrics_namespace);
-		for (int c = 0; c < FS_NCATEGORIES; c++) {
-			char path[32];
-			p->rules[c] = fs_rules_build(&cx, &raw.cat[c], (enum fs_category)c, 0, o.resolve_aliases,
-						     CATEGORY_KEYS[c]);
-			if (raw.init[c].present) {
-				strcpy(path, "init.");
-				strcat(path, CATEGORY_KEYS[c]);
-				p->init[c] = fs_rules_build(&cx, &raw.init[c], (enum fs_category)c, 1,
-							    o.resolve_aliases, path);
-			}
-		}
-		if (errs->count) {
-			fs_policy_free(p);
-			p = NULL;
+	/* Compile every category, write the image, and read it back as every policy is read. */
+	struct fs_img_writer aliases = { 0 };
+	struct fs_image_parts parts = { .raw = &raw, .mode = raw.mode, .source = source,
+					.source_len = source_len, .resolved_aliases = o->resolve_aliases,
+					.aliases = &aliases };
+	cx.aliases = o->resolve_aliases ? &aliases : NULL;
+	for (int c = 0; c < FS_NCATEGORIES && errs->count == 0; c++) {
+		char path[32];
+		parts.rules[c] = fs_rules_build(&cx, &raw.cat[c], (enum fs_category)c, 0, o->resolve_aliases,
+						CATEGORY_KEYS[c]);
+		if (raw.init[c].present) {
+			strcpy(path, "init.");
+			strcat(path, CATEGORY_KEYS[c]);
+			parts.init[c] = fs_rules_build(&cx, &raw.init[c], (enum fs_category)c, 1,
+						       o->resolve_aliases, path);
 		}
 	}
+	uint8_t *image = NULL;
+	size_t image_len = 0;
+	if (errs->count == 0 && (aliases.failed || !(image = fs_image_write(&parts, &image_len))))
+		fs_err_at(&cx, FS_NOPOS, "", "out of memory");
+	for (int c = 0; c < FS_NCATEGORIES; c++) {
+		fs_rules_free(parts.rules[c]);
+		fs_rules_free(parts.init[c]);
+	}
+	free(aliases.buf);
 	fs_raw_free(&raw);
 	fs_json_free(&j);
-	return p;
+	if (!image)
+		return NULL;
+	struct fs_image_options io = { .mode_override = o->mode_override, .owner = FS_IMG_MALLOC };
+	return fs_policy_load_image(image, image_len, &io, errs);
 }
 
-void fs_policy_free(struct fs_policy *p)
+struct fs_policy *fs_policy_compile(const char *text, size_t len, const struct fs_compile_options *opts,
+				    struct fs_errors *errs)
 {
-	if (!p)
-		return;
-	for (int c = 0; c < FS_NCATEGORIES; c++) {
-		fs_rules_free(p->rules[c]);
-		fs_rules_free(p->init[c]);
+	struct fs_errors scratch;
+	if (!errs)
+		errs = &scratch;
+	memset(errs, 0, sizeof *errs);
+	if (!text)
+		text = "", len = 0;
+	struct fs_compile_options o = { .mode_override = -1, .resolve_aliases = 0 };
+	if (opts)
+		o = *opts;
+	if (o.mode_override < -1 || o.mode_override > FS_MODE_BLOCK) {
+		struct fs_ctx cx = { .text = text, .len = len, .errs = errs };
+		fs_err_at(&cx, FS_NOPOS, "", "internal error: bad mode override %d", o.mode_override);
+		return NULL;
 	}
-	free(p);
+	/* A FunctionShield policy: compile its translation (functionshield.c). */
+	char *translated = NULL;
+	size_t tlen = 0;
+	int fsr = fs_functionshield_translate(text, len, &translated, &tlen, errs);
+	if (fsr < 0)
+		return NULL;
+	struct fs_policy *p = fsr > 0 ? compile(translated, tlen, text, len, &o, errs)
+				      : compile(text, len, text, len, &o, errs);
+	free(translated);
+	return p;
 }
 
 enum fs_mode fs_policy_mode(const struct fs_policy *p)

@@ -94,6 +94,41 @@ struct fs_policy *fs_policy_compile(const char *text, size_t len,
 
 void fs_policy_free(struct fs_policy *p);
 
+/* ---- the compiled form (policy/image.c) ----------------------------------------------------
+ * Every policy in use is a view over one image: its tables as bytes, position-independent,
+ * versioned and checksummed. `fnshield compile` saves a policy's image to a file; the library
+ * maps such a file read-only and uses it as it lies, and shares its image with its children
+ * so that they neither parse nor compile. */
+#define FS_IMAGE_FORMAT 1u
+
+/* The image a policy is a view over (valid as long as the policy). */
+const void *fs_policy_image(const struct fs_policy *p, size_t *len);
+
+/* Do these bytes start like an image (rather than JSON)? */
+int fs_image_is(const void *data, size_t len);
+
+struct fs_image_options {
+	int mode_override;  /* as in fs_compile_options */
+	/* Non-zero: the bytes are known to be an image this library checked (a parent's sealed
+	 * copy): the checksum is not computed again. The header is checked all the same. */
+	int trusted;
+	/* Who owns the bytes: 0 the caller (they must outlive the policy), 1 malloc (freed with
+	 * the policy), 2 mmap (unmapped with it). Taken even on failure. */
+	int owner;
+};
+
+/* A policy over an image, nothing copied. A damaged, truncated or foreign image is refused
+ * with one error that says which ("compiled policy: truncated: …"); no input crashes it. */
+struct fs_policy *fs_policy_load_image(const void *data, size_t len, const struct fs_image_options *o,
+				       struct fs_errors *errs);
+
+/* The JSON text the policy was compiled from, and its SHA-256 (hex): a policy's digest is the
+ * same in either form. */
+const char *fs_policy_source(const struct fs_policy *p, size_t *len);
+const char *fs_policy_digest(const struct fs_policy *p);
+/* The machine (uname -m) that compiled it. */
+const char *fs_policy_machine(const struct fs_policy *p);
+
 /* The built-in default policy (SPEC: used when neither variable is set), as JSON text. */
 extern const char fs_default_policy_json[];
 

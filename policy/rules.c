@@ -23,16 +23,48 @@ static bool is_path_category(enum fs_category c)
 
 void fs_rules_free(struct fs_rules *r)
 {
-	if (!r)
+	if (!r || !r->owned)
 		return;
 	fs_dfa_free(r->dfa);
 	fs_iptrie_free(r->trie);
-	for (int l = 0; l < 3; l++) {
-		for (uint32_t i = 0; i < r->n[l]; i++)
-			free(r->text[l][i]);
-		free(r->text[l]);
-	}
+	for (int l = 0; l < 3; l++)
+		free((void *)r->text[l]);
+	free((void *)r->strings);
 	free(r);
+}
+
+/* The patterns as written, one NUL-terminated string after the other, and where each starts. */
+static int keep_texts(struct fs_rules *r, const struct fs_raw_cat *rc)
+{
+	size_t total = 0;
+	for (int l = 0; l < 3; l++)
+		for (uint32_t i = 0; i < rc->n[l]; i++)
+			total += strlen(rc->list[l][i].text) + 1;
+	if (total > UINT32_MAX)
+		return -1;
+	char *strings = malloc(total ? total : 1);
+	r->strings = strings;
+	r->strings_len = (uint32_t)total;
+	if (!strings)
+		return -1;
+	size_t o = 0;
+	for (int l = 0; l < 3; l++) {
+		uint32_t n = rc->n[l];
+		if (!n)
+			continue;
+		uint32_t *text = malloc(n * sizeof *text);
+		r->text[l] = text;
+		if (!text)
+			return -1;
+		r->n[l] = n;
+		for (uint32_t i = 0; i < n; i++) {
+			size_t len = strlen(rc->list[l][i].text) + 1;
+			text[i] = (uint32_t)o;
+			memcpy(strings + o, rc->list[l][i].text, len);
+			o += len;
+		}
+	}
+	return 0;
 }
 
 /* SPEC: "a category the policy leaves unrestricted costs one load and one compare". Only
@@ -58,6 +90,7 @@ struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw_cat *rc, 
 	fs_nfa_init(&nfa);
 	if (!r)
 		goto oom;
+	r->owned = true;
 	r->category = (int8_t)c;
 	r->init = (int8_t)(init != 0);
 	r->dflt = rc && rc->present ? rc->dflt : FS_ALLOW;
@@ -67,20 +100,13 @@ struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw_cat *rc, 
 	}
 	if (!is_path_category(c) && !(tb = fs_iptrie_builder_new()))
 		goto oom;
+	if (keep_texts(r, rc) < 0)
+		goto oom;
 
 	for (int l = 0; l < 3; l++) {
-		uint32_t n = rc->n[l];
-		if (!n)
-			continue;
-		r->text[l] = calloc(n, sizeof *r->text[l]);
-		if (!r->text[l])
-			goto oom;
-		r->n[l] = n;
-		for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t i = 0; i < rc->n[l]; i++) {
 			const char *pat = rc->list[l][i].text;
 			uint32_t rank = fs_rank(l, i);
-			if (!(r->text[l][i] = strdup(pat)))
-				goto oom;
 			if (is_path_category(c)) {
 				if (fs_glob_add(&nfa, pat, rank) < 0)
 					goto fail;
@@ -89,6 +115,10 @@ struct fs_rules *fs_rules_build(struct fs_ctx *cx, const struct fs_raw_cat *rc, 
 					/* an alias is derived, so it is checked again rather than trusted */
 					int rc2 = alias && fs_glob_check(alias, err, sizeof err) == 0
 							  ? fs_glob_add(&nfa, alias, rank) : 0;
+					if (alias && cx->aliases) { /* the image records it (image.c) */
+						fs_img_append(cx->aliases, pat, strlen(pat) + 1);
+						fs_img_append(cx->aliases, alias, strlen(alias) + 1);
+					}
 					free(alias);
 					if (rc2 < 0)
 						goto fail;
@@ -165,7 +195,7 @@ static uint32_t path_rank(const struct fs_rules *r, const char *path, size_t len
 	if (!r->dfa || !path || !is_path_category((enum fs_category)r->category))
 		return FS_RANK_NONE;
 	uint32_t s = fs_dfa_feed(r->dfa, r->dfa->start, (const uint8_t *)path, len, steps);
-	return r->dfa->acc[s];
+	return fs_dfa_rank(r->dfa, s);
 }
 
 struct fs_verdict fs_match_path(const struct fs_rules *r, const char *path, size_t len)
@@ -245,7 +275,7 @@ long fs_match_normal_path(const struct fs_rules *r, const char *path, size_t cap
 	}
 	if (n < 0 || (size_t)n >= cap)
 		return -1;
-	*v = verdict_of(r, d ? d->acc[s] : FS_RANK_NONE);
+	*v = verdict_of(r, d ? fs_dfa_rank(d, s) : FS_RANK_NONE);
 	return n;
 }
 
@@ -264,7 +294,7 @@ static uint32_t name_rank(const struct fs_dfa *d, const char *name, uint16_t por
 	uint32_t s = fs_dfa_feed(d, d->start, (const uint8_t *)name, n, steps);
 	s = fs_dfa_feed(d, s, (const uint8_t *)":", 1, steps);
 	s = fs_dfa_feed(d, s, (const uint8_t *)digits + 6 - nd, nd, steps);
-	return d->acc[s];
+	return fs_dfa_rank(d, s);
 }
 
 static uint32_t addr_rank(const struct fs_rules *r, const uint8_t ip[16], uint16_t port, const char *const *names,
@@ -333,5 +363,87 @@ const char *fs_rules_pattern(const struct fs_rules *r, struct fs_verdict v)
 {
 	if (v.list < 0 || v.list > 2 || v.index < 0 || (uint32_t)v.index >= r->n[v.list])
 		return NULL;
-	return r->text[v.list][v.index];
+	return r->strings + r->text[v.list][v.index];
+}
+
+/* ---- the compiled form (image.c) ---------------------------------------------------------- */
+
+struct img_rules {
+	int8_t category, init, dflt, constant;
+	uint32_t n[3];
+	uint32_t text[3];       /* offsets of the lists' string offsets */
+	uint32_t strings, strings_len;
+	uint32_t dfa, trie;     /* 0: none */
+};
+
+uint32_t fs_rules_put(struct fs_img_writer *w, const struct fs_rules *r)
+{
+	struct img_rules x = { .category = r->category, .init = r->init, .dflt = r->dflt,
+			       .constant = r->constant, .strings_len = r->strings_len };
+	for (int l = 0; l < 3; l++) {
+		x.n[l] = r->n[l];
+		if (r->n[l])
+			x.text[l] = fs_img_put(w, r->text[l], (size_t)r->n[l] * sizeof *r->text[l]);
+	}
+	if (r->strings_len)
+		x.strings = fs_img_put(w, r->strings, r->strings_len);
+	if (r->dfa)
+		x.dfa = fs_dfa_put(w, r->dfa);
+	if (r->trie)
+		x.trie = fs_iptrie_put(w, r->trie);
+	return w->failed ? 0 : fs_img_put(w, &x, sizeof x);
+}
+
+int fs_rules_view(struct fs_img *im, uint32_t off, struct fs_rules *r, struct fs_dfa *dfa,
+		  struct fs_iptrie *trie)
+{
+	const struct img_rules *x = fs_img_array(im, off, 1, sizeof *x, 4, "rules");
+	if (!x)
+		return -1;
+	memset(r, 0, sizeof *r);
+	if (x->category < 0 || x->category >= FS_NCATEGORIES || x->init < 0 || x->init > 1 ||
+	    x->dflt < FS_ALLOW || x->dflt > FS_BLOCK || x->constant < -1 || x->constant > FS_BLOCK)
+		return fs_img_fail(im, "a category's settings are out of range");
+	r->category = x->category;
+	r->init = x->init;
+	r->dflt = x->dflt;
+	r->constant = x->constant;
+	if (x->strings_len) {
+		r->strings = fs_img_array(im, x->strings, x->strings_len, 1, 1, "rule texts");
+		if (!r->strings)
+			return -1;
+		if (r->strings[x->strings_len - 1] != 0)
+			return fs_img_fail(im, "the rule texts are cut short");
+		r->strings_len = x->strings_len;
+	}
+	for (int l = 0; l < 3; l++) {
+		if (!x->n[l])
+			continue;
+		if (x->n[l] >= FS_MAX_LIST_LEN)
+			return fs_img_fail(im, "a rule list is longer than a policy can be");
+		r->text[l] = fs_img_array(im, x->text[l], x->n[l], sizeof *r->text[l], 4, "rule list");
+		if (!r->text[l])
+			return -1;
+		for (uint32_t i = 0; i < x->n[l] && !im->trusted; i++)
+			if (r->text[l][i] >= r->strings_len)
+				return fs_img_fail(im, "a rule's text lies outside the rule texts");
+		r->n[l] = x->n[l];
+	}
+	bool paths = is_path_category((enum fs_category)r->category);
+	if (x->dfa) {
+		if (fs_dfa_view(im, x->dfa, r->n, dfa) < 0)
+			return -1;
+		r->dfa = dfa;
+	}
+	if (x->trie) {
+		if (paths)
+			return fs_img_fail(im, "a path category has address rules");
+		if (fs_iptrie_view(im, x->trie, r->n, trie) < 0)
+			return -1;
+		r->trie = trie;
+	}
+	/* the shortcut may only claim what the lists really allow */
+	if (r->constant != constant_of(r))
+		return fs_img_fail(im, "a category's shortcut disagrees with its rules");
+	return 0;
 }

@@ -2,6 +2,7 @@
  * envprop.c — carry the protection into every child (see envprop.h).
  */
 #include "envprop.h"
+#include "policy_share.h"
 #include "config.h"
 #include "lambda.h"
 #include "logfd.h"
@@ -193,6 +194,11 @@ char **envprop_build(char *const envp[], char **out, char *buf)
 	if (logfd[0]) {
 		list = note_added(list, end, envp, logfd);
 		out[n++] = (char *)logfd;
+	}
+	const char *shared = policy_share_env_entry();
+	if (shared[0]) {
+		list = note_added(list, end, envp, shared);
+		out[n++] = (char *)shared;
 	}
 	*list = 0;
 	out[n++] = added;

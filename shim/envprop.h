@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 /* Entries we add, at most. */
-#define ENVPROP_EXTRA 10
+#define ENVPROP_EXTRA 11
 
 /* Prepare the entries from the configuration in force (at load). lib_path: this library.
  * policy_entry: "FNSHIELD_POLICY=…" or "FNSHIELD_POLICY_FILE=…" (NULL for the default

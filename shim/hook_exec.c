@@ -11,6 +11,7 @@
 #include "check.h"
 #include "decide.h"
 #include "envprop.h"
+#include "policy_share.h"
 #include "facts.h"
 #include "logfd.h"
 #include "origin.h"
@@ -249,6 +250,7 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
 {
 	if (shim_ready() < 0)
 		return REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+	policy_share_publish();
 	int saved = errno;
 	int err = check_exec("posix_spawn", AT_FDCWD, path, 1, argv);
 	errno = saved;
@@ -277,6 +279,7 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 {
 	if (shim_ready() < 0)
 		return REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
+	policy_share_publish();
 	int saved = errno;
 	if (check_unrestricted(FS_EXEC)) {
 		CHILD_ENV(newenv, envp);
@@ -316,8 +319,10 @@ static int shell_check(const char *call, const char *command)
 	char *argv[] = {"sh", "-c", (char *)command, NULL};
 	int saved = errno;
 	int err = check_exec(call, AT_FDCWD, FS_SHELL, 1, argv);
-	if (!err)
+	if (!err) {
+		policy_share_publish();
 		envprop_repair_environ();
+	}
 	errno = err ? err : saved;
 	return err;
 }

@@ -13,12 +13,14 @@
  * (The CFI lines let a debugger or unwinder step through it.)
  */
 #include "origin.h"
+#include "policy_share.h"
 #include "real.h"
 
 /* Called by the assembly below: take the stack, return the real vfork. */
 __attribute__((used)) void *vfork_prepare(void)
 {
 	origin_before_vfork();
+	policy_share_publish();
 	return (void *)REAL(vfork);
 }
 

@@ -13,6 +13,7 @@
 #include "logline.h"
 #include "real.h"
 #include "origin.h"
+#include "policy_share.h"
 #include "repeat.h"
 #include "resolve.h"
 #include "syscall_filter.h"
@@ -142,12 +143,22 @@ static void do_init(void)
 	int inherited = logfd_setup(getenv(LOGFD_ENV));
 	const char *lambda_env = getenv(LAMBDA_ENV);
 	const char *seccomp_env = getenv(SECCOMP_ENV);
+	const char *shared_env = getenv(POLICY_SHARE_ENV);
 	envprop_hide_injected(); /* after the last getenv of our variables above */
 
+	/* The policy: the copy the parent shared (nothing to parse or build), else loaded from
+	 * the variables — compiled from JSON, or a compiled file mapped. */
 	struct fs_config cfg;
 	static struct fs_errors errs; /* large: not on the stack of whoever loads us */
 	char source[PATH_MAX + 8];
-	if (fs_config_load(policy_env, file_env, mode_env, digest_env, &cfg, &errs) < 0) {
+	int mode_override = fs_config_mode(mode_env, &errs);
+	struct fs_policy *shared = mode_override >= -1 ? policy_share_inherit(shared_env, mode_override)
+						       : NULL;
+	if (shared && fs_config_adopt(shared, policy_env, file_env, mode_env, &cfg) < 0) {
+		fs_policy_free(shared);
+		shared = NULL;
+	}
+	if (!shared && fs_config_load(policy_env, file_env, mode_env, digest_env, &cfg, &errs) < 0) {
 		fs_config_source_label(policy_env, file_env, source, sizeof source);
 		config_error(&errs, source);
 	}
@@ -162,6 +173,8 @@ static void do_init(void)
 			if (fs_rules_constant(g_shim.rules[in_init][c]) == FS_ALLOW)
 				g_shim.unrestricted[in_init] |= 1u << c;
 	}
+	const unsigned all = (1u << FS_NCATEGORIES) - 1;
+	policy_share_init(cfg.policy, (g_shim.unrestricted[0] & g_shim.unrestricted[1]) != all);
 	unsigned net = (1u << FS_CONNECT) | (1u << FS_LISTEN);
 	g_shim.record_names = (g_shim.unrestricted[0] & g_shim.unrestricted[1] & net) != net;
 	parse_runtime_api(getenv("AWS_LAMBDA_RUNTIME_API"));
@@ -206,7 +219,7 @@ static void do_init(void)
 		envprop_add("FNSHIELD_SECCOMP=off");
 
 	/* A forked child starts with its parent's counts; only the parent reports them. */
-	pthread_atfork(NULL, NULL, repeat_forget_pending);
+	pthread_atfork(policy_share_publish, NULL, repeat_forget_pending);
 
 	if (!inherited)
 		log_start(source, cfg.digest, cfg.mode, seccomp_status);

@@ -3,6 +3,7 @@
  */
 #include "logfd.h"
 #include "sys.h"
+#include "treefd.h"
 
 #include <poll.h>
 #include <stdatomic.h>
@@ -12,13 +13,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
 
 atomic_int logfd_current = -1;
 #define log_fd logfd_current
@@ -37,16 +31,11 @@ static struct {
 static char env_entry_buf[2][96];
 static _Atomic(const char *) env_entry = "";
 
-static char *put_uint(char *p, unsigned long v)
+/* The stream as treefd.h describes it (the number may move: read it once). */
+static struct treefd stream_now(void)
 {
-	char tmp[24];
-	int n = 0;
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	return (struct treefd){ .pid = stream.pid, .fd = atomic_load(&stream.fd), .dev = stream.dev,
+				.ino = stream.ino };
 }
 
 /* Written without stdio: the dup2 hooks call it (through logfd_evacuate) in the root, from any
@@ -55,52 +44,16 @@ static void publish_entry(void)
 {
 	static atomic_int which;
 	char *buf = env_entry_buf[atomic_fetch_xor(&which, 1) ^ 1];
-	char *p = buf;
-	memcpy(p, LOGFD_ENV "=", sizeof LOGFD_ENV);
-	p += sizeof LOGFD_ENV;
-	p = put_uint(p, (unsigned long)stream.pid);
-	*p++ = ':';
-	p = put_uint(p, (unsigned long)atomic_load(&stream.fd));
-	*p++ = ':';
-	p = put_uint(p, stream.dev);
-	*p++ = ':';
-	p = put_uint(p, stream.ino);
-	*p = 0;
+	struct treefd t = stream_now();
+	treefd_entry(buf, LOGFD_ENV, &t);
 	atomic_store(&env_entry, buf);
-}
-
-/* A number out of the way of applications: just under the usual 1024 descriptor limit (Node's
- * IPC channel, systemd's LISTEN_FDS and friends live at 3 and up). Close-on-exec: no child
- * inherits it. */
-static int high_dup(int fd)
-{
-	struct rlimit rl;
-	long want = 1023;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (long)rl.rlim_cur - 1 < want)
-		want = (long)rl.rlim_cur - 1;
-	for (long min = want; min >= 3; min = min > 64 ? min / 2 : 3) {
-		int r = sys_fcntl(fd, F_DUPFD_CLOEXEC, min);
-		if (r >= 0)
-			return r;
-		if (min == 3)
-			break;
-	}
-	return -1;
-}
-
-static int same_file(int fd, unsigned long dev, unsigned long ino)
-{
-	struct stat st;
-	return sys_fstat(fd, &st) == 0 && (unsigned long)st.st_dev == dev &&
-	       (unsigned long)st.st_ino == ino;
 }
 
 /* The root of a tree: keep fd 2 on a descriptor of our own. */
 static void become_root(void)
 {
 	struct stat st;
-	int fd = high_dup(2);
+	int fd = treefd_high_dup(2);
 	if (fd >= 0 && sys_fstat(fd, &st) == 0) {
 		stream.pid = sys_getpid();
 		atomic_store(&stream.fd, fd);
@@ -114,38 +67,37 @@ static void become_root(void)
 	}
 }
 
+static void adopt(const struct treefd *t)
+{
+	stream.pid = t->pid;
+	atomic_store(&stream.fd, t->fd);
+	stream.dev = t->dev;
+	stream.ino = t->ino;
+	stream.known = 1;
+}
+
 int logfd_setup(const char *inherited)
 {
 	if (inherited) {
-		int pid, fd;
-		unsigned long dev, ino;
+		struct treefd t;
+		int ok = treefd_parse(inherited, &t) == 0;
 		/* The root itself exec'd a new program (a shell's `exec`, `env -i`, a bootstrap
 		 * script): its descriptor was kept open for that exec (logfd_before_exec), so the
 		 * new program carries on with the same stream even if fd 2 was redirected first;
 		 * if it is not there (an exec fnshield did not see), its stderr is the stream. */
-		if (sscanf(inherited, "%d:", &pid) == 1 && pid == sys_getpid()) {
-			if (sscanf(inherited, "%d:%d:%lu:%lu", &pid, &fd, &dev, &ino) == 4 && fd > 2 &&
-			    same_file(fd, dev, ino)) {
-				sys_fcntl(fd, F_SETFD, FD_CLOEXEC);
-				stream.pid = pid;
-				atomic_store(&stream.fd, fd);
-				stream.dev = dev;
-				stream.ino = ino;
-				stream.known = 1;
-				atomic_store(&log_fd, fd);
+		if (ok && t.pid == sys_getpid()) {
+			if (t.fd > 2 && treefd_same(t.fd, t.dev, t.ino)) {
+				sys_fcntl(t.fd, F_SETFD, FD_CLOEXEC);
+				adopt(&t);
+				atomic_store(&log_fd, t.fd);
 				publish_entry();
 			} else {
 				become_root();
 			}
 			return 1;
 		}
-		if (sscanf(inherited, "%d:%d:%lu:%lu", &pid, &fd, &dev, &ino) == 4 && pid > 0 &&
-		    fd >= 0) {
-			stream.pid = pid;
-			atomic_store(&stream.fd, fd);
-			stream.dev = dev;
-			stream.ino = ino;
-			stream.known = 1;
+		if (ok) {
+			adopt(&t);
 			publish_entry(); /* passed on as it came: the grandchildren log to the root */
 		}
 		/* Malformed (a hand-made environment): still a child of a protected tree; its lines
@@ -183,7 +135,7 @@ void logfd_evacuate(void)
 		return;
 	int fd = sys_fcntl(old, F_DUPFD_CLOEXEC, old > 64 ? old / 2 : 3);
 	if (fd < 0)
-		fd = high_dup(old);
+		fd = treefd_high_dup(old);
 	if (fd < 0)
 		return; /* the dup2 takes it: lines go to fd 2 from now on */
 	atomic_store(&stream.fd, fd);
@@ -256,35 +208,14 @@ static int write_all(int fd, const char *buf, size_t len, int wait_ms)
 
 
 /* The root's stream, fetched for one write: a descriptor of our own (close it), or -1.
- * pidfd_getfd first: the very open file the root holds, as inheritance would have given
- * (a regular file's offset is shared, a socket works); /proc/PID/fd/N reopens it (a pipe, a
- * FIFO, a terminal, a file — appending) where pidfd_getfd is missing or not permitted. Either
- * way the identity is checked: the pid may have been reused, or be another pid namespace's. */
-static int fetch_root_stream(int fd)
+ * pidfd_getfd gives the very open file the root holds, as inheritance would have (a regular
+ * file's offset is shared, a socket works); /proc/PID/fd/N reopens it (a pipe, a FIFO, a
+ * terminal, a file — appending; O_NONBLOCK: opening a pipe whose reader is gone would wait for
+ * one forever) where pidfd_getfd is missing or not permitted. */
+static int fetch_root_stream(void)
 {
-	int pidfd = (int)SYS6(SYS_pidfd_open, stream.pid, 0, 0, 0, 0, 0);
-	if (pidfd >= 0) {
-		int got = (int)SYS6(SYS_pidfd_getfd, pidfd, fd, 0, 0, 0, 0);
-		sys_close(pidfd);
-		if (got >= 0) {
-			if (same_file(got, stream.dev, stream.ino))
-				return got;
-			sys_close(got);
-		}
-	}
-	char path[64] = "/proc/", *p = path + 6;
-	p = put_uint(p, (unsigned long)stream.pid);
-	memcpy(p, "/fd/", 4);
-	p = put_uint(p + 4, (unsigned long)fd);
-	*p = 0;
-	/* O_NONBLOCK: opening a pipe whose reader is gone would otherwise wait for one forever. */
-	int got = sys_openat(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
-	if (got < 0)
-		return -1;
-	if (same_file(got, stream.dev, stream.ino))
-		return got;
-	sys_close(got);
-	return -1;
+	struct treefd t = stream_now();
+	return treefd_fetch(&t, O_WRONLY | O_APPEND | O_NONBLOCK);
 }
 
 /* Nowhere else: the kernel log, then the console (root only, outside Lambda). A kernel log
@@ -313,9 +244,9 @@ void logfd_write(const char *buf, size_t len)
 	 * root's, fetched for this line. */
 	if (stream.known) {
 		int fd = logfd_own();
-		int own = fd >= 0 && same_file(fd, stream.dev, stream.ino);
+		int own = fd >= 0 && treefd_same(fd, stream.dev, stream.ino);
 		if (!own && sys_getpid() != stream.pid)
-			fd = fetch_root_stream(atomic_load(&stream.fd));
+			fd = fetch_root_stream();
 		else if (!own)
 			fd = -1;
 		if (fd >= 0) {
@@ -328,7 +259,7 @@ void logfd_write(const char *buf, size_t len)
 		}
 	}
 	/* 2. Our own stderr, unless it is the stream that just failed. */
-	if (!(tried && same_file(2, stream.dev, stream.ino)) &&
+	if (!(tried && treefd_same(2, stream.dev, stream.ino)) &&
 	    write_all(2, buf, len, LOGFD_FALLBACK_WAIT_MS))
 		goto out;
 	/* 3. A refusal always has its line. */
