@@ -102,7 +102,7 @@ static void resolve(void)
 
 /* ---- fixtures -------------------------------------------------------------------------- */
 
-static char dir[512], p_short[600], p_long[1024], p_write[600], p_noexec[600], rel[] = "a.txt";
+static char dir[512], p_35[600], p_short[600], p_long[1024], p_write[600], p_noexec[600], rel[] = "a.txt";
 static char mk_tmpl[600];
 static size_t mk_tmpl_len;
 static int dirfd_ = -1, listen_fd = -1, udp_fd = -1, null_fd = -1;
@@ -138,6 +138,14 @@ static void setup(void)
 	}
 	snprintf(dir, sizeof dir, "%s", d);
 	snprintf(p_short, sizeof p_short, "%s/a.txt", dir);
+	/* issue #13's case: an absolute path of exactly 35 bytes (dir/ then a name that fills it) */
+	size_t dl = strlen(dir);
+	if (dl + 2 > 35) {
+		fprintf(stderr, "micro: BENCH_DIR must be under 34 bytes for the 35-byte case\n");
+		exit(2);
+	}
+	snprintf(p_35, sizeof p_35, "%s/%.*s", dir, (int)(34 - dl), "abcdefghijklmnopqrstuvwxyz0123456789");
+	touch(p_35, 0644);
 	snprintf(p_write, sizeof p_write, "%s/w.log", dir);
 	snprintf(p_noexec, sizeof p_noexec, "%s/noexec", dir);
 	mk_tmpl_len = (size_t)snprintf(mk_tmpl, sizeof mk_tmpl, "%s/tmp-no-template", dir);
@@ -192,6 +200,14 @@ static void fail(const char *c)
 {
 	fprintf(stderr, "micro: case %s: unexpected failure: %s\n", c, strerror(errno));
 	exit(3);
+}
+
+static void c_open_35(int s)
+{
+	int fd = F[s].open(p_35, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("open_35");
+	F[s].close(fd);
 }
 
 static void c_open_short(int s)
@@ -353,6 +369,7 @@ struct bcase {
 
 static const struct bcase cases[] = {
 	{"open_short", "open(abs short, O_RDONLY)+close [read]", c_open_short, 0, NULL},
+	{"open_35", "open(abs, 35 bytes, O_RDONLY)+close [read]", c_open_35, 0, NULL},
 	{"open_long", "open(abs long, O_RDONLY)+close [read]", c_open_long, 0, NULL},
 	{"open_missing", "open(missing file, O_RDONLY) -> ENOENT, one hook [read]", c_open_missing, 0, NULL},
 	{"open_rel", "open(relative, O_RDONLY)+close [read]", c_open_rel, 0, NULL},

@@ -93,7 +93,7 @@ int fs_config_mode(const char *mode_env, struct fs_errors *errs)
 static void adopt(struct fs_policy *p, int mode, struct fs_config *cfg)
 {
 	cfg->policy = p;
-	snprintf(cfg->digest, sizeof cfg->digest, "%s", fs_policy_digest(p));
+	memcpy(cfg->digest, fs_policy_digest(p), sizeof cfg->digest); /* 64 digits and a NUL */
 	cfg->mode = fs_policy_mode(p);
 	cfg->mode_overridden = mode >= 0;
 }

@@ -4,7 +4,6 @@
 #include "treefd.h"
 #include "sys.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -108,10 +107,33 @@ char *treefd_entry(char *buf, const char *name, const struct treefd *t)
 	return buf;
 }
 
+/* One decimal number ending at `end` ('\0' for the last); the position after it, or NULL.
+ * By hand rather than sscanf: at load, in every child, the first call to scanf costs more than
+ * the rest of this file together (its locale set-up, faulted in). */
+static const char *get_uint(const char *p, char end, unsigned long *v)
+{
+	unsigned long n = 0;
+	const char *start = p;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (~0ul - 9) / 10)
+			return NULL;
+		n = n * 10 + (unsigned long)(*p - '0');
+	}
+	if (p == start || *p != end)
+		return NULL;
+	*v = n;
+	return end ? p + 1 : p;
+}
+
 int treefd_parse(const char *value, struct treefd *t)
 {
-	if (!value || sscanf(value, "%d:%d:%lu:%lu", &t->pid, &t->fd, &t->dev, &t->ino) != 4 ||
-	    t->pid <= 0 || t->fd < 0)
+	unsigned long pid, fd;
+	const char *p = value;
+	if (!p || !(p = get_uint(p, ':', &pid)) || !(p = get_uint(p, ':', &fd)) ||
+	    !(p = get_uint(p, ':', &t->dev)) || !get_uint(p, 0, &t->ino) || pid == 0 ||
+	    pid > 0x7fffffff || fd > 0x7fffffff)
 		return -1;
+	t->pid = (int)pid;
+	t->fd = (int)fd;
 	return 0;
 }
