@@ -95,6 +95,16 @@ static int cmd_check(int argc, char **argv)
 	fs_config_source_name(&cfg, source, sizeof source);
 	fprintf(print ? stderr : stdout, "fnshield: policy ok: %s, mode %s, sha256 %s\n", source,
 		cfg.mode == FS_MODE_BLOCK ? "block" : "alert", cfg.digest);
+	/* A compiled policy: is it the one this machine would compile? */
+	char what[256];
+	if (cfg.note[0])
+		fprintf(stderr, "fnshield: warning: %s: compiled on another machine (%s); the library "
+				"compiles it again at every start here: run `fnshield compile` on this "
+				"machine\n", source, cfg.note);
+	else if (!fs_policy_aliases_hold(cfg.policy, 1, what, sizeof what))
+		fprintf(stderr, "fnshield: warning: %s: compiled on another machine (%s); the library "
+				"uses it as compiled, without that alias: run `fnshield compile` on this "
+				"machine\n", source, what);
 	int r2 = print ? print_policy_in_force(cfg.policy, cfg.mode) : 0;
 	fs_config_free(&cfg);
 	return r2;

@@ -9,7 +9,9 @@
 #                                      a static executable (wrappers/fnshield-exec.c)
 #   fnshield/lib/libfnshield.so        the preload library
 #   fnshield/bin/fnshield              the CLI (`fnshield check`, `fnshield explain`, ...)
-#   fnshield/policies/*.json           policy/examples
+#   fnshield/policies/*.json           policy/examples, and LAYER_POLICIES (more JSON files)
+#   fnshield/policies/*.fnsp           each of them compiled (`fnshield compile`): the library
+#                                      maps one and uses it as it lies (FNSHIELD_POLICY_FILE=…fnsp)
 #   fnshield/README.md
 #
 # It must run on Amazon Linux 2 (glibc 2.26) and 2023 (glibc 2.34). Before anything is zipped,
@@ -73,6 +75,16 @@ cp "$build/fnshield-exec" "$stage/fnshield-exec"
 cp "$build/libfnshield.so" "$stage/fnshield/lib/libfnshield.so"
 cp "$build/fnshield" "$stage/fnshield/bin/fnshield"
 cp policy/examples/*.json "$stage/fnshield/policies/"
+for p in ${LAYER_POLICIES:-}; do
+	cp "$p" "$stage/fnshield/policies/"
+done
+# Compiled by this machine's fnshield: an image is the same on x86_64 and arm64 (one byte order,
+# fixed-width fields), so one compiler serves both layers. Its symbolic-link aliases are this
+# machine's: where one resolves otherwise on the function's image, the library compiles the
+# JSON the file carries again at start (README, "Compiled policies").
+for p in "$stage"/fnshield/policies/*.json; do
+	build/fnshield compile "$p" -o "${p%.json}.fnsp" >/dev/null
+done
 cp layer/README.md "$stage/fnshield/README.md"
 # Debug information stays in build/; the layer gets what runs (smaller: faster cold starts).
 strip_="strip" objdump_="objdump"
@@ -81,7 +93,7 @@ command -v "$triplet-objdump" >/dev/null 2>&1 && objdump_=$triplet-objdump
 $strip_ --strip-debug "$stage/fnshield/lib/libfnshield.so" "$stage/fnshield/bin/fnshield"
 $strip_ --strip-all "$stage/fnshield-exec"
 chmod 0755 "$stage/fnshield-exec" "$stage/fnshield/lib/libfnshield.so" "$stage/fnshield/bin/fnshield"
-chmod 0644 "$stage/fnshield/policies/"*.json "$stage/fnshield/README.md"
+chmod 0644 "$stage/fnshield/policies/"*.json "$stage/fnshield/policies/"*.fnsp "$stage/fnshield/README.md"
 
 # ---- check what is shipped ---------------------------------------------------------------
 fail=0

@@ -91,11 +91,13 @@ test_x86_64() {
 	expect "layout: /opt/fnshield-exec, fnshield/{lib,bin,policies}, README" \
 		test -x "$d/fnshield-exec" -a -f "$lib" -a -x "$d/fnshield/bin/fnshield" \
 		-a -f "$prod" -a -f "$d/fnshield/policies/staging.json" -a -f "$d/fnshield/README.md"
-	for p in "$d"/fnshield/policies/*.json; do
+	for p in "$d"/fnshield/policies/*.json "$d"/fnshield/policies/*.fnsp; do
 		# shellcheck disable=SC2086 # clean_env is a list of options
 		run $clean_env "$d/fnshield/bin/fnshield" check "$p"
 		expect "fnshield check ${p##*/}: policy ok" test "$rc" = 0
 	done
+	expect "every shipped policy compiled: fnshield/policies/*.fnsp" \
+		test "$(ls "$d"/fnshield/policies/*.json | wc -l)" = "$(ls "$d"/fnshield/policies/*.fnsp | wc -l)"
 
 	# A blocked read and a blocked exec, reported on stdout by the function itself.
 	py='
@@ -128,6 +130,11 @@ print(" ".join(r))
 			test "$(lines "$tmp/err" '"fnshield":"violation".*"category":"read"')" -ge 1 \
 			-a "$(lines "$tmp/err" '"fnshield":"violation".*"category":"exec"')" -ge 1
 	done
+	# The compiled production policy: the same decisions, from the layer's .fnsp.
+	# shellcheck disable=SC2086
+	run $clean_env FNSHIELD_POLICY_FILE="${prod%.json}.fnsp" "$d/fnshield-exec" /usr/bin/python3 -c "$py"
+	expect "compiled policy (production.fnsp): read and exec fail with EACCES" \
+		test "$rc" = 0 -a "$(cat "$tmp/out")" = "read=EACCES exec=EACCES"
 	# Lambda's runtimes are started by path; a bare name is searched in PATH like `exec` does.
 	# shellcheck disable=SC2086
 	run $clean_env PATH=/usr/bin:/bin "$d/fnshield-exec" python3 -c 'import os; print(os.environ["LD_PRELOAD"])'
@@ -281,7 +288,7 @@ except OSError as e:
 	expect "qemu: fnshield-exec, an x86_64 library: exit 78, one error line, the command never ran" \
 		test "$rc" = 78 -a "$(wc -l <"$tmp/err")" = 1 -a ! -e "$marker" \
 		-a "$(lines "$tmp/err" '^{"fnshield":"error",.*another architecture (x86_64) than this machine.s (arm64)')" = 1
-	for p in "$d"/fnshield/policies/*.json; do
+	for p in "$d"/fnshield/policies/*.json "$d"/fnshield/policies/*.fnsp; do
 		# shellcheck disable=SC2086
 		run $clean_env qemu-aarch64 -L "$sysroot" "$cli" check "$p"
 		expect "qemu: fnshield check ${p##*/}: policy ok" test "$rc" = 0 -a "$(lines "$tmp/out" 'policy ok')" = 1

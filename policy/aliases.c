@@ -11,6 +11,7 @@
 // written after their longest existing ancestor, resolved. When nothing resolves, or the
 // result is the pattern itself, there is no alias.
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,4 +112,71 @@ char *fs_glob_alias(const char *pat)
 	free(real);
 	free(lit);
 	return alias;
+}
+
+/* ---- a compiled policy on another machine --------------------------------------------------
+ * An image records the aliases it was compiled with ("pattern\0alias\0"…, image.c). Links
+ * differ between machines (/bin/sh is dash on Debian, bash on Amazon Linux), so a compiled
+ * policy is right where its aliases still hold. */
+
+/* Does pattern have this alias here (NULL: none)? */
+static bool alias_holds(const char *pat, const char *recorded)
+{
+	char *now = fs_glob_alias(pat);
+	bool same = now ? recorded && !strcmp(now, recorded) : !recorded;
+	free(now);
+	return same;
+}
+
+static void say(char *what, size_t cap, const char *pat, const char *was, const char *now)
+{
+	if (cap)
+		snprintf(what, cap, "\"%s\" was compiled as an alias of %s%s%s; here it %s%s", pat,
+			 was ? "\"" : "nothing", was ? was : "", was ? "\"" : "",
+			 now ? "resolves to " : "has no alias", now ? now : "");
+}
+
+int fs_policy_aliases_hold(const struct fs_policy *p, int all, char *what, size_t cap)
+{
+	if (!p->resolved_aliases)
+		return 1;
+	/* the recorded ones: a realpath each */
+	for (size_t o = 0; o < p->aliases_len;) {
+		const char *pat = p->aliases + o, *alias = pat + strlen(pat) + 1;
+		if ((size_t)(alias - p->aliases) >= p->aliases_len)
+			break;
+		if (!alias_holds(pat, alias)) {
+			char *now = fs_glob_alias(pat);
+			say(what, cap, pat, alias, now);
+			free(now);
+			return 0;
+		}
+		o = (size_t)(alias - p->aliases) + strlen(alias) + 1;
+	}
+	if (!all)
+		return 1;
+	/* every other path pattern: still without one? */
+	for (int in_init = 0; in_init < 2; in_init++)
+		for (int c = 0; c < FS_NCATEGORIES; c++) {
+			const struct fs_rules *r = in_init ? p->init[c] : p->rules[c];
+			if (!r || (c != FS_EXEC && c != FS_READ && c != FS_WRITE))
+				continue;
+			for (int l = 0; l < 3; l++)
+				for (uint32_t i = 0; i < r->n[l]; i++) {
+					const char *pat = r->strings + r->text[l][i];
+					bool recorded = false;
+					for (size_t o = 0; o < p->aliases_len && !recorded;) {
+						const char *rp = p->aliases + o, *ra = rp + strlen(rp) + 1;
+						recorded = !strcmp(rp, pat);
+						o = (size_t)(ra - p->aliases) + strlen(ra) + 1;
+					}
+					char *now = recorded ? NULL : fs_glob_alias(pat);
+					if (now) {
+						say(what, cap, pat, NULL, now);
+						free(now);
+						return 0;
+					}
+				}
+		}
+	return 1;
 }

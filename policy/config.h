@@ -18,6 +18,9 @@ struct fs_config {
 	char digest[65];      /* SHA-256 of the policy text, hex */
 	enum fs_mode mode;    /* in force, after FNSHIELD_MODE */
 	int mode_overridden;  /* FNSHIELD_MODE was set */
+	/* A compiled file whose aliases do not hold here was compiled again from the JSON it
+	 * carries: what differed (for `fnshield check`), else "". */
+	char note[256];
 };
 
 /* The environment's values (NULL when unset). expected_digest: when a parent process passed

@@ -129,6 +129,12 @@ const char *fs_policy_digest(const struct fs_policy *p);
 /* The machine (uname -m) that compiled it. */
 const char *fs_policy_machine(const struct fs_policy *p);
 
+/* Do the symbolic-link aliases a compiled policy was built with still hold on this machine
+ * (resolve_aliases)? all = 0: the aliases it recorded (a realpath each: what the library checks
+ * at load); all = 1: also that no other path pattern has one here (a realpath per pattern:
+ * `fnshield check`). 1 yes; 0 no, with the first difference in what. */
+int fs_policy_aliases_hold(const struct fs_policy *p, int all, char *what, size_t cap);
+
 /* The built-in default policy (SPEC: used when neither variable is set), as JSON text. */
 extern const char fs_default_policy_json[];
 

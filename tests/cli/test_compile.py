@@ -154,3 +154,32 @@ def test_compile_reports_json_errors_with_their_place(case_dir):
     assert not (case_dir / "bad.fnsp").exists()
     r = fnshield("compile", case_dir / "missing.json")
     assert r.rc == 66, r.explain()
+
+
+def test_a_policy_compiled_where_links_differ(case_dir):
+    """Aliases are the compiling machine's: a link that now resolves elsewhere makes the library
+    compile the JSON the file carries again (right verdicts); `check` says so either way."""
+    (case_dir / "a").write_text("#!/bin/sh\n")
+    (case_dir / "b").write_text("#!/bin/sh\n")
+    (case_dir / "c").write_text("#!/bin/sh\n")
+    tool = case_dir / "tool"
+    tool.symlink_to(case_dir / "a")
+    policy = {"version": 1, "mode": "block", "read": {"default": "allow", "block": [str(tool), str(case_dir / "c")]}}
+    src, out = compiled(case_dir, policy, "links")
+    assert fnshield("check", out).stderr == "", "same machine, same links: no warning"
+    # the link now points elsewhere: recorded alias "a" no longer holds
+    tool.unlink()
+    tool.symlink_to(case_dir / "b")
+    c = fnshield("check", out)
+    assert c.rc == 0 and "warning" in c.stderr and "compiles it again" in c.stderr, c.explain()
+    r = preload(out, ["/usr/bin/cat", str(case_dir / "b")])
+    assert [v["rule"] for v in r.violations] == ["read.block[0]"], r.explain()  # via the new alias
+    r = preload(out, ["/usr/bin/cat", str(case_dir / "a")])
+    assert r.violations == [] and r.rc == 0, r.explain()
+    # a pattern that had no alias where it was compiled has one here: check warns
+    (case_dir / "c").unlink()
+    (case_dir / "c").symlink_to(case_dir / "a")
+    tool.unlink()
+    tool.symlink_to(case_dir / "a")
+    c = fnshield("check", out)
+    assert c.rc == 0 and "without that alias" in c.stderr and str(case_dir / "c") in c.stderr, c.explain()
