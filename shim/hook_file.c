@@ -24,9 +24,13 @@ static inline int open_passes(int flags, const char *path)
 }
 
 /* Each hook is a fast path that jumps straight to libc and, out of line, a slow path: a call
- * before the library is ready (or before libc's functions are looked up), or one to decide. */
+ * to decide — or, rarely, one before the library is ready or before libc's functions are looked
+ * up, which asks the fast path's question again once that is done (only then: a call to decide
+ * has been asked it already). */
 #define SLOW_PATH(name, dirfd, path, flags, mode, real_args)                                   \
-	if (shim_ready() < 0 || open_passes(flags, path))                                         \
+	if (__builtin_expect(!real_##name || !atomic_load_explicit(&g_ready, memory_order_acquire),  \
+			     0) &&                                                                \
+	    (shim_ready() < 0 || open_passes(flags, path)))                                       \
 		return REAL(name) real_args;                                                      \
 	return checked_open(#name, dirfd, path, flags, mode)
 
