@@ -150,6 +150,14 @@ static int use_policy_file(const char *p)
 	size_t len = 0;
 	int err = 0;
 	char *text = fs_read_file(p, INLINE_POLICY_MAX + 1, &len, &err);
+	if (text && fs_image_is(text, len)) { /* bytes no environment variable can carry */
+		char msg[PATH_MAX + 128];
+		snprintf(msg, sizeof msg, "invalid fnshield configuration: %s is a compiled policy read "
+			 "from a pipe; give it as a file", p);
+		log_error(msg, NULL, 0, 0, NULL);
+		free(text);
+		return -1;
+	}
 	if (!text || len > INLINE_POLICY_MAX) {
 		char msg[PATH_MAX + 128];
 		snprintf(msg, sizeof msg, "invalid fnshield configuration: cannot read policy %s: %s", p,

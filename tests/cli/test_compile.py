@@ -183,3 +183,12 @@ def test_a_policy_compiled_where_links_differ(case_dir):
     tool.symlink_to(case_dir / "a")
     c = fnshield("check", out)
     assert c.rc == 0 and "without that alias" in c.stderr and str(case_dir / "c") in c.stderr, c.explain()
+
+
+def test_run_takes_a_compiled_file_not_a_compiled_pipe(case_dir):
+    _, out = compiled(case_dir)
+    r = fnshield("run", "--policy", out, "--", "/usr/bin/cat", "/etc/shadow")
+    assert r.rc != 0 and [v["rule"] for v in r.violations] == ["read.block[0]"], r.explain()
+    p = subprocess.run(["/bin/sh", "-c", '/usr/bin/cat "$1" | "$0" run --policy /dev/stdin -- /usr/bin/true',
+                        str(BUILD / "fnshield"), str(out)], capture_output=True, text=True, env=base_env())
+    assert p.returncode == 78 and "compiled policy read from a pipe" in p.stderr, p.stderr
