@@ -164,9 +164,7 @@ Test(dfa_tables, flat32_equals_comb, .timeout = 60)
 	struct builds b = build_all(p, 600);
 	cr_assert_gt((size_t)b.flat->nstates * b.flat->stride, 65536);
 	cr_assert_eq(b.flat->table, FS_DFA_FLAT32);
-	/* past FS_DFA_FLAT_MAX_BYTES (256 KB: a 16-bit table is always under it, a 32-bit one never
-	 * is), the comb by default: 32-bit tables are built only when asked */
-	cr_assert_eq(b.dflt->table, FS_DFA_COMB, "%u states x %u: over the cap", b.dflt->nstates,
+	cr_assert_eq(b.dflt->table, FS_DFA_FLAT32, "%u states x %u: under the cap", b.dflt->nstates,
 		     b.dflt->stride);
 	free_all(&b);
 	check_equivalence(p, 600, 3000);
