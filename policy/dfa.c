@@ -623,21 +623,24 @@ out:
  * compare more per byte, on a chain of dependent loads. A row offset, not a state number, is
  * stored: no multiply per byte. The extra column holds the state's own number, so the loop
  * never divides to learn where it stopped. */
-static bool flatten(const struct builder *b, struct fs_dfa *d, const uint32_t *map, bool wide)
+static bool flatten(const struct builder *b, struct fs_dfa *d, const uint32_t *map, enum fs_dfa_table kind)
 {
-	const uint32_t n = b->n, ncls = b->ncls, stride = ncls + 1;
+	const uint32_t n = b->n, ncls = b->ncls;
+	const bool wide = kind == FS_DFA_FLAT32;
+	const uint32_t shift = kind == FS_DFA_FLAT16X4 ? 2 : 0;
+	const uint32_t stride = shift ? (ncls + 1 + 3) & ~3u : ncls + 1;
 	size_t cells = (size_t)n * stride;
 	uint16_t *t16 = NULL;
 	uint32_t *t32 = NULL;
 	if (wide)
 		t32 = malloc(cells * sizeof *t32);
 	else
-		t16 = malloc(cells * sizeof *t16);
+		t16 = calloc(cells, sizeof *t16); /* the padding columns of a row: zeros */
 	if (!t16 && !t32)
 		return false;
 	for (uint32_t s = 0; s < n; s++) {
 		size_t row = (size_t)map[s] * stride;
-		uint32_t dflt = map[b->dflt[s]] * stride;
+		uint32_t dflt = (map[b->dflt[s]] * stride) >> shift;
 		uint32_t lo = b->row_off[s], hi = b->row_off[s + 1];
 		if (wide) {
 			uint32_t *r = t32 + row;
@@ -651,13 +654,13 @@ static bool flatten(const struct builder *b, struct fs_dfa *d, const uint32_t *m
 			for (uint32_t c = 0; c < ncls; c++)
 				r[c] = (uint16_t)dflt;
 			for (uint32_t e = lo; e < hi; e++)
-				r[b->exc_cls[e]] = (uint16_t)(map[b->exc_to[e]] * stride);
+				r[b->exc_cls[e]] = (uint16_t)((map[b->exc_to[e]] * stride) >> shift);
 			r[ncls] = (uint16_t)map[s];
 		}
 	}
-	d->table = wide ? FS_DFA_FLAT32 : FS_DFA_FLAT16;
+	d->table = (uint8_t)kind;
 	d->stride = stride;
-	d->live_rows = d->nlive * stride;
+	d->live_rows = (d->nlive * stride) >> shift;
 	d->next16 = t16;
 	d->next32 = t32;
 	return true;
@@ -803,14 +806,17 @@ static struct fs_dfa *finish(struct builder *b, const uint8_t *settled, size_t f
 	for (uint32_t s = 0; s < n; s++)
 		acc[map[s]] = b->acc[s];
 
-	/* 16-bit entries while every row offset fits (about 1,500 states at 40 classes), 32-bit
-	 * up to the cap; n <= FS_DFA_MAX_STATES and ncls <= 256 keep offsets within 32 bits. */
-	size_t cells = (size_t)n * (ncls + 1);
+	/* 16-bit entries while every row offset fits (about 1,500 states at 40 classes), then
+	 * while a quarter of it does (rows padded to 4 columns: about 6,500 states), 32-bit up to
+	 * the cap; n <= FS_DFA_MAX_STATES and ncls <= 256 keep offsets within 32 bits. */
+	size_t cells = (size_t)n * (ncls + 1), cells4 = (size_t)n * ((ncls + 1 + 3) & ~3u);
 	bool built;
 	if (cells <= 65536 && cells * sizeof(uint16_t) <= flat_max)
-		built = flatten(b, d, map, false);
+		built = flatten(b, d, map, FS_DFA_FLAT16);
+	else if (cells4 <= 4 * 65536 && cells4 * sizeof(uint16_t) <= flat_max)
+		built = flatten(b, d, map, FS_DFA_FLAT16X4);
 	else if (cells * sizeof(uint32_t) <= flat_max)
-		built = flatten(b, d, map, true);
+		built = flatten(b, d, map, FS_DFA_FLAT32);
 	else
 		built = comb(b, d, map);
 	if (!built)
@@ -948,6 +954,7 @@ size_t fs_dfa_bytes(const struct fs_dfa *d)
 	size_t bytes = sizeof *d + (size_t)d->nstates * sizeof *d->acc;
 	switch (d->table) {
 	case FS_DFA_FLAT16:
+	case FS_DFA_FLAT16X4:
 		return bytes + flat * sizeof *d->next16;
 	case FS_DFA_FLAT32:
 		return bytes + flat * sizeof *d->next32;
@@ -979,7 +986,7 @@ uint32_t fs_dfa_put(struct fs_img_writer *w, const struct fs_dfa *d)
 	};
 	memcpy(r.cls, d->cls, 256);
 	size_t flat = (size_t)d->nstates * d->stride;
-	if (d->table == FS_DFA_FLAT16)
+	if (d->table == FS_DFA_FLAT16 || d->table == FS_DFA_FLAT16X4)
 		r.next = fs_img_put(w, d->next16, flat * sizeof *d->next16);
 	else if (d->table == FS_DFA_FLAT32)
 		r.next = fs_img_put(w, d->next32, flat * sizeof *d->next32);
@@ -1022,9 +1029,11 @@ int fs_dfa_view(struct fs_img *im, uint32_t off, const uint32_t n[3], struct fs_
 		return -1;
 	memset(d, 0, sizeof *d);
 	if (r->ncls < 1 || r->ncls > 256 || r->nstates < 1 ||
-	    (r->table != FS_DFA_COMB && r->stride != r->ncls + 1) ||
+	    (r->table != FS_DFA_COMB && r->table != FS_DFA_FLAT16X4 && r->stride != r->ncls + 1) ||
+	    (r->table == FS_DFA_FLAT16X4 && (r->stride % 4 || r->stride < r->ncls + 1 ||
+					    r->stride > r->ncls + 4)) ||
 	    r->nstates > FS_DFA_MAX_STATES || r->nlive > r->nstates || r->start >= r->nstates ||
-	    r->table > FS_DFA_COMB)
+	    r->table > FS_DFA_TABLE_MAX)
 		return fs_img_fail(im, "an automaton's sizes are inconsistent");
 	for (unsigned b = 0; b < 256; b++)
 		if (r->cls[b] >= r->ncls)
@@ -1060,12 +1069,15 @@ int fs_dfa_view(struct fs_img *im, uint32_t off, const uint32_t n[3], struct fs_
 				return fs_img_fail(im, "an automaton entry points outside the automaton");
 		return 0;
 	}
-	/* flat: entries are row offsets (multiples of the stride), the last column the state */
-	if (r->live_rows != (uint64_t)r->nlive * r->stride ||
-	    (r->table == FS_DFA_FLAT16 && cells > 65536))
+	/* flat: entries are row offsets (multiples of the stride; a quarter of one for
+	 * FS_DFA_FLAT16X4), the last column the state */
+	const unsigned shift = r->table == FS_DFA_FLAT16X4 ? 2 : 0;
+	if (r->live_rows != ((uint64_t)r->nlive * r->stride) >> shift ||
+	    (r->table == FS_DFA_FLAT16 && cells > 65536) ||
+	    (r->table == FS_DFA_FLAT16X4 && cells > 4 * 65536))
 		return fs_img_fail(im, "an automaton's sizes are inconsistent");
 	d->live_rows = r->live_rows;
-	if (r->table == FS_DFA_FLAT16)
+	if (r->table == FS_DFA_FLAT16 || r->table == FS_DFA_FLAT16X4)
 		d->next16 = fs_img_array(im, r->next, cells, sizeof *d->next16, 2, "automaton table");
 	else
 		d->next32 = fs_img_array(im, r->next, cells, sizeof *d->next32, 4, "automaton table");
@@ -1073,15 +1085,16 @@ int fs_dfa_view(struct fs_img *im, uint32_t off, const uint32_t n[3], struct fs_
 		return -1;
 	if (im->trusted)
 		return 0;
-	if (d->next16 ? any_over16(d->next16, cells, (uint16_t)last_row)
+	/* a cursor c reads entries (c << shift) + class: at most last_row + ncls, inside */
+	if (d->next16 ? any_over16(d->next16, cells, (uint16_t)(last_row >> shift))
 		      : any_over32(d->next32, cells, (uint32_t)last_row))
 		return fs_img_fail(im, "an automaton entry points outside the automaton");
 	/* The last column holds the state's own number. An entry that is a row offset but not a
 	 * row start would read another row's entry there instead: fs_dfa_state bounds what it
 	 * reads, so that costs a verdict, never a read outside the tables. */
 	for (uint32_t s = 0; s < r->nstates; s++) {
-		uint64_t self = r->table == FS_DFA_FLAT16 ? d->next16[(uint64_t)s * r->stride + r->ncls]
-							  : d->next32[(uint64_t)s * r->stride + r->ncls];
+		uint64_t self = d->next16 ? d->next16[(uint64_t)s * r->stride + r->ncls]
+					  : d->next32[(uint64_t)s * r->stride + r->ncls];
 		if (self != s)
 			return fs_img_fail(im, "an automaton row is not where its state says");
 	}

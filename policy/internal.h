@@ -236,7 +236,12 @@ enum fs_dfa_table {
 	FS_DFA_FLAT16,          /* flat, 16-bit entries: nstates * stride <= 65536 */
 	FS_DFA_FLAT32,          /* flat, 32-bit entries: up to FS_DFA_FLAT_MAX_BYTES */
 	FS_DFA_COMB,            /* larger automata: the comb */
+	/* flat, 16-bit entries holding row offsets divided by 4 (rows padded to a multiple of 4
+	 * columns): nstates * stride <= 262144. Half the bytes of 32-bit entries for the same
+	 * instructions per byte (the step scales its index: a lea for an add) */
+	FS_DFA_FLAT16X4,
 };
+#define FS_DFA_TABLE_MAX FS_DFA_FLAT16X4
 
 struct fs_dfa {
 	uint32_t nstates;
@@ -246,10 +251,11 @@ struct fs_dfa {
 	uint8_t cls[256];       /* byte → equivalence class */
 	uint8_t table;          /* enum fs_dfa_table */
 	/* flat: row s is next[s * stride .. s * stride + ncls]; entry [class] is the target's row
-	 * offset (target * stride), so a step is one add and one load; entry [ncls] is s itself */
-	uint32_t stride;        /* ncls + 1 */
-	uint32_t live_rows;     /* nlive * stride: row offsets below it are live */
-	const uint16_t *next16; /* FS_DFA_FLAT16 */
+	 * offset (target * stride; divided by 4 for FS_DFA_FLAT16X4), so a step is one add (or
+	 * lea) and one load; entry [ncls] is s itself */
+	uint32_t stride;        /* ncls + 1 (FS_DFA_FLAT16X4: rounded up to a multiple of 4) */
+	uint32_t live_rows;     /* the first cursor past the live rows (nlive * stride, /4) */
+	const uint16_t *next16; /* FS_DFA_FLAT16, FS_DFA_FLAT16X4 */
 	const uint32_t *next32; /* FS_DFA_FLAT32 */
 	/* comb: default target plus exceptions, checked against their owner */
 	const struct fs_dstate *st; /* per state */
@@ -302,6 +308,8 @@ FS_HIDDEN int fs_dfa_view(struct fs_img *im, uint32_t off, const uint32_t n[3], 
 
 FS_ALWAYS_INLINE size_t fs_dfa_cursor(const struct fs_dfa *d, enum fs_dfa_table t, uint32_t s)
 {
+	if (t == FS_DFA_FLAT16X4)
+		return ((size_t)s * d->stride) >> 2;
 	return t == FS_DFA_COMB ? s : (size_t)s * d->stride;
 }
 /* Cursors below this are live. */
@@ -312,7 +320,7 @@ FS_ALWAYS_INLINE size_t fs_dfa_live_end(const struct fs_dfa *d, enum fs_dfa_tabl
 /* The table the steps read: fetched once, before the loop, into a register. */
 FS_ALWAYS_INLINE const void *fs_dfa_rows(const struct fs_dfa *d, enum fs_dfa_table t)
 {
-	if (t == FS_DFA_FLAT16)
+	if (t == FS_DFA_FLAT16 || t == FS_DFA_FLAT16X4)
 		return d->next16;
 	if (t == FS_DFA_FLAT32)
 		return d->next32;
@@ -328,6 +336,8 @@ FS_ALWAYS_INLINE uint32_t fs_dfa_state(const struct fs_dfa *d, enum fs_dfa_table
 	uint32_t s;
 	if (t == FS_DFA_FLAT16)
 		s = ((const uint16_t *)rows)[cur + d->ncls];
+	else if (t == FS_DFA_FLAT16X4)
+		s = ((const uint16_t *)rows)[(cur << 2) + d->ncls];
 	else if (t == FS_DFA_FLAT32)
 		s = ((const uint32_t *)rows)[cur + d->ncls];
 	else
@@ -340,6 +350,8 @@ FS_ALWAYS_INLINE size_t fs_dfa_step(const struct fs_dfa *d, enum fs_dfa_table t,
 	size_t c = d->cls[byte];
 	if (t == FS_DFA_FLAT16)
 		return ((const uint16_t *)rows)[cur + c];
+	if (t == FS_DFA_FLAT16X4)
+		return ((const uint16_t *)rows)[(cur << 2) + c];
 	if (t == FS_DFA_FLAT32)
 		return ((const uint32_t *)rows)[cur + c];
 	const struct fs_dstate *st = rows;
@@ -377,6 +389,8 @@ static inline uint32_t fs_dfa_feed(const struct fs_dfa *d, uint32_t s, const uin
 		return fs_dfa_feed_table(d, FS_DFA_FLAT16, s, p, len, steps);
 	case FS_DFA_FLAT32:
 		return fs_dfa_feed_table(d, FS_DFA_FLAT32, s, p, len, steps);
+	case FS_DFA_FLAT16X4:
+		return fs_dfa_feed_table(d, FS_DFA_FLAT16X4, s, p, len, steps);
 	default:
 		return fs_dfa_feed_table(d, FS_DFA_COMB, s, p, len, steps);
 	}

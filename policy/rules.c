@@ -268,6 +268,8 @@ long fs_match_normal_path(const struct fs_rules *r, const char *path, size_t cap
 		n = end ? end - p : -1;
 	} else if (d->table == FS_DFA_FLAT16) {
 		n = walk_normal(d, FS_DFA_FLAT16, p, &s);
+	} else if (d->table == FS_DFA_FLAT16X4) {
+		n = walk_normal(d, FS_DFA_FLAT16X4, p, &s);
 	} else if (d->table == FS_DFA_FLAT32) {
 		n = walk_normal(d, FS_DFA_FLAT32, p, &s);
 	} else {

@@ -1,6 +1,6 @@
 /*
  * test_dfa_tables.c — the automaton's two table layouts (policy/dfa.c) give the same answers:
- * the flat table (16- and 32-bit entries) against the comb, state for state and step for step,
+ * the flat table (16-bit, 16-bit scaled by 4, 32-bit entries) against the comb, state for state and step for step,
  * on random and edge paths; the layout chosen by size; and the fused normal-path walk
  * (fs_match_normal_path) on every layout against normalise-then-match.
  *
@@ -49,6 +49,11 @@ static struct builds build_all(char **pats, int n)
 	cr_assert_neq(b.flat->table, FS_DFA_COMB);
 	return b;
 }
+
+/* The fused normal-path walk's check (below): a rules struct around an automaton, and the
+ * walk against normalise-then-match on one path. */
+static struct fs_rules *rules_around(struct fs_dfa *d);
+static void expect_fused_agrees(const struct fs_rules *r, const char *path);
 
 static void free_all(struct builds *b)
 {
@@ -157,15 +162,18 @@ Test(dfa_tables, flat16_equals_comb)
 	free_patterns(p, 40);
 }
 
-Test(dfa_tables, flat32_equals_comb, .timeout = 60)
+Test(dfa_tables, flat16x4_equals_comb, .timeout = 60)
 {
-	/* past 65,536 cells: 32-bit entries */
+	/* past 65,536 cells: 16-bit entries holding a quarter of the row offset, rows padded */
 	char **p = literal_patterns(600);
 	struct builds b = build_all(p, 600);
 	cr_assert_gt((size_t)b.flat->nstates * b.flat->stride, 65536);
-	cr_assert_eq(b.flat->table, FS_DFA_FLAT32);
-	cr_assert_eq(b.dflt->table, FS_DFA_FLAT32, "%u states x %u: under the cap", b.dflt->nstates,
+	cr_assert_eq(b.flat->table, FS_DFA_FLAT16X4);
+	cr_assert_eq(b.flat->stride % 4, 0);
+	cr_assert_eq(b.dflt->table, FS_DFA_FLAT16X4, "%u states x %u: under the cap", b.dflt->nstates,
 		     b.dflt->stride);
+	/* half the bytes a 32-bit table would take */
+	cr_assert_lt(fs_dfa_bytes(b.flat), (size_t)b.flat->nstates * (b.flat->ncls + 1) * 4);
 	free_all(&b);
 	check_equivalence(p, 600, 3000);
 	free_patterns(p, 600);
@@ -196,6 +204,15 @@ Test(dfa_tables, over_65536_states_comb_by_default_flat32_when_asked, .timeout =
 		path[strlen(path) - 1] ^= 1;
 		expect_same_walk(&b, path);
 	}
+	/* the fused normal-path walk on 32-bit entries too */
+	struct fs_rules *r32 = rules_around(b.flat);
+	for (size_t i = 0; i < sizeof edge_paths / sizeof edge_paths[0]; i++)
+		expect_fused_agrees(r32, edge_paths[i]);
+	for (int i = 0; i < N; i += 31) {
+		snprintf(path, sizeof path, "/d%05d/f%05d", i, (i * 7919) % 100000);
+		expect_fused_agrees(r32, path);
+	}
+	free(r32);
 	free_all(&b);
 	free_patterns(p, N);
 }
@@ -252,7 +269,7 @@ Test(dfa_tables, fused_walk_on_every_layout, .timeout = 60)
 	struct fs_rules *rs[] = { rules_around(small.dflt), rules_around(b.comb), rules_around(b.flat) };
 	cr_assert_eq(rs[0]->dfa->table, FS_DFA_FLAT16);
 	cr_assert_eq(rs[1]->dfa->table, FS_DFA_COMB);
-	cr_assert_eq(rs[2]->dfa->table, FS_DFA_FLAT32);
+	cr_assert_eq(rs[2]->dfa->table, FS_DFA_FLAT16X4);
 	char path[256];
 	for (int k = 0; k < 3; k++) {
 		for (size_t i = 0; i < sizeof edge_paths / sizeof edge_paths[0]; i++)

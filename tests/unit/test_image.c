@@ -12,6 +12,7 @@
 #include <xxhash.h>
 
 #include "policy.h"
+#include "internal.h" /* the table layouts, to know which one a test reaches */
 
 static const char POLICY[] =
 	"{\"version\":1,\"mode\":\"block\","
@@ -91,6 +92,12 @@ static struct fs_policy *load(const uint8_t *img, size_t len, struct fs_errors *
 	if (p) {
 		static char buf[1 << 16];
 		decisions(p, buf, sizeof buf);
+		for (int c = 0; c < FS_NCATEGORIES; c++) /* the fused walk, which reads every row */
+			for (size_t k = 0; k < sizeof PATHS / sizeof *PATHS; k++) {
+				struct fs_verdict v;
+				(void)fs_match_normal_path(fs_policy_rules(p, (enum fs_category)c, 0), PATHS[k],
+							   4096, &v);
+			}
 	}
 	return p;
 }
@@ -237,6 +244,40 @@ Test(image, crafted_images_never_crash)
 		free(m);
 	}
 	cr_assert(refused > 0 && loaded > 0, "loaded %d refused %d", loaded, refused);
+	free(img);
+	fs_policy_free(p);
+}
+
+/* The same on a 600-pattern policy, whose read category is a 16-bit table scaled by 4. */
+Test(image, crafted_large_images_never_crash, .timeout = 120)
+{
+	FILE *f = fopen("tests/fuzz/large.json", "r");
+	cr_assert_not_null(f, "run from the repository's root");
+	static char text[1 << 16];
+	size_t n = fread(text, 1, sizeof text, f);
+	fclose(f);
+	struct fs_errors e;
+	struct fs_policy *p = fs_policy_compile(text, n, NULL, &e);
+	cr_assert_not_null(p, "%s", e.e[0].message);
+	cr_assert_eq(fs_policy_rules(p, FS_READ, 0)->dfa->table, FS_DFA_FLAT16X4);
+	size_t len;
+	uint8_t *img = image_of(p, &len);
+	srand(99);
+	int loaded = 0;
+	for (int round = 0; round < 3000; round++) {
+		uint8_t *m = malloc(len);
+		memcpy(m, img, len);
+		for (int k = 0; k < 1 + rand() % 4; k++) {
+			size_t at = 16 + (size_t)rand() % (len - 16);
+			m[at] = (uint8_t)rand();
+		}
+		fix_checksum(m, len);
+		struct fs_policy *q = load(m, len, &e);
+		loaded += q != NULL;
+		fs_policy_free(q);
+		free(m);
+	}
+	cr_assert_gt(loaded, 0);
 	free(img);
 	fs_policy_free(p);
 }
