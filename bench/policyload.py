@@ -11,7 +11,8 @@
               with the interquartile range of those differences.
   children    a parent (Debian's python3) starts /usr/bin/true again and again and times each
               start; the parent unprotected, and protected (the production example, JSON; 1,000
-              rules, compiled): the children of a protected parent map its sealed copy.
+              rules, compiled): the children of a protected parent map its sealed copy. The floor:
+              an unprotected parent whose children preload an empty library.
   load        loading the policy alone as the library does (bench/loadtime.c), per form and size.
   counts      exact user-space instructions (bench/icount) of an allowed open+close of a 35-byte
               absolute path and of a connect, with the 100-rule policy, both forms, and where
@@ -63,6 +64,8 @@ def sh(argv, **kw):
 def build():
     BIN.mkdir(parents=True, exist_ok=True)
     sh(["gcc", "-O2", "-static", "-o", BIN / "nullexec", HERE / "nullexec.c"])
+    # the floor of any preload library: one with nothing in it (the children benchmark)
+    sh(["gcc", "-O2", "-shared", "-fPIC", "-o", BIN / "nullpreload.so", "-x", "c", "/dev/null"])
     sh(["gcc", "-O2", "-g", "-Ipolicy", "-o", BIN / "loadtime", HERE / "loadtime.c", BUILD / "libpolicy.a"],
        cwd=ROOT)
     if not (BIN / "micro").exists():
@@ -200,6 +203,7 @@ def run_children(work, files, rounds, per):
     # the production example with /usr/bin/true allowed (it allows no program), and 1,000 rules
     variants = {
         "unprotected": {},
+        "null_preload": {"LD_PRELOAD": str(BIN / "nullpreload.so")},
         "prod_json": {"LD_PRELOAD": str(LIB), "FNSHIELD_POLICY": files["prodexec_json"].read_text(),
                       "FNSHIELD_MODE": "block"},
         "r1000_fnsp": {"LD_PRELOAD": str(LIB), "FNSHIELD_POLICY_FILE": str(files["r1000exec_fnsp"]),
@@ -215,7 +219,7 @@ def run_children(work, files, rounds, per):
             us[v].append(float(r.stdout.split()[-1]))
     out = {"children_per_round": per, "rounds": rounds,
            "unprotected_child_us": round(statistics.median(us["unprotected"]), 1)}
-    for v in ("prod_json", "r1000_fnsp"):
+    for v in ("null_preload", "prod_json", "r1000_fnsp"):
         out[v] = {"child_us": round(statistics.median(us[v]), 1),
                   "added_ms": paired([x / 1000 for x in us[v]], [x / 1000 for x in us["unprotected"]])}
     log("children: unprotected %.0f us; protected +%.3f ms (production), +%.3f ms (1,000 rules, compiled)"
@@ -292,6 +296,7 @@ def markdown(res):
     L.append("| a child (`/usr/bin/true`) started by | µs per child | added ms [IQR] |")
     L.append("| --- | ---: | ---: |")
     L.append("| an unprotected parent | %.0f | – |" % c["unprotected_child_us"])
+    L.append("| an unprotected parent, with an empty preload library (the floor) | %.0f | %s |" % (c["null_preload"]["child_us"], fmt(c["null_preload"]["added_ms"])))
     L.append("| a protected parent, production example | %.0f | %s |" % (c["prod_json"]["child_us"], fmt(c["prod_json"]["added_ms"])))
     L.append("| a protected parent, 1,000 rules compiled | %.0f | %s |" % (c["r1000_fnsp"]["child_us"], fmt(c["r1000_fnsp"]["added_ms"])))
     L.append("")

@@ -86,7 +86,8 @@ int fs_config_mode(const char *mode_env, struct fs_errors *errs)
 		return FS_MODE_ALERT;
 	if (!strcmp(mode_env, "block"))
 		return FS_MODE_BLOCK;
-	fs_errors_add(errs, "", "FNSHIELD_MODE is \"%.64s\"; expected \"alert\" or \"block\"", mode_env);
+	if (errs)
+		fs_errors_add(errs, "", "FNSHIELD_MODE is \"%.64s\"; expected \"alert\" or \"block\"", mode_env);
 	return -2;
 }
 
@@ -192,8 +193,7 @@ int fs_config_adopt(struct fs_policy *p, const char *policy_env, const char *pol
 	cfg->source = policy_file_env ? FS_SOURCE_FILE : policy_env ? FS_SOURCE_ENV : FS_SOURCE_DEFAULT;
 	if (policy_file_env && !(cfg->file_path = strdup(policy_file_env)))
 		return -1;
-	struct fs_errors ignored;
-	adopt(p, mode_env ? fs_config_mode(mode_env, &ignored) : -1, cfg);
+	adopt(p, fs_config_mode(mode_env, NULL), cfg);
 	return 0;
 }
 

@@ -33,7 +33,8 @@ int fs_config_load(const char *policy_env, const char *policy_file_env, const ch
 int fs_config_load_file(const char *path, const char *mode_env, struct fs_config *cfg,
 			struct fs_errors *errs);
 
-/* FNSHIELD_MODE's value: -1 unset, an enum fs_mode, or -2 with the error added to errs. */
+/* FNSHIELD_MODE's value: -1 unset, an enum fs_mode, or -2 with the error added to errs (if
+ * not NULL). */
 int fs_config_mode(const char *mode_env, struct fs_errors *errs);
 
 /* A configuration around a policy that came another way (a parent's shared copy): the

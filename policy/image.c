@@ -251,10 +251,8 @@ static void release(const uint8_t *image, size_t len, enum fs_image_owner owner)
 struct fs_policy *fs_policy_load_image(const void *data, size_t len, const struct fs_image_options *opts,
 				       struct fs_errors *errs)
 {
-	struct fs_errors scratch;
-	if (!errs)
-		errs = &scratch;
-	memset(errs, 0, sizeof *errs);
+	if (errs) /* NULL: the caller wants no report (a child's start: no 7 KB on its stack) */
+		memset(errs, 0, sizeof *errs);
 	struct fs_image_options o = { .mode_override = -1 };
 	if (opts)
 		o = *opts;
@@ -315,10 +313,11 @@ struct fs_policy *fs_policy_load_image(const void *data, size_t len, const struc
 	return p;
 bad_header:
 	fs_img_fail(&im, "its header is damaged");
-fail: {
-	struct fs_ctx cx = { .text = "", .errs = errs };
-	fs_err_at(&cx, FS_NOPOS, "", "compiled policy: %s", err[0] ? err : "out of memory");
-}
+fail:
+	if (errs) {
+		struct fs_ctx cx = { .text = "", .errs = errs };
+		fs_err_at(&cx, FS_NOPOS, "", "compiled policy: %s", err[0] ? err : "out of memory");
+	}
 	free(p);
 	release(data, len, (enum fs_image_owner)o.owner);
 	return NULL;

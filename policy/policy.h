@@ -118,7 +118,8 @@ struct fs_image_options {
 };
 
 /* A policy over an image, nothing copied. A damaged, truncated or foreign image is refused
- * with one error that says which ("compiled policy: truncated: …"); no input crashes it. */
+ * with one error that says which ("compiled policy: truncated: …") in errs (NULL: no report);
+ * no input crashes it. */
 struct fs_policy *fs_policy_load_image(const void *data, size_t len, const struct fs_image_options *o,
 				       struct fs_errors *errs);
 

@@ -111,7 +111,7 @@ int check_exec(const char *call, int dirfd, const char *path, int follow, char *
 	struct fs_path_facts pf;
 	facts_of_path(dirfd, path, follow, FACTS_EXEC, &b, &pf);
 	/* The JDK's spawn helper is a trampoline: the program it starts is checked inside it. */
-	if (pf.real && g_shim.jspawnhelper[0] && !strcmp(pf.real, g_shim.jspawnhelper))
+	if (pf.real && g_shim.jspawnhelper && !strcmp(pf.real, g_shim.jspawnhelper))
 		return 0;
 	struct fs_decision d = decide_path(FS_EXEC, &pf);
 	struct violation ev = {.category = FS_EXEC, .call = call, .argv = argv};

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *lib_path;            /* this library, absolute */
-static const char *extra[ENVPROP_EXTRA];
-static int nextra;
-static char *mode_entry;
+static char *lib_path SHIM_LOAD_STATE; /* this library, absolute */
+static const char *extra[ENVPROP_EXTRA] SHIM_LOAD_STATE;
+static int nextra SHIM_LOAD_STATE;
+static char *mode_entry SHIM_LOAD_STATE;
 
 /* Variables the child gets from us and never from the caller. */
 static const char *const owned_prefixes[] = {

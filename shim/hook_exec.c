@@ -258,7 +258,7 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
 		return err;
 	CHILD_ENV(newenv, envp);
 	/* The JVM starting its spawn helper: the Java code that asked goes with it (origin.h). */
-	if (g_shim.jspawnhelper[0] && !strcmp(path, g_shim.jspawnhelper)) {
+	if (g_shim.jspawnhelper && !strcmp(path, g_shim.jspawnhelper)) {
 		char carry[ORIGIN_CARRY_MAX + sizeof ORIGIN_CARRY_ENV + 1];
 		if (origin_carry_entry(carry, sizeof carry)) {
 			size_t n = envprop_count(newenv);

@@ -8,6 +8,7 @@
 #include "backtrace.h"
 #include "config.h"
 #include "envprop.h"
+#include "exe.h"
 #include "lambda.h"
 #include "logfd.h"
 #include "logline.h"
@@ -28,7 +29,6 @@
 #include <string.h>
 #include <sched.h>
 #include <errno.h>
-#include <sys/auxv.h>
 #include <unistd.h>
 
 /* ---- glibc compatibility (layer, issue #3) ----------------------------------------------
@@ -41,12 +41,12 @@ __asm__(".symver dladdr,dladdr@GLIBC_2.17");
 #endif
 /* ---- end glibc compatibility ------------------------------------------------------------ */
 
-struct shim_state g_shim;
-atomic_int g_phase = PHASE_NONE;
-atomic_int g_ready;
+struct shim_state g_shim SHIM_LOAD_STATE;
+atomic_int g_phase SHIM_LOAD_STATE = PHASE_NONE;
+atomic_int g_ready SHIM_LOAD_STATE;
 
-static atomic_int init_state; /* 0 not started, 1 running, 2 done */
-static atomic_int init_tid;
+static atomic_int init_state SHIM_LOAD_STATE; /* 0 not started, 1 running, 2 done */
+static atomic_int init_tid SHIM_LOAD_STATE;
 
 /* "127.0.0.1:9001" → the Runtime API endpoint that is always allowed. */
 static void parse_runtime_api(const char *v)
@@ -56,10 +56,10 @@ static void parse_runtime_api(const char *v)
 }
 
 /* A JVM's <java.home>/lib/jspawnhelper, when this process is a JVM launcher. */
-static void find_jspawnhelper(void)
+static __attribute__((noinline)) void find_jspawnhelper(void)
 {
 	char home[PATH_MAX];
-	snprintf(home, sizeof home, "%s", g_shim.exe);
+	snprintf(home, sizeof home, "%s", shim_exe());
 	char *slash = strrchr(home, '/');
 	if (!slash || strcmp(slash, "/java"))
 		return;
@@ -68,8 +68,9 @@ static void find_jspawnhelper(void)
 	if (!slash || strcmp(slash, "/bin"))
 		return;
 	strcpy(slash, "/lib/jspawnhelper");
-	if (path_canonical(AT_FDCWD, home, 1, g_shim.jspawnhelper, sizeof g_shim.jspawnhelper, NULL) < 0)
-		g_shim.jspawnhelper[0] = 0;
+	static char helper[PATH_MAX];
+	if (path_canonical(AT_FDCWD, home, 1, helper, sizeof helper, NULL) >= 0)
+		g_shim.jspawnhelper = helper;
 }
 
 static const char *this_library(void)
@@ -78,38 +79,11 @@ static const char *this_library(void)
 	Dl_info info;
 	if (!dladdr((void *)&shim_ensure_ready, &info) || !info.dli_fname)
 		return "libfnshield.so";
+	if (info.dli_fname[0] == '/') /* as LD_PRELOAD named it; relative: made absolute */
+		return info.dli_fname;
 	if (!realpath(info.dli_fname, path))
 		snprintf(path, sizeof path, "%s", info.dli_fname);
 	return path;
-}
-
-/* The running program, for the lines' "exe": /proc/self/exe; without /proc (a chroot, a mount
- * namespace without it), the path execve was given (AT_EXECFN) — or, when that is a #! script,
- * argv[0], which the kernel set to the interpreter — made absolute. */
-static void find_exe(void)
-{
-	ssize_t n = sys_readlinkat(AT_FDCWD, "/proc/self/exe", g_shim.exe, sizeof g_shim.exe - 1);
-	g_shim.exe[n > 0 ? n : 0] = 0;
-	if (n > 0)
-		return;
-	const char *name = (const char *)getauxval(AT_EXECFN);
-	char head[2] = {0, 0};
-	int fd = name ? sys_openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC, 0) : -1;
-	if (fd >= 0) {
-		if (sys_read(fd, head, 2) != 2)
-			head[0] = 0;
-		sys_close(fd);
-	}
-	if (!name || (head[0] == '#' && head[1] == '!'))
-		name = program_invocation_name;
-	if (!name || !name[0])
-		return;
-	if (realpath(name, g_shim.exe))
-		return;
-	char cwd[PATH_MAX];
-	int rel = name[0] != '/' && sys_getcwd(cwd, sizeof cwd) > 0;
-	if (snprintf(g_shim.exe, sizeof g_shim.exe, "%s%s%s", rel ? cwd : "", rel ? "/" : "", name) < 0)
-		g_shim.exe[0] = 0;
 }
 
 static __attribute__((noreturn)) void config_error(const struct fs_errors *errs,
@@ -130,7 +104,6 @@ static void do_init(void)
 {
 	real_resolve_all();
 
-	find_exe();
 	const char *fn = getenv("AWS_LAMBDA_FUNCTION_NAME");
 	if (fn)
 		snprintf(g_shim.function_name, sizeof g_shim.function_name, "%s", fn);
@@ -149,8 +122,10 @@ static void do_init(void)
 	/* The policy: the copy the parent shared (nothing to parse or build), else loaded from
 	 * the variables — compiled from JSON, or a compiled file mapped. */
 	struct fs_config cfg;
-	static struct fs_errors errs; /* large: not on the stack of whoever loads us */
-	char source[PATH_MAX + 8];
+	/* Large, and needed once: not on the stack of whoever loads us (a page of stack that
+	 * process never used costs it a page fault). */
+	static struct fs_errors errs;
+	static char source[PATH_MAX + 8], abs[PATH_MAX];
 	int mode_override = fs_config_mode(mode_env, &errs);
 	struct fs_policy *shared = mode_override >= -1 ? policy_share_inherit(shared_env, mode_override)
 						       : NULL;
@@ -162,7 +137,6 @@ static void do_init(void)
 		fs_config_source_label(policy_env, file_env, source, sizeof source);
 		config_error(&errs, source);
 	}
-	fs_config_source_name(&cfg, source, sizeof source);
 
 	g_shim.policy = cfg.policy;
 	g_shim.mode = cfg.mode;
@@ -180,8 +154,12 @@ static void do_init(void)
 	parse_runtime_api(getenv("AWS_LAMBDA_RUNTIME_API"));
 	if (g_shim.have_runtime_api)
 		lambda_init(lambda_env);
-	find_jspawnhelper();
-	origin_setup(cfg.policy, g_shim.exe);
+	/* The JDK's launcher links libjli: its path is wanted now, for its jspawnhelper. Any
+	 * other program's path is found at its first line (exe.h). */
+	int jvm_launcher = fs_real_dlsym(RTLD_DEFAULT, "JLI_Launch") != NULL;
+	if (jvm_launcher)
+		find_jspawnhelper();
+	origin_setup(cfg.policy, jvm_launcher);
 
 	/* What children get: the same policy, by the same route. A file is passed by absolute
 	 * path with its digest, so a child neither misses it after a chdir nor accepts a
@@ -190,7 +168,6 @@ static void do_init(void)
 	if (cfg.source == FS_SOURCE_ENV && asprintf(&policy_entry, "FNSHIELD_POLICY=%s", policy_env) < 0)
 		policy_entry = NULL;
 	if (cfg.source == FS_SOURCE_FILE) {
-		char abs[PATH_MAX];
 		if (!realpath(cfg.file_path, abs))
 			snprintf(abs, sizeof abs, "%s", cfg.file_path);
 		if (asprintf(&policy_entry, "FNSHIELD_POLICY_FILE=%s", abs) < 0)
@@ -208,7 +185,7 @@ static void do_init(void)
 	/* The system-call backstop, once per tree; children learn that it is in force. */
 	char seccomp_status[96];
 	const char *seccomp_setting = getenv("FNSHIELD_SECCOMP");
-	if (seccomp_install(cfg.policy, g_shim.have_runtime_api, g_shim.jspawnhelper[0] != 0,
+	if (seccomp_install(cfg.policy, g_shim.have_runtime_api, g_shim.jspawnhelper != NULL,
 			    seccomp_env, seccomp_setting,
 			    seccomp_status, sizeof seccomp_status)) {
 		envprop_add(SECCOMP_ENV "=on");
@@ -221,8 +198,10 @@ static void do_init(void)
 	/* A forked child starts with its parent's counts; only the parent reports them. */
 	pthread_atfork(policy_share_publish, NULL, repeat_forget_pending);
 
-	if (!inherited)
+	if (!inherited) {
+		fs_config_source_name(&cfg, source, sizeof source);
 		log_start(source, cfg.digest, cfg.mode, seccomp_status);
+	}
 }
 
 int shim_ensure_ready(void)

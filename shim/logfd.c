@@ -2,6 +2,7 @@
  * logfd.c — where log lines go (see logfd.h).
  */
 #include "logfd.h"
+#include "state.h"
 #include "sys.h"
 #include "treefd.h"
 
@@ -24,11 +25,11 @@ static struct {
 	atomic_int fd;
 	unsigned long dev, ino;
 	int known;
-} stream;
+} stream SHIM_LOAD_STATE;
 
 /* Two buffers for the environment entry, swapped atomically when the descriptor moves, so an
  * exec in another thread never reads a half-written entry. */
-static char env_entry_buf[2][96];
+static char env_entry_buf[2][96] SHIM_LOAD_STATE;
 static _Atomic(const char *) env_entry = "";
 
 /* The stream as treefd.h describes it (the number may move: read it once). */
@@ -42,7 +43,7 @@ static struct treefd stream_now(void)
  * thread or signal handler. The buffer is taken with an atomic exchange. */
 static void publish_entry(void)
 {
-	static atomic_int which;
+	static atomic_int which SHIM_LOAD_STATE;
 	char *buf = env_entry_buf[atomic_fetch_xor(&which, 1) ^ 1];
 	struct treefd t = stream_now();
 	treefd_entry(buf, LOGFD_ENV, &t);

@@ -2,6 +2,7 @@
  * origin.c — the "stack" and "origin" of a violation line, whatever the runtime (origin.h).
  */
 #include "origin.h"
+#include "exe.h"
 #include "fields.h"
 #include "logline.h"
 #include "state.h"
@@ -13,10 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static enum origin_runtime runtime; /* this process's, fixed by origin_setup */
-static long runtime_pid;            /* the process whose runtime that is (not a forked child) */
+static enum origin_runtime runtime SHIM_LOAD_STATE; /* this process's, fixed by origin_setup */
+static long runtime_pid SHIM_LOAD_STATE;          /* the process whose runtime that is (not a forked child) */
 static char task_root[256];         /* LAMBDA_TASK_ROOT, where a function's own code is */
-static size_t task_root_len;
+static size_t task_root_len SHIM_LOAD_STATE;
 
 /* A fragment carried into this process (jspawnhelper; a Node.js fork child). */
 static char carried[ORIGIN_CARRY_MAX];
@@ -279,12 +280,12 @@ static void in_child(void)
 /* ---- setup ---------------------------------------------------------------------------------- */
 
 /* Only the JDK's trampoline takes a carried origin: elsewhere the variable is only removed. */
-static void take_carried_from_environment(const char *exe)
+static void take_carried_from_environment(void)
 {
 	const char *s = getenv(ORIGIN_CARRY_ENV);
 	if (!s)
 		return;
-	const char *base = strrchr(exe, '/');
+	const char *base = strrchr(shim_exe(), '/');
 	size_t n = strlen(s);
 	if (base && !strcmp(base + 1, "jspawnhelper") && n < sizeof carried) {
 		memcpy(carried, s, n);
@@ -293,9 +294,9 @@ static void take_carried_from_environment(const char *exe)
 	unsetenv(ORIGIN_CARRY_ENV);
 }
 
-void origin_setup(const struct fs_policy *p, const char *exe)
+void origin_setup(const struct fs_policy *p, int jvm_launcher)
 {
-	take_carried_from_environment(exe);
+	take_carried_from_environment();
 	if (!fs_policy_stack(p))
 		return;
 	const char *root = getenv("LAMBDA_TASK_ROOT");
@@ -311,7 +312,7 @@ void origin_setup(const struct fs_policy *p, const char *exe)
 	else if (origin_node_setup()) {
 		runtime = ORIGIN_NODE;
 		pthread_atfork(before_fork, NULL, in_child);
-	} else if (origin_java_setup(exe)) {
+	} else if (jvm_launcher && origin_java_setup(shim_exe())) {
 		runtime = ORIGIN_JAVA;
 		pthread_atfork(before_fork, NULL, in_child);
 	}

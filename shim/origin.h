@@ -61,8 +61,9 @@ int origin_frame(struct origin_out *o, const char *file, size_t file_len, const 
  * jar). Call after the origin frame was handed over. */
 void origin_set_package(struct origin_out *o, const char *package, size_t len);
 
-/* At load (the constructor): which runtime this process is, and what its walker needs. */
-void origin_setup(const struct fs_policy *p, const char *exe);
+/* At load (the constructor): which runtime this process is, and what its walker needs.
+ * jvm_launcher: the process links the JDK's launcher library (libjli). */
+void origin_setup(const struct fs_policy *p, int jvm_launcher);
 
 /* The log_context callback (logline.h): "stack" and "origin" of the calling thread (or the
  * origin carried into this process), within budget bytes. Returns the frames written. */

@@ -33,6 +33,7 @@
  * jspawnhelper (JDK 17+), before the vfork (JDK 11, hook_vfork.c) or the fork (origin.h).
  */
 #include "origin.h"
+#include "state.h"
 #include "real.h"
 #include "sys.h"
 
@@ -62,7 +63,7 @@ static struct {
 	jfieldID pd_field;            /* Class.protectionDomain */
 	int pd_looked_up;
 	jfieldID codesource, location, url_path;
-} jvm;
+} jvm SHIM_LOAD_STATE;
 
 static __thread __attribute__((tls_model("initial-exec"))) int walking;
 

@@ -19,6 +19,7 @@
  * binding does; it calls no JavaScript.
  */
 #include "origin.h"
+#include "state.h"
 #include "real.h"
 
 #include <dlfcn.h>
@@ -43,7 +44,7 @@ static struct {
 	void *(*script_name)(void *frame);
 	void *(*function_name)(void *frame);
 	int (*write_utf8)(void *string, void *isolate, char *buf, int cap, int *nchars, int options);
-} v8;
+} v8 SHIM_LOAD_STATE;
 
 static size_t text(void *string, void *isolate, char *buf, int cap)
 {

@@ -36,6 +36,7 @@
  *    it has one, else written as "?".
  */
 #include "origin.h"
+#include "state.h"
 #include "real.h"
 #include "sys.h"
 
@@ -63,7 +64,7 @@ static struct {
 	size_t co_filename, co_name, co_code;
 	size_t u_length, u_state, u_ascii_size;
 	size_t frame_size, code_size; /* bytes of a frame / code object the walk reads */
-} py;
+} py SHIM_LOAD_STATE;
 
 /* Pages found readable during this walk (one walk per thread at a time: on its stack). */
 struct pages {

@@ -2,6 +2,7 @@
  * policy_share.c — one compiled policy per protected tree (policy_share.h).
  */
 #include "policy_share.h"
+#include "state.h"
 #include "sys.h"
 #include "treefd.h"
 
@@ -26,10 +27,10 @@
 #endif
 #define SEALED (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
-static const void *image;
-static size_t image_len;
-static atomic_int state;          /* 0 not published, 1 publishing, 2 published, 3 cannot */
-static char entry[sizeof POLICY_SHARE_ENV + 96];
+static const void *image SHIM_LOAD_STATE;
+static size_t image_len SHIM_LOAD_STATE;
+static atomic_int state SHIM_LOAD_STATE; /* 0 not published, 1 publishing, 2 published, 3 cannot */
+static char entry[sizeof POLICY_SHARE_ENV + 96] SHIM_LOAD_STATE;
 static _Atomic(const char *) env_entry = "";
 
 void policy_share_init(const struct fs_policy *p, int restricts)

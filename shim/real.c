@@ -2,6 +2,7 @@
  * real.c — resolve the real libc functions behind the hooks (see hooks.def).
  */
 #include "real.h"
+#include "state.h"
 
 #include <dlfcn.h>
 
@@ -20,13 +21,13 @@ __asm__(".symver dlvsym,dlvsym@GLIBC_2.17");
 #endif
 /* ---- end glibc compatibility ------------------------------------------------------------ */
 
-#define HOOK(ret, name, params) ret(*real_##name) params;
+#define HOOK(ret, name, params) ret(*real_##name) params SHIM_LOAD_STATE;
 #include "hooks.def"
 #undef HOOK
 
 /* The library interposes dlsym itself (hook_dlsym.c), so its own lookups go to the real one,
  * found by version with dlvsym (which is not interposed). */
-void *(*fs_real_dlsym)(void *, const char *);
+void *(*fs_real_dlsym)(void *, const char *) SHIM_LOAD_STATE;
 
 void real_resolve_all(void)
 {

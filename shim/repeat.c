@@ -2,6 +2,7 @@
  * repeat.c — count repeated violations instead of logging each (see repeat.h).
  */
 #include "repeat.h"
+#include "state.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -34,7 +35,7 @@ static struct slot table[SLOTS];
  * so far, and only when some occurrence is pending — usually it touches nothing at all. */
 static atomic_uint nclaimed;               /* claimed[0..nclaimed): slot index + 1, 0 not yet */
 static atomic_ushort claimed[SLOTS];
-static atomic_int any_pending;             /* some slot's pending count may be non-zero */
+static atomic_int any_pending SHIM_LOAD_STATE;           /* some slot's pending count may be non-zero */
 
 static long long now_ms(void)
 {

@@ -4,6 +4,7 @@
  */
 #include "report.h"
 #include "backtrace.h"
+#include "exe.h"
 #include "fields.h"
 #include "logfd.h"
 #include "origin.h"
@@ -18,7 +19,7 @@ static int native_backtrace(struct jsonw *w, const char *key, size_t budget)
 
 void report_context(struct log_context *c, struct lambda_ids *ids)
 {
-	*c = (struct log_context){.pid = sys_getpid(), .exe = g_shim.exe};
+	*c = (struct log_context){.pid = sys_getpid(), .exe = shim_exe()};
 	if (g_shim.have_runtime_api) {
 		int phase = atomic_load_explicit(&g_phase, memory_order_relaxed);
 		c->phase = phase == PHASE_INIT ? LP_INIT : LP_INVOKE;

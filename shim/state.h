@@ -23,7 +23,6 @@ struct shim_state {
 	/* Bit c set: category c allows everything in that phase (the hooks' one-compare path). */
 	unsigned unrestricted[2];
 
-	char exe[PATH_MAX];           /* /proc/self/exe at load */
 	char function_name[256];      /* AWS_LAMBDA_FUNCTION_NAME, "" outside Lambda */
 
 	/* AWS_LAMBDA_RUNTIME_API: always reachable whatever the policy (SPEC). */
@@ -33,7 +32,7 @@ struct shim_state {
 
 	/* The JDK's launcher helper (<java.home>/lib/jspawnhelper): a trampoline the JVM
 	 * posix_spawns for every ProcessBuilder; the program it then runs is checked inside it. */
-	char jspawnhelper[PATH_MAX];
+	const char *jspawnhelper;     /* NULL: not a JVM launcher */
 
 	/* Connect or listen restricted in some phase: name lookups are remembered (dnstable.h)
 	 * so that a rule or a violation line can name the host of an address. */
@@ -42,6 +41,12 @@ struct shim_state {
 	/* The seccomp backstop refuses socket(AF_INET/AF_INET6) (syscall_filter.h). */
 	int inet_sockets_refused;
 };
+
+/* What every process writes at load, the library's own state included (g_shim, the real
+ * functions, what children inherit), goes to .data: the page of it that loading the library
+ * writes anyway. In .bss it was spread over seven pages among the large tables, and each page
+ * written costs a child a page fault (~13 µs on this kind of machine, issue #13). */
+#define SHIM_LOAD_STATE __attribute__((section(".data.load")))
 
 extern struct shim_state g_shim;
 extern atomic_int g_phase;          /* enum shim_phase */
