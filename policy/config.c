@@ -178,7 +178,7 @@ int fs_config_load_file(const char *path, const char *mode_env, struct fs_config
 	if (mode == -2)
 		return -1;
 	cfg->source = FS_SOURCE_FILE;
-	cfg->file_path = strdup(path);
+	cfg->file_path = cfg->file_path_copy = strdup(path);
 	if (!cfg->file_path || load_file(path, mode, cfg, errs) < 0) {
 		fs_config_free(cfg);
 		return -1;
@@ -191,8 +191,7 @@ int fs_config_adopt(struct fs_policy *p, const char *policy_env, const char *pol
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->source = policy_file_env ? FS_SOURCE_FILE : policy_env ? FS_SOURCE_ENV : FS_SOURCE_DEFAULT;
-	if (policy_file_env && !(cfg->file_path = strdup(policy_file_env)))
-		return -1;
+	cfg->file_path = policy_file_env; /* not copied: no malloc in a child's start (config.h) */
 	adopt(p, fs_config_mode(mode_env, NULL), cfg);
 	return 0;
 }
@@ -255,7 +254,7 @@ char *fs_read_policy_text(const char *path, size_t *len, int *err)
 void fs_config_free(struct fs_config *cfg)
 {
 	fs_policy_free(cfg->policy);
-	free(cfg->file_path);
+	free(cfg->file_path_copy);
 	memset(cfg, 0, sizeof *cfg);
 }
 

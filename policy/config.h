@@ -14,7 +14,8 @@ enum fs_source { FS_SOURCE_DEFAULT, FS_SOURCE_ENV, FS_SOURCE_FILE };
 struct fs_config {
 	struct fs_policy *policy;
 	enum fs_source source;
-	char *file_path;      /* FS_SOURCE_FILE: the path as given (heap) */
+	const char *file_path; /* FS_SOURCE_FILE: the path as given */
+	char *file_path_copy;  /* its copy (heap), when the caller's string may not last */
 	char digest[65];      /* SHA-256 of the policy text, hex */
 	enum fs_mode mode;    /* in force, after FNSHIELD_MODE */
 	int mode_overridden;  /* FNSHIELD_MODE was set */
@@ -38,7 +39,8 @@ int fs_config_load_file(const char *path, const char *mode_env, struct fs_config
 int fs_config_mode(const char *mode_env, struct fs_errors *errs);
 
 /* A configuration around a policy that came another way (a parent's shared copy): the
- * source named by the same variables, the digest and mode the policy carries. 0, or -1. */
+ * source named by the same variables, the digest and mode the policy carries. Allocates
+ * nothing: cfg->file_path is policy_file_env itself, which must outlive cfg. 0, or -1. */
 int fs_config_adopt(struct fs_policy *p, const char *policy_env, const char *policy_file_env,
 		    const char *mode_env, struct fs_config *cfg);
 

@@ -259,7 +259,10 @@ struct fs_policy *fs_policy_load_image(const void *data, size_t len, const struc
 	char err[200] = "";
 	struct fs_img im = { .base = data, .len = data ? len : 0, .err = err, .errcap = sizeof err,
 			      .trusted = o.trusted };
-	struct fs_policy *p = calloc(1, sizeof *p);
+	_Static_assert(sizeof(struct fs_policy) <= FS_POLICY_PLACE_BYTES, "FS_POLICY_PLACE_BYTES");
+	struct fs_policy *p = o.place ? memset(o.place, 0, sizeof *p) : calloc(1, sizeof *p);
+	if (p)
+		p->placed = o.place != NULL;
 	const struct img_header *h = header(&im, o.trusted);
 	if (!p || !h)
 		goto fail;
@@ -318,7 +321,8 @@ fail:
 		struct fs_ctx cx = { .text = "", .errs = errs };
 		fs_err_at(&cx, FS_NOPOS, "", "compiled policy: %s", err[0] ? err : "out of memory");
 	}
-	free(p);
+	if (p && !p->placed)
+		free(p);
 	release(data, len, (enum fs_image_owner)o.owner);
 	return NULL;
 }
@@ -328,7 +332,8 @@ void fs_policy_free(struct fs_policy *p)
 	if (!p)
 		return;
 	release(p->image, p->image_len, p->owner);
-	free(p);
+	if (!p->placed)
+		free(p);
 }
 
 const void *fs_policy_image(const struct fs_policy *p, size_t *len)

@@ -528,6 +528,7 @@ struct fs_policy {
 	const uint8_t *image;
 	size_t image_len;
 	enum fs_image_owner owner;
+	bool placed;                              /* in the caller's memory (not malloc) */
 	struct fs_rules store[2][FS_NCATEGORIES];
 	struct fs_dfa dfa_store[2][FS_NCATEGORIES];
 	struct fs_iptrie trie_store[2][FS_NCATEGORIES];

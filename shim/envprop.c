@@ -12,10 +12,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *lib_path SHIM_LOAD_STATE; /* this library, absolute */
+static const char *lib_path SHIM_LOAD_STATE; /* this library, absolute */
 static const char *extra[ENVPROP_EXTRA] SHIM_LOAD_STATE;
 static int nextra SHIM_LOAD_STATE;
-static char *mode_entry SHIM_LOAD_STATE;
+
+/* The entries' text: here when it fits (a child's start then allocates nothing: its first
+ * malloc would cost it ~0.1 ms on this kind of machine), else malloc (a large policy in
+ * FNSHIELD_POLICY). */
+static char store[2048] SHIM_LOAD_STATE;
+static size_t store_used SHIM_LOAD_STATE;
+
+/* "name" followed by "value", kept for the process's life. */
+static const char *keep(const char *name, const char *value)
+{
+	size_t n = strlen(name), v = strlen(value);
+	char *s = n + v < sizeof store - store_used ? store + store_used : malloc(n + v + 1);
+	if (!s)
+		return NULL;
+	if (s == store + store_used)
+		store_used += n + v + 1;
+	memcpy(s, name, n);
+	memcpy(s + n, value, v + 1);
+	return s;
+}
 
 /* Variables the child gets from us and never from the caller. */
 static const char *const owned_prefixes[] = {
@@ -23,31 +42,25 @@ static const char *const owned_prefixes[] = {
 	"_FNSHIELD_",
 };
 
-int envprop_init(const char *lib, const char *policy_entry, const char *digest_entry,
-		 const char *mode)
+int envprop_init(const char *lib, const char *policy_var, const char *policy_value,
+		 const char *digest, const char *mode)
 {
-	lib_path = strdup(lib);
-	size_t ml = strlen(mode);
-	mode_entry = malloc(sizeof "FNSHIELD_MODE=" + ml);
-	if (!lib_path || !mode_entry)
-		return -1;
-	memcpy(mode_entry, "FNSHIELD_MODE=", sizeof "FNSHIELD_MODE=" - 1);
-	memcpy(mode_entry + sizeof "FNSHIELD_MODE=" - 1, mode, ml + 1);
+	lib_path = keep("", lib);
 	nextra = 0;
-	if (policy_entry)
-		extra[nextra++] = strdup(policy_entry);
-	if (digest_entry)
-		extra[nextra++] = strdup(digest_entry);
-	extra[nextra++] = mode_entry;
+	if (policy_var)
+		extra[nextra++] = keep(policy_var, policy_value);
+	if (digest)
+		extra[nextra++] = keep("_FNSHIELD_POLICY_SHA256=", digest);
+	extra[nextra++] = keep("FNSHIELD_MODE=", mode);
 	for (int i = 0; i < nextra; i++)
 		if (!extra[i])
 			return -1;
-	return 0;
+	return lib_path ? 0 : -1;
 }
 
 int envprop_add(const char *entry)
 {
-	if (nextra >= ENVPROP_EXTRA - 4 || !(extra[nextra] = strdup(entry)))
+	if (nextra >= ENVPROP_EXTRA - 4 || !(extra[nextra] = keep("", entry)))
 		return -1;
 	nextra++;
 	return 0;
@@ -213,7 +226,9 @@ void envprop_hide_injected(void)
 	const char *orig = getenv(FS_ENV_ORIG_LD_PRELOAD);
 	if (added) {
 		char names[ADDED_NAMES_MAX + 1];
-		snprintf(names, sizeof names, "%s", added);
+		size_t n = strnlen(added, ADDED_NAMES_MAX); /* not snprintf: no stdio at a child's start */
+		memcpy(names, added, n);
+		names[n] = 0;
 		for (char *save = NULL, *name = strtok_r(names, ",", &save); name;
 		     name = strtok_r(NULL, ",", &save))
 			unsetenv(name);

@@ -17,10 +17,11 @@
 #define ENVPROP_EXTRA 11
 
 /* Prepare the entries from the configuration in force (at load). lib_path: this library.
- * policy_entry: "FNSHIELD_POLICY=…" or "FNSHIELD_POLICY_FILE=…" (NULL for the default
- * policy); digest_entry: "_FNSHIELD_POLICY_SHA256=…" or NULL; mode: "alert"/"block". */
-int envprop_init(const char *lib_path, const char *policy_entry, const char *digest_entry,
-		 const char *mode);
+ * policy_var: "FNSHIELD_POLICY=" or "FNSHIELD_POLICY_FILE=" with its value (NULL for the
+ * default policy); digest: the policy file's SHA-256 for "_FNSHIELD_POLICY_SHA256=", or NULL;
+ * mode: "alert"/"block". Copies what it keeps. */
+int envprop_init(const char *lib_path, const char *policy_var, const char *policy_value,
+		 const char *digest, const char *mode);
 
 /* One more entry for every child ("NAME=value"), at load. */
 int envprop_add(const char *entry);

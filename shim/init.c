@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,15 @@ static __attribute__((noinline)) void find_jspawnhelper(void)
 	static char helper[PATH_MAX];
 	if (path_canonical(AT_FDCWD, home, 1, helper, sizeof helper, NULL) >= 0)
 		g_shim.jspawnhelper = helper;
+}
+
+/* dl_iterate_phdr's callback: is this object the JDK's launcher library? (Not dlsym: a name
+ * it does not find costs a malloc, for the error it keeps.) */
+static int is_libjli(struct dl_phdr_info *info, size_t size, void *unused)
+{
+	(void)size, (void)unused;
+	const char *base = strrchr(info->dlpi_name, '/');
+	return base && !strcmp(base + 1, "libjli.so");
 }
 
 static const char *this_library(void)
@@ -156,27 +166,28 @@ static void do_init(void)
 		lambda_init(lambda_env);
 	/* The JDK's launcher links libjli: its path is wanted now, for its jspawnhelper. Any
 	 * other program's path is found at its first line (exe.h). */
-	int jvm_launcher = fs_real_dlsym(RTLD_DEFAULT, "JLI_Launch") != NULL;
+	int jvm_launcher = dl_iterate_phdr(is_libjli, NULL);
 	if (jvm_launcher)
 		find_jspawnhelper();
 	origin_setup(cfg.policy, jvm_launcher);
 
 	/* What children get: the same policy, by the same route. A file is passed by absolute
 	 * path with its digest, so a child neither misses it after a chdir nor accepts a
-	 * rewritten one. */
-	char *policy_entry = NULL, digest_entry[128];
-	if (cfg.source == FS_SOURCE_ENV && asprintf(&policy_entry, "FNSHIELD_POLICY=%s", policy_env) < 0)
-		policy_entry = NULL;
-	if (cfg.source == FS_SOURCE_FILE) {
-		if (!realpath(cfg.file_path, abs))
-			snprintf(abs, sizeof abs, "%s", cfg.file_path);
-		if (asprintf(&policy_entry, "FNSHIELD_POLICY_FILE=%s", abs) < 0)
-			policy_entry = NULL;
+	 * rewritten one. No stdio and no malloc here: in a child that never formats or
+	 * allocates (`true`), their first use would cost ~0.1 ms each on this kind of machine. */
+	const char *policy_var = NULL, *policy_value = NULL;
+	if (cfg.source == FS_SOURCE_ENV) {
+		policy_var = "FNSHIELD_POLICY=";
+		policy_value = policy_env;
 	}
-	snprintf(digest_entry, sizeof digest_entry, "_FNSHIELD_POLICY_SHA256=%s", cfg.digest);
-	envprop_init(this_library(), policy_entry, cfg.source == FS_SOURCE_FILE ? digest_entry : NULL,
+	if (cfg.source == FS_SOURCE_FILE) {
+		policy_var = "FNSHIELD_POLICY_FILE=";
+		policy_value = cfg.file_path[0] == '/' || !realpath(cfg.file_path, abs) ? cfg.file_path
+											 : abs;
+	}
+	envprop_init(this_library(), policy_var, policy_value,
+		     cfg.source == FS_SOURCE_FILE ? cfg.digest : NULL,
 		     cfg.mode == FS_MODE_BLOCK ? "block" : "alert");
-	free(policy_entry);
 
 	/* Backtraces on: map the modules now, not at the first violation. */
 	if (fs_policy_backtrace(cfg.policy))

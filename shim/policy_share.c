@@ -56,7 +56,9 @@ struct fs_policy *policy_share_inherit(const char *value, int mode_override)
 		return NULL;
 	/* Trusted: these bytes are the image the root checked, sealed since. The header is
 	 * checked all the same, and anything amiss means loading the policy the slow way. */
-	struct fs_image_options o = { .mode_override = mode_override, .trusted = 1, .owner = 2 };
+	static _Alignas(16) unsigned char place[FS_POLICY_PLACE_BYTES] SHIM_LOAD_STATE;
+	struct fs_image_options o = { .mode_override = mode_override, .trusted = 1, .owner = 2,
+				      .place = place };
 	struct fs_policy *p = fs_policy_load_image(map, (size_t)st.st_size, &o, NULL);
 	if (!p)
 		return NULL;

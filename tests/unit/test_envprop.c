@@ -10,7 +10,7 @@
 static void setup(void)
 {
 	cr_assert_eq(envprop_init("/opt/fnshield/lib/libfnshield.so",
-				  "FNSHIELD_POLICY_FILE=/etc/p.json", "_FNSHIELD_POLICY_SHA256=ab", "block"), 0);
+				  "FNSHIELD_POLICY_FILE=", "/etc/p.json", "ab", "block"), 0);
 }
 
 TestSuite(envprop, .init = setup);
