@@ -22,6 +22,9 @@ Program spec: (kind, name, *args) with kind
     java  java -cp <compiled> NAME ARGS
     c     the C program NAME built with libc's syscall() for raw calls
     asm   the same program built with -DVIA_ASM (inline syscall instructions)
+    static  the same program linked -static: nothing is preloaded into it. A protected Python
+          handler runs it (cases/py/helper.py), as a function runs a helper it ships (a Go
+          binary); the case's policy allows that program ("@self")
 """
 from dataclasses import dataclass, field
 
@@ -42,6 +45,9 @@ class Case:
     crash_ok: bool = False   # a crash (SIGSEGV/SIGBUS) after the attempt counts as refused
     note: str = ""
 
+
+# A C program's binary name per build: through libc, inline asm, statically linked.
+SUFFIX = {"c": "", "asm": "-asm", "static": "-static"}
 
 SH = ("/bin/sh",)
 PY = ("@python",)     # run.py replaces these with the interpreter's spellings
@@ -86,6 +92,9 @@ CASES = [
     Case("exec.c_asm_execve_allowlist", "exec",
          "C inline syscall execve, exec has an allow list (/usr/bin/true)",
          ("asm", "raw", "execve"), "exec", allow_exec=("/usr/bin/true",), needs=("gcc",)),
+    Case("exec.c_static_execve", "exec",
+         "static C helper allowed; it execs a blocked program (/usr/bin/touch)",
+         ("static", "raw", "execve"), "exec", allow_exec=("@self",), needs=("gcc",)),
     Case("exec.busybox_blocked", "exec", "static busybox, not allowed: busybox sh -c touch",
          ("py", "busybox.py", "blocked"), "exec", needs=("busybox",)),
     Case("exec.busybox_sh_exec", "exec",
@@ -184,6 +193,12 @@ CASES = [
     Case("connect.c_asm_connect_allowlist", "connect",
          "C inline syscall connect, connect has an allow list",
          ("asm", "raw", "connect"), "connect", allow_connect=("localhost:{allowed_port}",), needs=("gcc",)),
+    Case("connect.c_static_connect", "connect", "static C helper allowed: connect",
+         ("static", "raw", "connect"), "connect", allow_exec=("@self",), needs=("gcc",)),
+    Case("connect.c_static_connect_allowlist", "connect",
+         "static C helper allowed: connect, connect has an allow list",
+         ("static", "raw", "connect"), "connect", allow_exec=("@self",),
+         allow_connect=("localhost:{allowed_port}",), needs=("gcc",)),
     Case("connect.c_uring_syscall", "connect", "io_uring IORING_OP_CONNECT, ring via syscall()",
          ("c", "uring", "connect"), "connect", needs=("gcc",)),
     Case("connect.c_uring_asm", "connect", "io_uring IORING_OP_CONNECT, ring via inline asm",
@@ -235,6 +250,10 @@ for _op in ("read", "write"):
              ("c", "raw", _op), _op, needs=("gcc",)),
         Case("%s.c_asm_openat" % _op, _op, "C inline `syscall` instruction: openat",
              ("asm", "raw", _op), _op, needs=("gcc",)),
+        Case("%s.c_static_openat" % _op, _op, "static C helper allowed: openat",
+             ("static", "raw", _op), _op, allow_exec=("@self",), needs=("gcc",)),
+        Case("%s.c_static_openat2" % _op, _op, "static C helper allowed: openat2",
+             ("static", "raw", "openat2-" + _op), _op, allow_exec=("@self",), needs=("gcc",)),
         Case("%s.c_syscall_openat2" % _op, _op, "C openat2 via syscall()",
              ("c", "raw", "openat2-" + _op), _op, needs=("gcc",)),
         Case("%s.c_asm_openat2" % _op, _op, "C openat2 via inline asm",
@@ -334,7 +353,7 @@ CASES += [
 ]
 
 # C programs: name -> built variants ("c" through libc's syscall(), "asm" with -DVIA_ASM)
-C_PROGRAMS = sorted({(c.prog[0], c.prog[1]) for c in CASES if c.prog[0] in ("c", "asm")})
+C_PROGRAMS = sorted({(c.prog[0], c.prog[1]) for c in CASES if c.prog[0] in SUFFIX})
 JAVA_CLASSES = sorted({c.prog[1] for c in CASES if c.prog[0] == "java"})
 
 CATEGORIES = ("exec", "connect", "read", "write", "tamper")

@@ -53,7 +53,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True     # no __pycache__ left in the tree
-from cases import CASES, C_PROGRAMS, CATEGORIES, JAVA_CLASSES  # noqa: E402
+from cases import CASES, C_PROGRAMS, CATEGORIES, JAVA_CLASSES, SUFFIX  # noqa: E402
 
 PYTHON = "/usr/bin/python3"          # Debian's interpreter, never a pyenv shim
 NODE = "/usr/bin/node"
@@ -215,11 +215,13 @@ def build_programs(ws, tools, jobs):
     if tools.get("gcc"):
         def cc(kind_name):
             kind, name = kind_name
-            out = ws / "bin" / (name + ("-asm" if kind == "asm" else ""))
+            out = ws / "bin" / (name + SUFFIX[kind])
             cmd = ["gcc", "-O1", "-g", "-Wall", "-o", str(out), str(src / "c" / (name + ".c")),
                    "-ldl"]
             if kind == "asm":
                 cmd.insert(1, "-DVIA_ASM")
+            if kind == "static":
+                cmd.insert(1, "-static")
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
             if r.returncode:
                 problems[kind_name] = "compile failed: " + r.stderr.strip()[-500:]
@@ -296,10 +298,12 @@ class Listeners:
             s.close()
 
 
-def policy_for(case, d, allowed_port):
+def policy_for(case, d, allowed_port, program):
     exec_allow = []
     for p in case.allow_exec:
-        if p == "@python":
+        if p == "@self":  # the case's own program (a static one, allowed like a shipped helper)
+            exec_allow.append(program)
+        elif p == "@python":
             exec_allow += sorted({PYTHON, os.path.realpath(PYTHON)})
         elif p == "@node":
             exec_allow += sorted({NODE, os.path.realpath(NODE)})
@@ -324,6 +328,12 @@ def policy_for(case, d, allowed_port):
     return pol
 
 
+def static_program(case, ws):
+    """The binary of a "static" case (its policy allows it: "@self"), else None."""
+    kind, name, *_ = case.prog
+    return str(ws / "bin" / (name + SUFFIX[kind])) if kind == "static" else None
+
+
 def command_for(case, ws, tools):
     kind, name, *args = case.prog
     if kind == "py":
@@ -332,7 +342,10 @@ def command_for(case, ws, tools):
         return [NODE, str(ws / "src" / "js" / name)] + args
     if kind == "java":
         return [tools["java"]] + JAVA_FLAGS + ["-cp", str(ws / "classes"), name] + args
-    return [str(ws / "bin" / (name + ("-asm" if kind == "asm" else "")))] + args
+    program = [str(ws / "bin" / (name + SUFFIX[kind]))] + args
+    if kind == "static":  # run by a protected handler, as a function runs a bundled helper
+        return [PYTHON, "-B", str(ws / "src" / "py" / "helper.py")] + program
+    return program
 
 
 def parse_stderr(err):
@@ -371,7 +384,9 @@ def one_run(case, config, ws, tools, lib, fnshield):
         else None
     allowed_port = listeners.port("allowed") if listeners else 1
     pfile = ws / "policies" / (d.name + ".json")
-    pfile.write_text(json.dumps(policy_for(case, str(d), allowed_port), indent=1))
+    cmd = command_for(case, ws, tools)
+    pfile.write_text(json.dumps(policy_for(case, str(d), allowed_port, static_program(case, ws)),
+                                indent=1))
 
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -388,7 +403,6 @@ def one_run(case, config, ws, tools, lib, fnshield):
     if listeners:
         env.update(listeners.env())
     env.update(case.env)
-    cmd = command_for(case, ws, tools)
     if config == "control":
         # The same variables the protected run sees, without the library loaded.
         env.update(FNSHIELD_POLICY_FILE=str(pfile), FNSHIELD_MODE="block")
@@ -651,7 +665,7 @@ def main():
         todo = []
         for c in cases:
             missing = [n for n in c.needs if n not in tools]
-            problem = build_problems.get(tuple(c.prog[:2])) if c.prog[0] in ("c", "asm", "java") \
+            problem = build_problems.get(tuple(c.prog[:2])) if c.prog[0] in ("c", "asm", "static", "java") \
                 else None
             if missing or problem:
                 why = ("not available here: " + ", ".join(missing)) if missing else problem
