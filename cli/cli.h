@@ -32,6 +32,9 @@ int cmd_explain(int argc, char **argv);
  * status after saying why on stderr. (cli/policy_text.c) */
 int print_policy_in_force(const struct fs_policy *p, enum fs_mode mode);
 
+/* fnshield supervise: the supervisor the library starts (shim/supervisor.h; cli/supervise.c) */
+int cmd_supervise(int argc, char **argv);
+
 /* fnshield compile POLICY [-o OUT]   (cli/compile.c) */
 int cmd_compile(int argc, char **argv);
 

@@ -21,6 +21,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* Which category an open with these flags falls in (SPEC: writing, creating, truncating or
+ * appending is write; anything else reads — O_RDONLY | O_DIRECTORY too, though O_TMPFILE
+ * contains O_DIRECTORY). Every open hook's fast path asks it, and so does the supervisor. */
+static inline enum fs_category open_category(int flags)
+{
+	if ((flags & (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND)) || (flags & O_TMPFILE) == O_TMPFILE)
+		return FS_WRITE;
+	return FS_READ;
+}
+
 /* Storage for the two spellings a struct fs_path_facts points into (12 KB: on the stack). */
 struct facts_paths {
 	char lexical[FS_LEX_MAX];

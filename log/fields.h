@@ -63,6 +63,7 @@
 #define LF_PROTECTIONS "protections"
 #define LF_INTERPOSITION "interposition"
 #define LF_SECCOMP "seccomp"
+#define LF_SUPERVISOR "supervisor"
 
 /* error */
 #define LF_MESSAGE "message"

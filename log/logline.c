@@ -132,6 +132,8 @@ size_t logline_format_violation(const struct log_context *c, const struct violat
 	jw_str(&w, LF_ACTION, fs_action_name(v->action), 8);
 	jw_str(&w, LF_CATEGORY, fs_category_name(v->category), 8);
 	jw_str(&w, LF_CALL, v->call, 32);
+	if (v->interposition)
+		jw_str(&w, LF_INTERPOSITION, v->interposition, 16);
 	/* Variable parts get what is left after the tail and the rule are reserved. */
 	/* The native stack, when the policy asks (not for a summary of repeats: its stack would be
 	 * one of many, or the exit path's); it has its own budget, reserved here. */
@@ -200,8 +202,8 @@ size_t logline_format_violation(const struct log_context *c, const struct violat
 }
 
 size_t logline_format_start(const struct log_context *c, const char *source, const char *digest,
-			    int mode, unsigned protections, const char *seccomp, char *buf,
-			    size_t cap)
+			    int mode, unsigned protections, const char *seccomp,
+			    const char *supervisor, char *buf, size_t cap)
 {
 	struct jsonw w;
 	jw_init(&w, buf, cap - 1);
@@ -218,6 +220,8 @@ size_t logline_format_start(const struct log_context *c, const char *source, con
 	jw_array_close(&w);
 	jw_str(&w, LF_INTERPOSITION, "preload", 16);
 	jw_str(&w, LF_SECCOMP, seccomp, 96);
+	if (supervisor)
+		jw_str(&w, LF_SUPERVISOR, supervisor, 96);
 	tail(&w, c);
 	close_line(&w);
 	return finish(&w);

@@ -29,6 +29,8 @@ struct violation {
 	struct fs_verdict verdict; /* which rule decided */
 	int action;                /* what was done: FS_ALERT or FS_BLOCK (after the mode) */
 	unsigned long count;       /* > 1: the line stands for this many identical violations */
+	const char *interposition; /* who caught it, when not the library: "kernel" (the
+				    * supervisor, shim/supervisor.h); NULL: no field */
 };
 
 /* Who writes a line, and for which function: filled by the caller from its own state (the
@@ -62,10 +64,11 @@ size_t logline_format_violation(const struct log_context *c, const struct violat
 				char *buf, size_t cap);
 
 /* "fnshield":"start": once per protected process tree. protections: bit (1 << category) set
- * for every category the policy restricts. */
+ * for every category the policy restricts. supervisor: its state when one was asked for
+ * (FNSHIELD_SUPERVISOR), else NULL: no field. */
 size_t logline_format_start(const struct log_context *c, const char *source, const char *digest,
-			    int mode, unsigned protections, const char *seccomp, char *buf,
-			    size_t cap);
+			    int mode, unsigned protections, const char *seccomp,
+			    const char *supervisor, char *buf, size_t cap);
 
 /* "fnshield":"error": a configuration or internal error, with where it is. */
 size_t logline_format_error(const struct log_context *c, const char *message,
@@ -79,7 +82,8 @@ long long logline_timestamp(char out[32]); /* returns ms since the epoch */
  * from its own state and sending the line where its lines go (the library: shim/report.c,
  * all three; the CLI: cli/fnshield.c, log_error). */
 void log_violation(const struct violation *v);
-void log_start(const char *source, const char *digest, int mode, const char *seccomp);
+void log_start(const char *source, const char *digest, int mode, const char *seccomp,
+	       const char *supervisor);
 void log_error(const char *message, const char *json_path, int line, int column,
 	       const char *source);
 

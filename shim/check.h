@@ -14,6 +14,7 @@
 #ifndef FNSHIELD_CHECK_H
 #define FNSHIELD_CHECK_H
 
+#include "facts.h"
 #include "policy.h"
 #include "state.h"
 
@@ -67,16 +68,6 @@ int check_file(const char *call, enum fs_category c, int dirfd, const char *path
 /* The open family: check and perform the open. Returns the descriptor, or -1 with errno
  * (EACCES when refused; ENOENT/ENOTDIR, and no line, when the file or directory is not there). */
 int checked_open(const char *call, int dirfd, const char *path, int flags, mode_t mode);
-
-/* Which category an open with these flags falls in (SPEC: writing, creating, truncating or
- * appending is write; anything else reads — O_RDONLY | O_DIRECTORY too, though O_TMPFILE
- * contains O_DIRECTORY). Every open hook's fast path asks it. */
-static inline enum fs_category open_category(int flags)
-{
-	if ((flags & (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND)) || (flags & O_TMPFILE) == O_TMPFILE)
-		return FS_WRITE;
-	return FS_READ;
-}
 
 /* connect / sendto / listen / bind to an inet address (0 or EPERM). Other families pass.
  * fd: the socket of a connect, or -1. A connect that only collects the outcome of an earlier

@@ -19,6 +19,7 @@
 #include "resolve.h"
 #include "syscall_filter.h"
 #include "state.h"
+#include "supervisor.h"
 #include "sys.h"
 
 #include <arpa/inet.h>
@@ -126,6 +127,7 @@ static void do_init(void)
 	int inherited = logfd_setup(getenv(LOGFD_ENV));
 	const char *lambda_env = getenv(LAMBDA_ENV);
 	const char *seccomp_env = getenv(SECCOMP_ENV);
+	const char *supervisor_env = getenv(SUPERVISOR_ENV);
 	const char *shared_env = getenv(POLICY_SHARE_ENV);
 	envprop_hide_injected(); /* after the last getenv of our variables above */
 
@@ -193,6 +195,14 @@ static void do_init(void)
 	if (fs_policy_backtrace(cfg.policy))
 		backtrace_prepare();
 
+	/* The supervisor (opt-in), before any other filter: the kernel's check of the opens that
+	 * do not come from libc, once per tree; children learn that it is in force. */
+	char supervisor_status[96];
+	const char *supervisor_setting = getenv("FNSHIELD_SUPERVISOR");
+	if (supervisor_start(cfg.policy, envprop_lib_path(), supervisor_setting, supervisor_env,
+			     supervisor_status, sizeof supervisor_status))
+		envprop_add(SUPERVISOR_ENV "=on");
+
 	/* The system-call backstop, once per tree; children learn that it is in force. */
 	char seccomp_status[96];
 	const char *seccomp_setting = getenv("FNSHIELD_SECCOMP");
@@ -211,7 +221,8 @@ static void do_init(void)
 
 	if (!inherited) {
 		fs_config_source_name(&cfg, source, sizeof source);
-		log_start(source, cfg.digest, cfg.mode, seccomp_status);
+		log_start(source, cfg.digest, cfg.mode, seccomp_status,
+			  supervisor_setting ? supervisor_status : NULL);
 	}
 }
 

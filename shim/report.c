@@ -49,7 +49,8 @@ void log_violation(const struct violation *v)
 	logfd_write(buf, logline_format_violation(&c, v, buf, sizeof buf));
 }
 
-void log_start(const char *source, const char *digest, int mode, const char *seccomp)
+void log_start(const char *source, const char *digest, int mode, const char *seccomp,
+	       const char *supervisor)
 {
 	struct log_context c;
 	struct lambda_ids ids;
@@ -60,8 +61,8 @@ void log_start(const char *source, const char *digest, int mode, const char *sec
 		    fs_rules_constant(g_shim.rules[1][k]) != FS_ALLOW)
 			protections |= 1u << k;
 	report_context(&c, &ids);
-	logfd_write(buf, logline_format_start(&c, source, digest, mode, protections, seccomp, buf,
-					      sizeof buf));
+	logfd_write(buf, logline_format_start(&c, source, digest, mode, protections, seccomp,
+					      supervisor, buf, sizeof buf));
 }
 
 void log_error(const char *message, const char *json_path, int line, int column,

@@ -136,7 +136,7 @@ Test(logline, start_lists_the_protections_given)
 {
 	char buf[LOGLINE_MAX + 1];
 	size_t n = logline_format_start(&outside_lambda, "file:/p.json", "abc", FS_MODE_BLOCK,
-					(1u << FS_EXEC) | (1u << FS_WRITE), "on", buf, LOGLINE_MAX);
+					(1u << FS_EXEC) | (1u << FS_WRITE), "on", NULL, buf, LOGLINE_MAX);
 	buf[n] = 0;
 	cr_assert(strncmp(buf, "{\"fnshield\":\"start\",", 20) == 0, "%s", buf);
 	cr_assert(strstr(buf, "\"level\":\"INFO\",\"version\":\"0.1.0\",\"mode\":\"block\","

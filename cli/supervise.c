@@ -1,0 +1,596 @@
+/*
+ * supervise.c — `fnshield supervise`: the process that judges the opens the kernel sends it
+ * (shim/supervisor.h says who starts it and which calls reach it).
+ *
+ * For each notification: read the call's path (and open_how) from the caller's memory, take
+ * the caller's directory (its cwd, or the descriptor it named) from /proc, gather the facts
+ * from here with the library's own gatherer (facts/facts.h), decide with the library's own
+ * procedure (policy/decide.h), write the library's violation line with "interposition":"kernel",
+ * then refuse, or open the file here and hand the descriptor over in the same step
+ * (SECCOMP_ADDFD_FLAG_SEND): what the caller gets is the file that was checked.
+ *
+ * It runs until the last process that can send it a call is gone (the listener hangs up).
+ */
+#include "cli.h"
+#include "config.h"
+#include "facts.h"
+#include "logline.h"
+#include "supervision.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#ifndef SECCOMP_ADDFD_FLAG_SEND
+#define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+static struct fs_config cfg;
+
+/* How many calls the kernel sent, per system call number (FNSHIELD_SUPERVISOR_STATS). */
+static unsigned long sent[512];
+
+/* At exit, for tests and `make bench`: "sent N" and "NR:COUNT" pairs, one line, to FILE. */
+static void write_stats(const char *file)
+{
+	FILE *f = file ? fopen(file, "a") : NULL;
+	if (!f)
+		return;
+	unsigned long total = 0;
+	for (int i = 0; i < 512; i++)
+		total += sent[i];
+	fprintf(f, "sent %lu", total);
+	for (int i = 0; i < 512; i++)
+		if (sent[i])
+			fprintf(f, " %d:%lu", i, sent[i]);
+	fprintf(f, "\n");
+	fclose(f);
+}
+
+static int receive_listener(int sock)
+{
+	char byte;
+	struct iovec iov = {&byte, 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			   .msg_controllen = sizeof u.buf};
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+/* ---- callers whose own copy of the library judged the call already -------------------------
+ * The root's filter knows where the root's C library lies. An exec'd child maps its own
+ * elsewhere, so its ordinary opens are sent here too: those made from the child's C library,
+ * loader or fnshield library, when that library is loaded in it, were judged there (by name
+ * for connect: only the process knows the names it resolved), and go on. "Its C library" means
+ * the same files as the root's (device and inode, from /proc/ROOT/maps when this starts): a
+ * mapping of another file called libc.so.6 is not trusted. A process image is known by its pid
+ * and its auxiliary vector (the vDSO's and the program's addresses: new at every exec). */
+
+struct file_id {
+	unsigned long dev_major, dev_minor, ino;
+	int is_fnshield;
+};
+static struct file_id trusted_files[16];
+static int ntrusted_files;
+
+#define IMAGE_RANGES 64
+struct image {
+	pid_t pid;
+	unsigned char auxv[512];
+	size_t auxv_len;
+	int has_fnshield;
+	int n; /* its executable mappings as last read; trusted[i]: one of the root's files */
+	uint64_t lo[IMAGE_RANGES], hi[IMAGE_RANGES];
+	unsigned char trusted[IMAGE_RANGES];
+};
+static struct image images[64];
+static unsigned next_image;
+
+static int trusted_name(const char *path)
+{
+	static const char *const NAMES[] = {"libc.so.6", "ld-linux", "libpthread.so.0", "libdl.so.2",
+					    "librt.so.1", "libfnshield.so"};
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++)
+		if (!strncmp(base, NAMES[i], strlen(NAMES[i])))
+			return 1 + (i == sizeof NAMES / sizeof *NAMES - 1);
+	return 0;
+}
+
+/* Each executable file mapping of pid: fn(lo, hi, dev_major, dev_minor, ino, path, arg). */
+static void each_exec_mapping(pid_t pid, void (*fn)(uint64_t, uint64_t, const struct file_id *,
+						     const char *, void *), void *arg)
+{
+	char p[64], line[4352];
+	snprintf(p, sizeof p, "/proc/%d/maps", pid);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long lo, hi;
+		char perms[8];
+		struct file_id id = {0};
+		int path_at = 0;
+		if (sscanf(line, "%llx-%llx %7s %*s %lx:%lx %lu %n", &lo, &hi, perms, &id.dev_major,
+			   &id.dev_minor, &id.ino, &path_at) < 6 || perms[2] != 'x' || !id.ino)
+			continue;
+		char *path = line + path_at;
+		path[strcspn(path, "\n")] = 0;
+		fn(lo, hi, &id, path, arg);
+	}
+	fclose(f);
+}
+
+static void note_trusted_file(uint64_t lo, uint64_t hi, const struct file_id *id, const char *path,
+			      void *arg)
+{
+	(void)lo, (void)hi, (void)arg;
+	int t = trusted_name(path);
+	if (!t || ntrusted_files == (int)(sizeof trusted_files / sizeof *trusted_files))
+		return;
+	for (int i = 0; i < ntrusted_files; i++)
+		if (trusted_files[i].ino == id->ino && trusted_files[i].dev_major == id->dev_major &&
+		    trusted_files[i].dev_minor == id->dev_minor)
+			return;
+	trusted_files[ntrusted_files] = *id;
+	trusted_files[ntrusted_files++].is_fnshield = t == 2;
+}
+
+static void note_range(uint64_t lo, uint64_t hi, const struct file_id *id, const char *path,
+		       void *arg)
+{
+	(void)path;
+	struct image *im = arg;
+	if (im->n == IMAGE_RANGES)
+		return;
+	im->lo[im->n] = lo;
+	im->hi[im->n] = hi;
+	im->trusted[im->n] = 0;
+	for (int i = 0; i < ntrusted_files; i++) {
+		const struct file_id *t = &trusted_files[i];
+		if (t->ino == id->ino && t->dev_major == id->dev_major && t->dev_minor == id->dev_minor) {
+			im->has_fnshield |= t->is_fnshield;
+			im->trusted[im->n] = 1;
+		}
+	}
+	im->n++;
+}
+
+/* The executable mapping of im that holds ip: its index, or -1. */
+static int mapping_of(const struct image *im, uint64_t ip)
+{
+	for (int i = 0; i < im->n; i++)
+		if (ip >= im->lo[i] && ip < im->hi[i])
+			return i;
+	return -1;
+}
+
+static void read_mappings(struct image *im)
+{
+	im->n = 0;
+	im->has_fnshield = 0;
+	each_exec_mapping(im->pid, note_range, im);
+}
+
+static struct image *image_of(pid_t pid)
+{
+	unsigned char auxv[512];
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d/auxv", pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, auxv, sizeof auxv);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof images / sizeof *images; i++)
+		if (images[i].pid == pid && images[i].auxv_len == (size_t)n &&
+		    !memcmp(images[i].auxv, auxv, (size_t)n))
+			return &images[i];
+	struct image *im = &images[next_image++ % (sizeof images / sizeof *images)];
+	memset(im, 0, sizeof *im);
+	im->pid = pid;
+	memcpy(im->auxv, auxv, (size_t)n);
+	im->auxv_len = (size_t)n;
+	read_mappings(im);
+	return im;
+}
+
+/* Was this call made by the caller's own C library, loader or fnshield library, with that
+ * library loaded (so it judged the call)? */
+static int judged_in_process(const struct seccomp_notif *n)
+{
+	struct image *im = image_of((pid_t)n->pid);
+	if (!im)
+		return 0;
+	int i = mapping_of(im, n->data.instruction_pointer);
+	if (i < 0) { /* mapped since we looked (the loader brings in a library) */
+		read_mappings(im);
+		i = mapping_of(im, n->data.instruction_pointer);
+	}
+	return i >= 0 && im->trusted[i] && im->has_fnshield;
+}
+
+static void go_on(int listener, const struct seccomp_notif *n)
+{
+	struct seccomp_notif_resp r = {.id = n->id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
+	ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &r);
+}
+
+/* A NUL-terminated string at addr in pid's memory, or -1. */
+static int read_string(pid_t pid, uint64_t addr, char *out, size_t cap)
+{
+	size_t got = 0;
+	while (got < cap) {
+		/* up to the end of addr's page: the next page may not be mapped */
+		size_t want = 4096 - ((addr + got) & 4095);
+		if (want > cap - got)
+			want = cap - got;
+		struct iovec local = {out + got, want}, remote = {(void *)(uintptr_t)(addr + got), want};
+		ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+		if (n <= 0)
+			return -1;
+		if (memchr(out + got, 0, (size_t)n))
+			return 0;
+		got += (size_t)n;
+	}
+	return -1; /* longer than a path can be */
+}
+
+static int read_bytes(pid_t pid, uint64_t addr, void *out, size_t len)
+{
+	struct iovec local = {out, len}, remote = {(void *)(uintptr_t)addr, len};
+	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* The directory a relative path of pid's starts from: its cwd, or its descriptor dirfd. */
+static int caller_dir(pid_t pid, int dirfd)
+{
+	char p[64];
+	if (dirfd == AT_FDCWD)
+		snprintf(p, sizeof p, "/proc/%d/cwd", pid);
+	else
+		snprintf(p, sizeof p, "/proc/%d/fd/%d", pid, dirfd);
+	return open(p, O_PATH | O_CLOEXEC);
+}
+
+/* One open, as the caller asked it. */
+struct open_req {
+	const char *call;
+	int dirfd;
+	uint64_t path;
+	struct open_how how;
+};
+
+/* open(2)'s flags and mode as the kernel takes them: an int of flags, and a mode that counts
+ * only with O_CREAT or O_TMPFILE (the register may hold anything otherwise; openat2, which
+ * does the open here, refuses a mode it would ignore). */
+static struct open_how how_of(uint64_t flags, uint64_t mode)
+{
+	int f = (int)(uint32_t)flags;
+	int creates = (f & O_CREAT) || (f & O_TMPFILE) == O_TMPFILE;
+	return (struct open_how){.flags = (uint32_t)f, .mode = creates ? mode & 07777 : 0};
+}
+
+static int decode(const struct seccomp_notif *n, struct open_req *o)
+{
+	const __u64 *a = n->data.args;
+	memset(o, 0, sizeof *o);
+	switch (n->data.nr) {
+#ifdef SYS_open
+	case SYS_open:
+		*o = (struct open_req){"open", AT_FDCWD, a[0], how_of(a[1], a[2])};
+		return 0;
+	case SYS_creat:
+		*o = (struct open_req){"creat", AT_FDCWD, a[0],
+				       how_of(O_CREAT | O_WRONLY | O_TRUNC, a[1])};
+		return 0;
+#endif
+	case SYS_openat:
+		*o = (struct open_req){"openat", (int)a[0], a[1], how_of(a[2], a[3])};
+		return 0;
+	case SYS_openat2:
+		o->call = "openat2";
+		o->dirfd = (int)a[0];
+		o->path = a[1];
+		if (a[3] < sizeof o->how || read_bytes(n->pid, a[2], &o->how, sizeof o->how) < 0)
+			return -EFAULT; /* the kernel would say E2BIG/EFAULT; a caller checks for < 0 */
+		return 0;
+	}
+	return -ENOSYS;
+}
+
+static void write_line(pid_t pid, const struct violation *v)
+{
+	char exe[4096] = "", p[64];
+	snprintf(p, sizeof p, "/proc/%d/exe", pid);
+	ssize_t n = readlink(p, exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = 0;
+	const struct log_context c = {.pid = pid, .exe = exe,
+				      .function = getenv("AWS_LAMBDA_FUNCTION_NAME"),
+				      .metrics_namespace = fs_policy_metrics_namespace(cfg.policy)};
+	char buf[LOGLINE_MAX];
+	size_t len = logline_format_violation(&c, v, buf, sizeof buf);
+	if (write(2, buf, len) < 0) {
+		/* nowhere else to say it */
+	}
+}
+
+/* The answer: an error (< 0), or a descriptor opened here, handed over as the call's result. */
+static void answer(int listener, const struct seccomp_notif *n, int err, int fd, int cloexec)
+{
+	if (fd >= 0) {
+		struct seccomp_notif_addfd add = {.id = n->id, .flags = SECCOMP_ADDFD_FLAG_SEND,
+						  .srcfd = (uint32_t)fd,
+						  .newfd_flags = cloexec ? O_CLOEXEC : 0};
+		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) >= 0)
+			return;
+		err = -errno;
+	}
+	struct seccomp_notif_resp r = {.id = n->id, .error = err < 0 ? err : -EPERM};
+	ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &r);
+}
+
+/* Still the call it was? The caller's memory was read while it waited. */
+static int still_valid(int listener, const struct seccomp_notif *n)
+{
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) == 0;
+}
+
+/* ---- connect --------------------------------------------------------------------------------
+ * Judged by address alone: the names a static program resolved are its own (name rules cannot
+ * match its connections). Allowed, the call goes on as made: the kernel then reads the address
+ * again, so another thread of the caller that rewrites it in between (a window of the length
+ * of this decision, tens of microseconds) connects elsewhere. Doing the connect here on a
+ * duplicate of the socket (pidfd_getfd) would close it, but would block this one-threaded
+ * supervisor for as long as a blocking connect takes. */
+
+static uint8_t runtime_api_ip[16];
+static uint16_t runtime_api_port;
+static int have_runtime_api;
+
+static void judge_connect(int listener, const struct seccomp_notif *n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = (socklen_t)n->data.args[2];
+	if (len > sizeof ss)
+		len = sizeof ss;
+	struct fs_addr_facts a = {0};
+	if (read_bytes(n->pid, n->data.args[1], &ss, len) < 0 ||
+	    !facts_of_sockaddr((const struct sockaddr *)&ss, len, a.ip, &a.port)) {
+		go_on(listener, n); /* not an inet address (or unreadable: the kernel says so) */
+		return;
+	}
+	if (!still_valid(listener, n))
+		return;
+	a.runtime_api = have_runtime_api && a.port == runtime_api_port &&
+			!memcmp(a.ip, runtime_api_ip, sizeof a.ip);
+	struct fs_decision d = fs_decide_addr_in(fs_policy_rules(cfg.policy, FS_CONNECT, 0), cfg.mode,
+						 FS_CONNECT, &a);
+	if (d.logged) {
+		char ip[64], target[96];
+		fs_ip_text(a.ip, ip, sizeof ip);
+		snprintf(target, sizeof target, fs_ip_is_v4(a.ip) ? "%s:%u" : "[%s]:%u", ip, a.port);
+		struct violation v = {.category = FS_CONNECT, .call = "connect", .target = target,
+				      .ip = ip, .port = a.port, .verdict = d.verdict,
+				      .action = d.action, .interposition = "kernel"};
+		write_line(n->pid, &v);
+	}
+	if (d.outcome == FS_REFUSED)
+		answer(listener, n, -d.err, -1, 0);
+	else
+		go_on(listener, n);
+}
+
+/* ---- exec -----------------------------------------------------------------------------------
+ * Allowed, the call goes on as made: the kernel resolves the path again, so a file renamed over
+ * the checked one in between (the same window) runs instead. */
+
+#define ARGV_MAX 64
+static void judge_exec(int listener, const struct seccomp_notif *n)
+{
+	const __u64 *a = n->data.args;
+	int at = n->data.nr != SYS_execve; /* execveat(dirfd, path, argv, envp, flags) */
+	int dirfd = at ? (int)a[0] : AT_FDCWD, flags = at ? (int)a[4] : 0;
+	char path[FS_PATH_MAX];
+	static char args[ARGV_MAX][1024];
+	char *argv[ARGV_MAX + 1] = {0};
+	if (read_string(n->pid, a[at], path, sizeof path) < 0) {
+		go_on(listener, n); /* the kernel will say EFAULT */
+		return;
+	}
+	for (int i = 0; i < ARGV_MAX && a[at + 1]; i++) {
+		uint64_t p;
+		if (read_bytes(n->pid, a[at + 1] + 8 * (uint64_t)i, &p, sizeof p) < 0 || !p)
+			break;
+		if (read_string(n->pid, p, args[i], sizeof args[i]) < 0)
+			memcpy(args[i], "?", 2);
+		argv[i] = args[i];
+	}
+	struct facts_paths b;
+	struct fs_path_facts pf;
+	int dir = AT_FDCWD, fd = -1;
+	if (!path[0] && (flags & AT_EMPTY_PATH)) { /* fexecve: the descriptor's file */
+		fd = caller_dir(n->pid, dirfd);
+		facts_of_fd(fd, &b, &pf);
+	} else {
+		if (path[0] != '/')
+			dir = caller_dir(n->pid, dirfd);
+		facts_of_path(dir, path, !(flags & AT_SYMLINK_NOFOLLOW), FACTS_EXEC, &b, &pf);
+	}
+	if (still_valid(listener, n)) {
+		struct fs_decision d = fs_decide_path_in(fs_policy_rules(cfg.policy, FS_EXEC, 0),
+							 cfg.mode, FS_EXEC, &pf);
+		if (d.logged) {
+			struct violation v = {.category = FS_EXEC, .call = at ? "execveat" : "execve",
+					      .argv = argv, .verdict = d.verdict, .action = d.action,
+					      .interposition = "kernel"};
+			v.target = pf.lexical ? pf.lexical : pf.real ? pf.real : path;
+			if (fs_spellings_differ(&pf))
+				v.resolved = pf.real;
+			write_line(n->pid, &v);
+		}
+		if (d.outcome == FS_REFUSED)
+			answer(listener, n, -d.err, -1, 0);
+		else
+			go_on(listener, n);
+	}
+	if (dir >= 0)
+		close(dir);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ---- the calls --------------------------------------------------------------------------- */
+
+static void judge_open(int listener, const struct seccomp_notif *n);
+
+static void judge(int listener, const struct seccomp_notif *n)
+{
+	if (judged_in_process(n)) {
+		go_on(listener, n);
+		return;
+	}
+	if (n->data.nr == SYS_connect)
+		judge_connect(listener, n);
+	else if (n->data.nr == SYS_execve || n->data.nr == SYS_execveat)
+		judge_exec(listener, n);
+	else
+		judge_open(listener, n);
+}
+
+static void judge_open(int listener, const struct seccomp_notif *n)
+{
+	struct open_req o;
+	char path[FS_PATH_MAX];
+	int err = decode(n, &o);
+	if (err == 0 && read_string(n->pid, o.path, path, sizeof path) < 0)
+		err = -EFAULT;
+	int dir = err == 0 && path[0] != '/' ? caller_dir(n->pid, o.dirfd) : AT_FDCWD;
+	if (err == 0 && dir < 0 && path[0] != '/')
+		err = -EBADF;
+	if (!still_valid(listener, n)) {
+		if (dir >= 0)
+			close(dir);
+		return;
+	}
+	if (err < 0) {
+		answer(listener, n, err, -1, 0);
+		return;
+	}
+	int flags = (int)o.how.flags;
+	enum fs_category c = open_category(flags);
+	enum facts_intent intent = (flags & (O_CREAT | __O_TMPFILE)) ? FACTS_CREATE : FACTS_EXISTING;
+	int follow = !(flags & O_NOFOLLOW);
+	struct facts_paths b;
+	struct fs_path_facts pf;
+	facts_of_path(dir, path, follow, intent, &b, &pf);
+	const struct fs_rules *rules = fs_policy_rules(cfg.policy, c, 0);
+	struct fs_decision d = fs_decide_path_in(rules, cfg.mode, c, &pf);
+	if (d.outcome == FS_REFUSED) {
+		facts_confirm_fails(dir, path, follow, intent,
+				    c == FS_WRITE && (flags & __O_TMPFILE) != __O_TMPFILE, &b, &pf);
+		d = fs_decide_path_in(rules, cfg.mode, c, &pf);
+	}
+	if (d.logged) {
+		struct violation v = {.category = c, .call = o.call, .verdict = d.verdict,
+				      .action = d.action, .interposition = "kernel"};
+		v.target = pf.lexical ? pf.lexical : pf.real ? pf.real : path;
+		if (fs_spellings_differ(&pf))
+			v.resolved = pf.real;
+		write_line(n->pid, &v);
+	}
+	if (d.outcome == FS_REFUSED) {
+		answer(listener, n, -d.err, -1, 0);
+	} else if (flags & O_PATH) {
+		/* The kernel cannot hand over an O_PATH descriptor (ADDFD takes only descriptors that
+		 * open the file): the call goes on as made. Such a descriptor reads and writes
+		 * nothing; reopening it (/proc/self/fd/N) is an open of its own, sent here too. */
+		go_on(listener, n);
+	} else {
+		/* Opened here, as asked (our own copy close-on-exec; the caller's as it asked). */
+		struct open_how how = o.how;
+		how.flags |= O_CLOEXEC;
+		long fd = syscall(SYS_openat2, dir, path, &how, sizeof how);
+		if (fd < 0 && errno == ENOSYS && !how.resolve)
+			fd = openat(dir, path, (int)how.flags, (mode_t)how.mode);
+		answer(listener, n, fd < 0 ? -errno : 0, (int)fd, flags & O_CLOEXEC);
+		if (fd >= 0)
+			close((int)fd);
+	}
+	if (dir >= 0)
+		close(dir);
+}
+
+int cmd_supervise(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	signal(SIGPIPE, SIG_IGN);
+	int listener = receive_listener(SUPERVISOR_SOCKET_FD);
+	if (listener < 0)
+		return 0; /* the filter was not installed: nothing to supervise */
+	/* The root (who sent the listener): the files its C library and fnshield came from. */
+	struct ucred peer;
+	socklen_t plen = sizeof peer;
+	if (getsockopt(SUPERVISOR_SOCKET_FD, SOL_SOCKET, SO_PEERCRED, &peer, &plen) == 0)
+		each_exec_mapping(peer.pid, note_trusted_file, NULL);
+	close(SUPERVISOR_SOCKET_FD);
+	const char *api = getenv("AWS_LAMBDA_RUNTIME_API"); /* always reachable (SPEC) */
+	have_runtime_api = api && fs_endpoint_parse(api, runtime_api_ip, &runtime_api_port) == 0;
+	static struct fs_errors errs;
+	if (fs_config_load(getenv("FNSHIELD_POLICY"), getenv("FNSHIELD_POLICY_FILE"),
+			   getenv("FNSHIELD_MODE"), NULL, &cfg, &errs) < 0) {
+		fprintf(stderr, "fnshield supervise: %s\n", errs.count ? errs.e[0].message : "no policy");
+		return EX_CONFIG; /* the calls sent here then fail (ENOSYS) */
+	}
+	struct seccomp_notif_sizes sizes;
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+		return EX_SOFTWARE;
+	struct seccomp_notif *n = calloc(1, sizes.seccomp_notif > sizeof *n ? sizes.seccomp_notif
+									    : sizeof *n);
+	if (!n)
+		return EX_SOFTWARE;
+	for (;;) {
+		struct pollfd p = {listener, POLLIN, 0};
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p.revents & (POLLHUP | POLLERR))
+			break; /* no process left that can send a call */
+		memset(n, 0, sizes.seccomp_notif);
+		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0)
+			continue; /* EINTR, or the caller went away (ENOENT) */
+		sent[n->data.nr < 512 ? n->data.nr : 511]++;
+		judge(listener, n);
+	}
+	write_stats(getenv("FNSHIELD_SUPERVISOR_STATS"));
+	return 0;
+}

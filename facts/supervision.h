@@ -1,0 +1,16 @@
+/*
+ * supervision.h — what the library and the supervisor it starts agree on (shim/supervisor.c
+ * starts `fnshield supervise`, cli/supervise.c): one place for both sides.
+ */
+#ifndef FNSHIELD_SUPERVISION_H
+#define FNSHIELD_SUPERVISION_H
+
+/* Set in every child's environment once the root's supervisor runs: the filter is inherited,
+ * and a child starts no supervisor of its own. */
+#define SUPERVISOR_ENV "_FNSHIELD_SUPERVISOR"
+
+/* The descriptor the supervisor finds its end of the socket on; the library sends the
+ * filter's listener over it (SCM_RIGHTS), once. */
+#define SUPERVISOR_SOCKET_FD 3
+
+#endif

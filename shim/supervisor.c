@@ -1,0 +1,289 @@
+/*
+ * supervisor.c — start the supervisor and send it the opens libc does not make (see
+ * supervisor.h).
+ *
+ * The filter is written here as BPF by hand: it compares the instruction pointer with ranges
+ * known only at load (where this process's C library was mapped), which libseccomp cannot
+ * express (it compares arguments). It is small: the architecture, the system call number, then
+ * six instructions per range of executable text.
+ */
+#include "supervisor.h"
+
+#include "sys.h"
+
+#include <errno.h>
+#include <link.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+#if defined(__x86_64__)
+#define FILTER_ARCH AUDIT_ARCH_X86_64
+static const int SENT[] = {SYS_open,   SYS_openat, SYS_openat2,  SYS_creat,
+			  SYS_execve, SYS_execveat, SYS_connect};
+#elif defined(__aarch64__)
+#define FILTER_ARCH AUDIT_ARCH_AARCH64
+static const int SENT[] = {SYS_openat, SYS_openat2, SYS_execve, SYS_execveat, SYS_connect};
+#endif
+#define NSENT (int)(sizeof SENT / sizeof *SENT)
+
+/* ---- where the C library's system calls come from ------------------------------------------ */
+
+#define MAX_RANGES 24
+struct text_range {
+	uint64_t lo, hi; /* [lo, hi) */
+};
+struct ranges {
+	struct text_range r[MAX_RANGES];
+	int n;
+	int overflow;
+};
+
+/* glibc's objects (each may make system calls itself: the loader opens libraries, libpthread
+ * had its own open and connect before 2.34) and this library. */
+static int is_trusted_object(const struct dl_phdr_info *info)
+{
+	static const char *const GLIBC[] = {"libc.so.6", "ld-linux", "libpthread.so.0", "libdl.so.2",
+					    "librt.so.1"};
+	const char *base = strrchr(info->dlpi_name, '/');
+	base = base ? base + 1 : info->dlpi_name;
+	for (size_t i = 0; i < sizeof GLIBC / sizeof *GLIBC; i++)
+		if (!strncmp(base, GLIBC[i], strlen(GLIBC[i])))
+			return 1;
+	uintptr_t self = (uintptr_t)&supervisor_start;
+	for (int k = 0; k < info->dlpi_phnum; k++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && self >= lo && self < lo + ph->p_memsz)
+			return 1;
+	}
+	return 0;
+}
+
+static int collect(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct ranges *rs = arg;
+	if (!info->dlpi_name[0] && info->dlpi_addr == 0)
+		return 0; /* the main program: its own code is what may not go unchecked */
+	if (!is_trusted_object(info))
+		return 0;
+	for (int k = 0; k < info->dlpi_phnum; k++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		if (rs->n == MAX_RANGES) {
+			rs->overflow = 1;
+			return 1;
+		}
+		rs->r[rs->n].lo = info->dlpi_addr + ph->p_vaddr;
+		rs->r[rs->n].hi = rs->r[rs->n].lo + ph->p_memsz;
+		rs->n++;
+	}
+	return 0;
+}
+
+/* ---- the filter ----------------------------------------------------------------------------- */
+
+#define MAX_INSNS (8 + NSENT + 6 * 2 * MAX_RANGES)
+#define IP_LO offsetof(struct seccomp_data, instruction_pointer)
+#define IP_HI (offsetof(struct seccomp_data, instruction_pointer) + 4)
+
+struct prog {
+	struct sock_filter f[MAX_INSNS];
+	int n;
+};
+
+static void emit(struct prog *p, uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
+{
+	p->f[p->n++] = (struct sock_filter){code, jt, jf, k};
+}
+
+/* [lo, hi) within one 4 GB window: allow when the pointer is inside. */
+static void emit_window(struct prog *p, uint64_t lo, uint64_t hi)
+{
+	uint32_t top = (uint32_t)(lo >> 32);
+	uint64_t end = hi - ((uint64_t)top << 32); /* up to 1 << 32 */
+	emit(p, BPF_LD | BPF_W | BPF_ABS, IP_HI, 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, top, 0, 4);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, IP_LO, 0, 0);
+	emit(p, BPF_JMP | BPF_JGE | BPF_K, (uint32_t)lo, 0, 2);
+	if (end > UINT32_MAX) /* to the window's end: nothing above to compare with */
+		emit(p, BPF_JMP | BPF_JA, 0, 0, 0);
+	else
+		emit(p, BPF_JMP | BPF_JGE | BPF_K, (uint32_t)end, 1, 0);
+	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+}
+
+static void build(struct prog *p, const struct ranges *rs)
+{
+	p->n = 0;
+	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch), 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 1, 0);
+	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0); /* another ABI: the backstop's */
+	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0);
+	for (int i = 0; i < NSENT; i++) /* to the ranges, just past the ALLOW below */
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SENT[i], (uint8_t)(NSENT - i), 0);
+	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+	for (int i = 0; i < rs->n; i++)
+		for (uint64_t lo = rs->r[i].lo; lo < rs->r[i].hi;) {
+			uint64_t window_end = (lo | 0xffffffffull) + 1;
+			uint64_t hi = rs->r[i].hi < window_end ? rs->r[i].hi : window_end;
+			emit_window(p, lo, hi);
+			lo = hi;
+		}
+	emit(p, BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF, 0, 0);
+}
+
+/* ---- starting it ---------------------------------------------------------------------------- */
+
+/* The supervisor beside the library: build/fnshield, or the layer's fnshield/bin/fnshield. */
+static int find_program(const char *lib_path, char *out, size_t cap)
+{
+	const char *slash = strrchr(lib_path, '/');
+	size_t dir = slash ? (size_t)(slash - lib_path) : 0;
+	static const char *const TRY[] = {"/fnshield", "/../bin/fnshield"};
+	for (size_t i = 0; i < sizeof TRY / sizeof *TRY; i++) {
+		if (dir + strlen(TRY[i]) + 1 > cap)
+			return -1;
+		memcpy(out, lib_path, dir);
+		memcpy(out + dir, TRY[i], strlen(TRY[i]) + 1);
+		if (SYS6(SYS_faccessat, AT_FDCWD, out, X_OK, 0, 0, 0) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* A grandchild runs the supervisor, so that it is nobody's child here (the runtime reaps its
+ * own children; it never learns of this one) and outlives whichever process exits first.
+ * Raw system calls only between the clone and the exec. */
+static int spawn(const char *program, int sock)
+{
+	extern char **environ;
+	long pid = SYS6(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
+	if (pid < 0)
+		return (int)pid;
+	if (pid == 0) {
+		if (SYS6(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0) == 0) {
+			char *argv[] = {"fnshield", "supervise", NULL};
+			long r = sock == SUPERVISOR_SOCKET_FD
+					 ? SYS6(SYS_fcntl, sock, F_SETFD, 0, 0, 0, 0)
+					 : SYS6(SYS_dup3, sock, SUPERVISOR_SOCKET_FD, 0, 0, 0, 0);
+			if (r >= 0)
+				SYS6(SYS_execve, program, argv, environ, 0, 0, 0);
+		}
+		SYS6(SYS_exit, 0, 0, 0, 0, 0, 0);
+	}
+	int st;
+	SYS6(SYS_wait4, pid, &st, 0, 0, 0, 0);
+	return 0;
+}
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 0;
+	struct iovec iov = {&byte, 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			   .msg_controllen = sizeof u.buf};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	return SYS6(SYS_sendmsg, sock, &m, MSG_NOSIGNAL, 0, 0, 0) == 1 ? 0 : -1;
+}
+
+/* Something the supervisor would judge: a restricted file, exec or connect category. */
+static int restricts_any(const struct fs_policy *p)
+{
+	static const enum fs_category JUDGED[] = {FS_EXEC, FS_CONNECT, FS_READ, FS_WRITE};
+	for (int in_init = 0; in_init < 2; in_init++)
+		for (size_t i = 0; i < sizeof JUDGED / sizeof *JUDGED; i++)
+			if (fs_rules_constant(fs_policy_rules(p, JUDGED[i], in_init)) != FS_ALLOW)
+				return 1;
+	return 0;
+}
+
+int supervisor_start(const struct fs_policy *p, const char *lib_path, const char *setting,
+		     const char *inherited, char *status, size_t cap)
+{
+	if (inherited && !strcmp(inherited, "on")) {
+		snprintf(status, cap, "inherited");
+		return 1;
+	}
+	if (!setting || strcmp(setting, "on") || !restricts_any(p)) {
+		snprintf(status, cap, "off");
+		return 0;
+	}
+	const char *why = NULL;
+	char program[4096];
+	struct ranges rs = {.n = 0};
+	static struct prog prog; /* large; built once */
+	int sv[2] = {-1, -1}, listener = -1;
+	if (find_program(lib_path, program, sizeof program) < 0) {
+		why = "no fnshield program beside the library";
+		goto out;
+	}
+	dl_iterate_phdr(collect, &rs);
+	if (rs.overflow || rs.n == 0) {
+		why = "the C library's text could not be mapped out";
+		goto out;
+	}
+	build(&prog, &rs);
+	if (SYS6(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv, 0, 0) < 0) {
+		why = "socketpair failed";
+		goto out;
+	}
+	if (spawn(program, sv[1]) < 0) {
+		why = "the supervisor could not be started";
+		goto out;
+	}
+	struct sock_fprog fprog = {.len = (unsigned short)prog.n, .filter = prog.f};
+	if (SYS6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0) < 0) {
+		why = "no_new_privs refused";
+		goto out;
+	}
+	long r = SYS6(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC |
+			      SECCOMP_FILTER_FLAG_TSYNC_ESRCH,
+		      &fprog, 0, 0, 0);
+	if (r < 0) {
+		why = r == -EINVAL ? "the kernel has no user notification" : "the filter was refused";
+		goto out; /* the supervisor sees its socket close, and exits */
+	}
+	listener = (int)r;
+	if (send_fd(sv[0], listener) < 0)
+		why = "the supervisor did not take the filter"; /* then calls sent to it fail */
+out:
+	if (listener >= 0)
+		sys_close(listener);
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			sys_close(sv[i]);
+	if (why && listener < 0) {
+		snprintf(status, cap, "unavailable: %s", why);
+		return 0;
+	}
+	snprintf(status, cap, why ? why : "on");
+	return 1;
+}

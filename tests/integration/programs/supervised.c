@@ -1,0 +1,120 @@
+/*
+ * supervised.c — opens for the supervisor's tests (tests/integration/test_supervisor.py).
+ * Built twice: static (nothing preloaded: every open is the kernel's to send) and dynamic.
+ *
+ *   open PATH          open(PATH, O_RDONLY) through libc
+ *   asm PATH           openat(AT_FDCWD, PATH, O_RDONLY) as an inline syscall instruction
+ *   openat DIR NAME    open(DIR, O_DIRECTORY), then openat(that, NAME, O_RDONLY)
+ *   create PATH        open(PATH, O_WRONLY | O_CREAT | O_TRUNC, 0640), write "made\n"
+ *   exec PATH          fork, and execve(PATH, {PATH, NULL}) in the child: "ok STATUS" or
+ *                      "refused ERRNO"
+ *   connect PORT       a TCP connect to 127.0.0.1:PORT: "ok 0" or "refused ERRNO"
+ *
+ * Prints one line per operation: "OP PATH ok FIRST-LINE" or "OP PATH refused ERRNO".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static long asm_openat(const char *path)
+{
+#if defined(__x86_64__)
+	long r;
+	register long r10 __asm__("r10") = 0;
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "0"((long)SYS_openat), "D"((long)AT_FDCWD), "S"(path), "d"((long)O_RDONLY), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return r;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = SYS_openat;
+	register long x0 __asm__("x0") = AT_FDCWD;
+	register long x1 __asm__("x1") = (long)path;
+	register long x2 __asm__("x2") = O_RDONLY;
+	register long x3 __asm__("x3") = 0;
+	__asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
+	return x0;
+#endif
+}
+
+static void report(const char *op, const char *path, long fd)
+{
+	if (fd < 0) {
+		printf("%s %s refused %ld\n", op, path, -fd);
+		return;
+	}
+	char line[128] = "";
+	ssize_t n = read((int)fd, line, sizeof line - 1);
+	line[n > 0 ? n : 0] = 0;
+	line[strcspn(line, "\n")] = 0;
+	printf("%s %s ok %s\n", op, path, line);
+	close((int)fd);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 1; i + 1 < argc; i += 2) {
+		const char *op = argv[i], *path = argv[i + 1];
+		long fd;
+		if (!strcmp(op, "open")) {
+			fd = open(path, O_RDONLY);
+			report(op, path, fd < 0 ? -errno : fd);
+		} else if (!strcmp(op, "asm")) {
+			report(op, path, asm_openat(path));
+		} else if (!strcmp(op, "openat")) {
+			int dir = open(path, O_RDONLY | O_DIRECTORY);
+			const char *name = argv[i + 2];
+			fd = dir < 0 ? -1 : openat(dir, name, O_RDONLY);
+			report(op, name, fd < 0 ? -errno : fd);
+			i++;
+		} else if (!strcmp(op, "exec")) {
+			int pipefd[2];
+			if (pipe(pipefd) < 0)
+				return 1;
+			pid_t pid = fork();
+			if (pid == 0) {
+				char *args[] = {(char *)path, NULL};
+				execve(path, args, NULL);
+				int e = errno;
+				if (write(pipefd[1], &e, sizeof e) < 0)
+					_exit(126);
+				_exit(127);
+			}
+			close(pipefd[1]);
+			int e = 0, st = 0;
+			ssize_t got = read(pipefd[0], &e, sizeof e);
+			close(pipefd[0]);
+			waitpid(pid, &st, 0);
+			if (got == (ssize_t)sizeof e)
+				printf("%s %s refused %d\n", op, path, e);
+			else
+				printf("%s %s ok %d\n", op, path, WEXITSTATUS(st));
+		} else if (!strcmp(op, "connect")) {
+			int s = socket(AF_INET, SOCK_STREAM, 0);
+			struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(path)),
+						 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+			int r = connect(s, (struct sockaddr *)&sa, sizeof sa);
+			printf("%s %s %s %d\n", op, path, r < 0 ? "refused" : "ok", r < 0 ? errno : 0);
+			close(s);
+		} else if (!strcmp(op, "create")) {
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+			if (fd < 0)
+				fd = -errno;
+			if (fd >= 0 && write((int)fd, "made\n", 5) != 5)
+				fd = -EIO;
+			printf("%s %s %s %ld\n", op, path, fd < 0 ? "refused" : "ok", fd < 0 ? -fd : 0L);
+			if (fd >= 0)
+				close((int)fd);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,234 @@
+"""The supervisor (issue #14, shim/supervisor.h, cli/supervise.c), with FNSHIELD_SUPERVISOR=on:
+opens that never reach libc — a static helper's, an inline `syscall` instruction's — are judged
+by the kernel's filter and the supervisor with the same policy and the same line
+("interposition":"kernel"); what is allowed runs, and gets the file that was checked; the
+runtimes' own opens never reach it; and its death leaves the runtime working."""
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+import support
+
+SRC = support.PROGRAMS / "supervised.c"
+
+# The handler that runs a helper it ships, as a Lambda function runs a bundled Go binary.
+RUNNER = "import subprocess, sys; subprocess.run(sys.argv[1:])"
+
+
+@pytest.fixture(scope="module")
+def helpers(tmp_path_factory):
+    d = tmp_path_factory.mktemp("supervised")
+    out = {}
+    for kind, flags in (("static", ["-static"]), ("dynamic", [])):
+        out[kind] = str(d / ("supervised-" + kind))
+        subprocess.run(["gcc", "-O1", "-Wall"] + flags + ["-o", out[kind], str(SRC)], check=True)
+    return out
+
+
+def _files(case_dir):
+    os.makedirs(os.path.join(case_dir, "secret"))
+    os.makedirs(os.path.join(case_dir, "out"))
+    for rel, text in (("secret/token", "s3cret"), ("public.txt", "public")):
+        with open(os.path.join(case_dir, rel), "w") as f:
+            f.write(text + "\n")
+    return {"version": 1, "mode": "block", "exec": {"default": "allow"},
+            "read": {"default": "allow", "block": [case_dir + "/secret/**"]},
+            "write": {"default": "block", "allow": [case_dir + "/out/**", "/dev/null", "/tmp/**"],
+                      "block": [case_dir + "/secret/**"]}}
+
+
+def _run(case_dir, policy, argv, supervisor="on", mode="block", stats=None, cwd=None, timeout=60,
+         extra=None):
+    pfile = os.path.join(case_dir, "policy.json")
+    with open(pfile, "w") as f:
+        json.dump(policy, f)
+    env = support.base_env()
+    if supervisor:
+        env["FNSHIELD_SUPERVISOR"] = supervisor
+    if stats:
+        env["FNSHIELD_SUPERVISOR_STATS"] = stats
+    env.update(extra or {})
+    p = subprocess.run([str(support.FNSHIELD), "run", "--policy", pfile, "--mode", mode, "--"] + argv,
+                       env=env, cwd=cwd or case_dir, capture_output=True, text=True, timeout=timeout)
+    lines = [json.loads(x) for x in p.stderr.splitlines() if x.startswith('{"fnshield"')]
+    results = {}
+    for x in p.stdout.splitlines():  # supervised.c's lines: "OP PATH ok|refused WHAT"
+        f = x.split(" ", 3)
+        if len(f) >= 3 and f[2] in ("ok", "refused"):
+            results[(f[0], f[1])] = (f[2], f[3] if len(f) > 3 else "")
+    return p, results, lines
+
+
+def _stats(path, wait=5.0):
+    """The supervisor writes its counts when the last process it serves is gone."""
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        if os.path.exists(path) and open(path).read().endswith("\n"):
+            return open(path).read().split()
+        time.sleep(0.05)
+    raise AssertionError("the supervisor wrote no counts to " + path)
+
+
+def test_static_helper_is_judged_by_the_kernel(helpers, case_dir):
+    policy = _files(case_dir)
+    secret, public = case_dir + "/secret/token", case_dir + "/public.txt"
+    made, denied = case_dir + "/out/made.txt", case_dir + "/secret/denied.txt"
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", RUNNER, helpers["static"],
+                                            "open", secret, "open", public, "open", "secret/token",
+                                            "create", made, "create", denied])
+    assert p.returncode == 0, p.stderr
+    start = [x for x in lines if x["fnshield"] == "start"]
+    assert start and start[0]["supervisor"] == "on", lines
+    assert res[("open", secret)] == ("refused", "13"), res          # EACCES, as the library
+    assert res[("open", "secret/token")] == ("refused", "13"), res  # relative: from its cwd
+    assert res[("open", public)] == ("ok", "public"), res
+    assert res[("create", made)][0] == "ok" and open(made).read() == "made\n"
+    assert oct(os.stat(made).st_mode & 0o777) == oct(0o640 & ~_umask())
+    assert res[("create", denied)] == ("refused", "13") and not os.path.exists(denied)
+    v = [x for x in lines if x["fnshield"] == "violation"]
+    assert [(x["category"], x["target"], x["interposition"], x["action"]) for x in v] == [
+        ("read", secret, "kernel", "block"), ("read", secret, "kernel", "block"),
+        ("write", denied, "kernel", "block")], v
+    assert all(x["exe"] == helpers["static"] and x["call"] == "openat" for x in v), v
+
+
+def _umask():
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
+
+def test_openat_from_a_directory_descriptor(helpers, case_dir):
+    policy = _files(case_dir)
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", RUNNER, helpers["static"],
+                                            "openat", case_dir, "secret/token",
+                                            "openat", case_dir, "public.txt"])
+    assert res[("openat", "secret/token")] == ("refused", "13"), (res, p.stderr)
+    assert res[("openat", "public.txt")] == ("ok", "public"), res
+    v = [x for x in lines if x["fnshield"] == "violation"]
+    assert [x["target"] for x in v] == [case_dir + "/secret/token"], v
+
+
+def test_inline_syscall_in_a_protected_process(helpers, case_dir):
+    """The dynamic build: its libc opens are the library's (checked in-process, no kernel
+    line); its inline syscall is outside libc, and is the kernel's."""
+    policy = _files(case_dir)
+    secret = case_dir + "/secret/token"
+    p, res, lines = _run(case_dir, policy, [helpers["dynamic"], "asm", secret, "open", secret,
+                                            "asm", case_dir + "/public.txt"])
+    assert res[("asm", secret)] == ("refused", "13"), (res, p.stderr)
+    assert res[("open", secret)] == ("refused", "13"), res
+    assert res[("asm", case_dir + "/public.txt")] == ("ok", "public"), res
+    v = [x for x in lines if x["fnshield"] == "violation"]
+    assert [x.get("interposition") for x in v] == ["kernel", None], v
+
+
+def test_alert_mode_lets_it_through_with_the_line(helpers, case_dir):
+    policy = _files(case_dir)
+    secret = case_dir + "/secret/token"
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", RUNNER, helpers["static"],
+                                            "open", secret], mode="alert")
+    assert res[("open", secret)] == ("ok", "s3cret"), (res, p.stderr)
+    v = [x for x in lines if x["fnshield"] == "violation"]
+    assert [(x["action"], x["interposition"]) for x in v] == [("alert", "kernel")], v
+
+
+@pytest.mark.parametrize("argv", [
+    ["/usr/bin/python3", "-c", "import json, ssl, sqlite3, decimal, http.client, subprocess"],
+    ["/usr/bin/node", "-e", "require('http'); require('crypto'); require('fs').readFileSync('/etc/hostname')"],
+    ["java", "-version"],
+], ids=["python3", "node", "java"])
+def test_runtimes_never_reach_it(case_dir, argv):
+    if not shutil.which(argv[0]):
+        pytest.skip(argv[0] + " is not installed")
+    policy = _files(case_dir)
+    stats = os.path.join(case_dir, "stats")
+    p, res, lines = _run(case_dir, policy, argv, stats=stats, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert _stats(stats)[:2] == ["sent", "0"]
+
+
+def test_off_unless_asked(helpers, case_dir):
+    policy = _files(case_dir)
+    secret = case_dir + "/secret/token"
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", RUNNER, helpers["static"],
+                                            "open", secret], supervisor=None)
+    assert res[("open", secret)] == ("ok", "s3cret"), res  # the hole issue #14 closes
+    start = [x for x in lines if x["fnshield"] == "start"][0]
+    assert "supervisor" not in start, start
+    # asked, but nothing to supervise: exec, connect, read and write unrestricted
+    policy = {"version": 1, "mode": "block", "listen": "block"}
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/true"])
+    assert [x for x in lines if x["fnshield"] == "start"][0]["supervisor"] == "off"
+
+
+KILLER = r'''
+import os, signal, subprocess, sys, time
+TAG = ("SUPERVISOR_TEST_TAG=" + os.environ["SUPERVISOR_TEST_TAG"]).encode()
+def supervisors():  # this tree's: it has the root's environment
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            if open("/proc/%s/cmdline" % pid, "rb").read() == b"fnshield\0supervise\0" and \
+                    TAG in open("/proc/%s/environ" % pid, "rb").read().split(b"\0"):
+                out.append(int(pid))
+        except OSError:
+            pass
+    return out
+mine = supervisors()
+print("supervisors", len(mine), flush=True)
+for pid in mine:
+    os.kill(pid, signal.SIGKILL)
+time.sleep(0.3)
+print("runtime", open(sys.argv[1]).read().strip(), flush=True)   # its own libc open: unaffected
+r = subprocess.run([sys.argv[2], "open", sys.argv[1]], capture_output=True, text=True)
+print("helper", r.stdout.strip(), flush=True)
+'''
+
+
+def test_its_death_leaves_the_runtime_working(helpers, case_dir):
+    """The kernel fails what it would have sent (ENOSYS): the helper's open is refused, not
+    let through; the runtime's own calls never depended on it."""
+    policy = _files(case_dir)
+    public = case_dir + "/public.txt"
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", KILLER, public, helpers["static"]],
+                         extra={"SUPERVISOR_TEST_TAG": uuid.uuid4().hex})
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.splitlines()
+    assert out[0] == "supervisors 1", out
+    assert out[1] == "runtime public", out
+    assert out[2] == "helper open %s refused 38" % public, out  # ENOSYS
+
+
+def test_static_helper_exec_and_connect(helpers, case_dir):
+    """exec and connect from a static helper: judged there, by path and by address."""
+    import socket
+    listeners = []
+    for _ in range(2):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(4)
+        listeners.append(s)
+    allowed, blocked = (s.getsockname()[1] for s in listeners)
+    policy = _files(case_dir)
+    policy["exec"] = {"default": "block", "allow": ["/usr/bin/python3*", helpers["static"], "/usr/bin/true"]}
+    policy["connect"] = {"default": "block", "allow": ["127.0.0.1:%d" % allowed]}
+    try:
+        p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", RUNNER, helpers["static"],
+                                                "exec", "/usr/bin/true", "exec", "/usr/bin/id",
+                                                "connect", str(allowed), "connect", str(blocked)])
+    finally:
+        for s in listeners:
+            s.close()
+    assert res[("exec", "/usr/bin/true")] == ("ok", "0"), (res, p.stderr)
+    assert res[("exec", "/usr/bin/id")] == ("refused", "13"), res
+    assert res[("connect", str(allowed))] == ("ok", "0"), res
+    assert res[("connect", str(blocked))] == ("refused", "1"), res   # EPERM, as the library
+    v = [(x["category"], x["target"], x["interposition"]) for x in lines if x["fnshield"] == "violation"]
+    assert v == [("exec", "/usr/bin/id", "kernel"),
+                 ("connect", "127.0.0.1:%d" % blocked, "kernel")], v
