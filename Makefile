@@ -231,6 +231,7 @@ bench: deps all
 	BUILD=$(BUILD) /usr/bin/python3 bench/backtrace.py
 	BUILD=$(BUILD) /usr/bin/python3 bench/origin.py
 	BUILD=$(BUILD) /usr/bin/python3 bench/policyload.py
+	BUILD=$(BUILD) /usr/bin/python3 bench/supervisor.py
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \

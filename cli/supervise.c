@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -230,7 +231,9 @@ static int judged_in_process(const struct seccomp_notif *n)
 	if (!im)
 		return 0;
 	int i = mapping_of(im, n->data.instruction_pointer);
-	if (i < 0) { /* mapped since we looked (the loader brings in a library) */
+	/* Mapped since we looked: a library the loader brought in, or fnshield itself (the loader
+	 * maps it first, but a call can come before that). */
+	if (i < 0 || (im->trusted[i] && !im->has_fnshield)) {
 		read_mappings(im);
 		i = mapping_of(im, n->data.instruction_pointer);
 	}
@@ -340,6 +343,56 @@ static void write_line(pid_t pid, const struct violation *v)
 	if (write(2, buf, len) < 0) {
 		/* nowhere else to say it */
 	}
+}
+
+/* May this process open pid's file in its stead? Only with the same file-system identity
+ * (fsuid, fsgid, groups: a helper that dropped privileges must not get our access) and the same
+ * view of the file system (mount namespace, root). Otherwise the decision stands, and an
+ * allowed call is let go on as made. */
+static int same_identity(pid_t pid)
+{
+	char p[64], line[1024], mine[2][1024] = {"", ""}, theirs[2][1024] = {"", ""};
+	static const char *const KEYS[] = {"Uid:", "Groups:"};
+	for (int who = 0; who < 2; who++) {
+		snprintf(p, sizeof p, who ? "/proc/%d/status" : "/proc/self/status", pid);
+		FILE *f = fopen(p, "re");
+		if (!f)
+			return 0;
+		while (fgets(line, sizeof line, f))
+			for (int k = 0; k < 2; k++)
+				if (!strncmp(line, KEYS[k], strlen(KEYS[k])))
+					snprintf((who ? theirs : mine)[k], sizeof mine[k], "%s", line);
+		fclose(f);
+	}
+	/* "Uid:" is real, effective, saved and file-system ids; the same check for Gid through
+	 * the groups line is left to the Uid (a process that changes one changes both here). */
+	if (strcmp(mine[0], theirs[0]) || strcmp(mine[1], theirs[1]))
+		return 0;
+	struct stat a, b;
+	static const char *const SAME[] = {"ns/mnt", "root"};
+	for (size_t i = 0; i < sizeof SAME / sizeof *SAME; i++) {
+		char q[64];
+		snprintf(p, sizeof p, "/proc/self/%s", SAME[i]);
+		snprintf(q, sizeof q, "/proc/%d/%s", pid, SAME[i]);
+		if (stat(p, &a) < 0 || stat(q, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+			return 0;
+	}
+	return 1;
+}
+
+/* A file that opening could block on (a FIFO without a writer, a terminal) or that is not a
+ * plain file or directory: this one-threaded supervisor does not open it itself. */
+static int safe_to_open_here(int dir, const char *path, const struct open_how *how)
+{
+	struct open_how probe = {.flags = O_PATH | O_CLOEXEC | (how->flags & O_NOFOLLOW),
+				 .resolve = how->resolve};
+	long fd = syscall(SYS_openat2, dir, path, &probe, sizeof probe);
+	if (fd < 0)
+		return errno == ENOENT && (how->flags & O_CREAT); /* a new plain file */
+	struct stat st;
+	int ok = fstat((int)fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
+	close((int)fd);
+	return ok;
 }
 
 /* The answer: an error (< 0), or a descriptor opened here, handed over as the call's result. */
@@ -528,10 +581,11 @@ static void judge_open(int listener, const struct seccomp_notif *n)
 	}
 	if (d.outcome == FS_REFUSED) {
 		answer(listener, n, -d.err, -1, 0);
-	} else if (flags & O_PATH) {
-		/* The kernel cannot hand over an O_PATH descriptor (ADDFD takes only descriptors that
-		 * open the file): the call goes on as made. Such a descriptor reads and writes
-		 * nothing; reopening it (/proc/self/fd/N) is an open of its own, sent here too. */
+	} else if ((flags & O_PATH) || !same_identity(n->pid) || !safe_to_open_here(dir, path, &o.how)) {
+		/* Not opened here: the call goes on as made (the kernel resolves the path again; the
+		 * window is this decision's length). O_PATH: the kernel cannot hand one over (ADDFD
+		 * takes only descriptors that open the file); it reads and writes nothing, and
+		 * reopening it (/proc/self/fd/N) is an open of its own, sent here too. */
 		go_on(listener, n);
 	} else {
 		/* Opened here, as asked (our own copy close-on-exec; the caller's as it asked). */

@@ -232,3 +232,43 @@ def test_static_helper_exec_and_connect(helpers, case_dir):
     v = [(x["category"], x["target"], x["interposition"]) for x in lines if x["fnshield"] == "violation"]
     assert v == [("exec", "/usr/bin/id", "kernel"),
                  ("connect", "127.0.0.1:%d" % blocked, "kernel")], v
+
+
+FIFO_RUNNER = r'''
+import subprocess, sys
+helper, fifo = sys.argv[1], sys.argv[2]
+reader = subprocess.Popen([helper, "open", fifo], stdout=subprocess.PIPE, text=True)
+writer = subprocess.run([helper, "write", fifo], capture_output=True, text=True, timeout=20)
+print(reader.communicate(timeout=20)[0].strip())
+print(writer.stdout.strip())
+'''
+
+
+def test_a_fifo_between_two_static_helpers(helpers, case_dir):
+    """Opening a FIFO blocks until the other end opens: the supervisor lets such opens go on
+    rather than make them itself (it would wait, and every call sent to it with it)."""
+    policy = _files(case_dir)
+    fifo = os.path.join(case_dir, "out", "fifo")
+    os.mkfifo(fifo)
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", FIFO_RUNNER, helpers["static"], fifo],
+                         timeout=40)
+    assert p.returncode == 0, p.stderr
+    assert res[("open", fifo)] == ("ok", "fifo"), (res, p.stderr)
+    assert res[("write", fifo)] == ("ok", "0"), res
+
+
+def test_a_helper_that_dropped_privileges_gets_no_more_than_its_own(helpers, case_dir):
+    if os.getuid() != 0:
+        pytest.skip("needs root to drop privileges")
+    policy = _files(case_dir)
+    private = os.path.join(case_dir, "private.txt")
+    with open(private, "w") as f:
+        f.write("root only\n")
+    os.chmod(private, 0o600)
+    os.chmod(case_dir, 0o755)
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", RUNNER, helpers["static"],
+                                            "open", private, "drop", "65534", "open", private],
+                         cwd="/")
+    assert res[("drop", "65534")][0] == "ok", (res, p.stderr)
+    # allowed by the policy; the kernel, not the supervisor's root, says who may read it
+    assert list(v for k, v in res.items() if k == ("open", private)) == [("refused", "13")], res

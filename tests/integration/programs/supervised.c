@@ -9,6 +9,8 @@
  *   exec PATH          fork, and execve(PATH, {PATH, NULL}) in the child: "ok STATUS" or
  *                      "refused ERRNO"
  *   connect PORT       a TCP connect to 127.0.0.1:PORT: "ok 0" or "refused ERRNO"
+ *   write PATH         open(PATH, O_WRONLY) (a FIFO: blocks until a reader), write "fifo\n"
+ *   drop UID           setgid(UID), setuid(UID): the opens after it are that user's
  *
  * Prints one line per operation: "OP PATH ok FIRST-LINE" or "OP PATH refused ERRNO".
  */
@@ -19,6 +21,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -105,6 +108,19 @@ int main(int argc, char **argv)
 			int r = connect(s, (struct sockaddr *)&sa, sizeof sa);
 			printf("%s %s %s %d\n", op, path, r < 0 ? "refused" : "ok", r < 0 ? errno : 0);
 			close(s);
+		} else if (!strcmp(op, "write")) {
+			fd = open(path, O_WRONLY);
+			if (fd < 0)
+				fd = -errno;
+			else if (write((int)fd, "fifo\n", 5) != 5)
+				fd = -EIO;
+			printf("%s %s %s %ld\n", op, path, fd < 0 ? "refused" : "ok", fd < 0 ? -fd : 0L);
+			if (fd >= 0)
+				close((int)fd);
+		} else if (!strcmp(op, "drop")) {
+			int id = atoi(path);
+			int r = setgroups(0, NULL) == 0 && setgid(id) == 0 && setuid(id) == 0;
+			printf("%s %s %s 0\n", op, path, r ? "ok" : "refused");
 		} else if (!strcmp(op, "create")) {
 			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
 			if (fd < 0)
