@@ -606,6 +606,8 @@ int cmd_supervise(int argc, char **argv)
 {
 	(void)argc, (void)argv;
 	signal(SIGPIPE, SIG_IGN);
+	if (write(SUPERVISOR_SOCKET_FD, SUPERVISOR_HELLO, sizeof SUPERVISOR_HELLO) < 0)
+		return 0;
 	int listener = receive_listener(SUPERVISOR_SOCKET_FD);
 	if (listener < 0)
 		return 0; /* the filter was not installed: nothing to supervise */

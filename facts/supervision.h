@@ -13,4 +13,9 @@
  * filter's listener over it (SCM_RIGHTS), once. */
 #define SUPERVISOR_SOCKET_FD 3
 
+/* What the supervisor says first on that socket: the library installs its filter only once it
+ * has heard it (a missing or older `fnshield` beside the library would never take the
+ * listener, and the calls the filter sends would then fail). */
+#define SUPERVISOR_HELLO "fnshield-supervise 1"
+
 #endif

@@ -16,7 +16,9 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -175,7 +177,15 @@ static int find_program(const char *lib_path, char *out, size_t cap)
  * Raw system calls only between the clone and the exec. */
 static int spawn(const char *program, int sock)
 {
+	/* Its environment: this one (the policy's variables) without LD_PRELOAD: whatever runs
+	 * there must not load this library and start a supervisor of its own. */
 	extern char **environ;
+	static char *env[1024];
+	size_t n = 0;
+	for (char **e = environ; e && *e && n < sizeof env / sizeof *env - 1; e++)
+		if (strncmp(*e, "LD_PRELOAD=", 11))
+			env[n++] = *e;
+	env[n] = NULL;
 	long pid = SYS6(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
 	if (pid < 0)
 		return (int)pid;
@@ -186,13 +196,29 @@ static int spawn(const char *program, int sock)
 					 ? SYS6(SYS_fcntl, sock, F_SETFD, 0, 0, 0, 0)
 					 : SYS6(SYS_dup3, sock, SUPERVISOR_SOCKET_FD, 0, 0, 0, 0);
 			if (r >= 0)
-				SYS6(SYS_execve, program, argv, environ, 0, 0, 0);
+				SYS6(SYS_execve, program, argv, env, 0, 0, 0);
 		}
 		SYS6(SYS_exit, 0, 0, 0, 0, 0, 0);
 	}
 	int st;
 	SYS6(SYS_wait4, pid, &st, 0, 0, 0, 0);
 	return 0;
+}
+
+/* The supervisor's first words, within two seconds (it is a static program just exec'd). */
+static int hears_hello(int sock)
+{
+	struct pollfd p = {sock, POLLIN, 0};
+	struct timespec two_seconds = {2, 0};
+	char buf[sizeof SUPERVISOR_HELLO];
+	long r;
+	do
+		r = SYS6(SYS_ppoll, &p, 1, &two_seconds, 0, 0, 0);
+	while (r == -EINTR);
+	if (r != 1)
+		return 0;
+	r = SYS6(SYS_recvfrom, sock, buf, sizeof buf, MSG_DONTWAIT, 0, 0);
+	return r == (long)sizeof buf && !memcmp(buf, SUPERVISOR_HELLO, sizeof buf);
 }
 
 static int send_fd(int sock, int fd)
@@ -254,8 +280,11 @@ int supervisor_start(const struct fs_policy *p, const char *lib_path, const char
 		why = "socketpair failed";
 		goto out;
 	}
-	if (spawn(program, sv[1]) < 0) {
-		why = "the supervisor could not be started";
+	int spawned = spawn(program, sv[1]);
+	sys_close(sv[1]); /* the supervisor's end: gone here, a supervisor that dies is heard */
+	sv[1] = -1;
+	if (spawned < 0 || !hears_hello(sv[0])) {
+		why = "the supervisor did not start";
 		goto out;
 	}
 	struct sock_fprog fprog = {.len = (unsigned short)prog.n, .filter = prog.f};

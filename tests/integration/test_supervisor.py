@@ -272,3 +272,25 @@ def test_a_helper_that_dropped_privileges_gets_no_more_than_its_own(helpers, cas
     assert res[("drop", "65534")][0] == "ok", (res, p.stderr)
     # allowed by the policy; the kernel, not the supervisor's root, says who may read it
     assert list(v for k, v in res.items() if k == ("open", private)) == [("refused", "13")], res
+
+
+@pytest.mark.parametrize("beside", [None, "#!/bin/sh\nexit 0\n"], ids=["no-program", "silent-program"])
+def test_no_working_supervisor_changes_nothing(helpers, case_dir, tmp_path, beside):
+    """No `fnshield` beside the library, or one that never says hello: no filter is installed
+    (so nothing is sent to a supervisor that is not there), the start line says why, and the
+    library works as without it."""
+    lib = tmp_path / "lib" / "libfnshield.so"
+    lib.parent.mkdir()
+    shutil.copy(support.LIBRARY, lib)
+    if beside:
+        prog = lib.parent / "fnshield"
+        prog.write_text(beside)
+        prog.chmod(0o755)
+    policy = _files(case_dir)
+    secret = case_dir + "/secret/token"
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", RUNNER, helpers["static"],
+                                            "open", secret], extra={"FNSHIELD_LIB": str(lib)})
+    assert p.returncode == 0, p.stderr
+    start = [x for x in lines if x["fnshield"] == "start"][0]
+    assert start["supervisor"].startswith("unavailable: "), start
+    assert res[("open", secret)] == ("ok", "s3cret"), res  # as without the supervisor

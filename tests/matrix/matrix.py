@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The runtime matrix (`make matrix`): every runtime version fnshield claims, each in a Debian
 chroot with its own glibc, run under the x86_64 layer exactly as built, with and without the
-seccomp backstop. It prints a table runtime × check and fails on any cell that is not right.
+seccomp backstop, and with the supervisor (issue #14: FNSHIELD_SUPERVISOR=on). It prints a table
+runtime × check and fails on any cell that is not right.
 
 For each runtime and each backstop setting:
   start      the probe starts under the example production policy: exit 0, no line
@@ -48,7 +49,7 @@ RESULTS = BUILD / "matrix" / "results.json"
 # Debian's architecture name -> Lambda's, the layer built for it, and the backstop settings a
 # run there can show: arm64 chroots run under qemu-user, which cannot install a seccomp filter
 # (the arm64 backstop is run on a real arm64 kernel by tests/arm64/run.py).
-ARCHES = {"amd64": ("x86_64", BUILD / "fnshield-layer-x86_64.zip", ("on", "off")),
+ARCHES = {"amd64": ("x86_64", BUILD / "fnshield-layer-x86_64.zip", ("on", "off", "supervisor")),
           "arm64": ("arm64", BUILD / "fnshield-layer-arm64.zip", ("off",))}
 
 # The official Node.js builds (bundled libuv, as Lambda runs them; in no Debian suite), from the
@@ -135,7 +136,7 @@ ORIGIN_CALLS = {
 }
 ORIGIN_PACKAGE = {"java": "probe.jar"}  # the package the probe's own code is in, where it has one
 COLUMNS = ["start"] + list(CHECKS) + ["origin", "alert", "allow_all"]
-BACKSTOP = ("on", "off")    # FNSHIELD_SECCOMP left alone, and =off
+BACKSTOP = ("on", "off", "supervisor")  # FNSHIELD_SECCOMP left alone, =off; FNSHIELD_SUPERVISOR=on
 
 
 def production_policy():
@@ -254,6 +255,8 @@ def probe_env(policy_file=None, backstop="on", mode="block"):
         env.update({"FNSHIELD_POLICY_FILE": "/opt/matrix/" + policy_file, "FNSHIELD_MODE": mode})
         if backstop == "off":
             env["FNSHIELD_SECCOMP"] = "off"
+        if backstop == "supervisor":  # issue #14: the kernel's check of calls outside libc
+            env["FNSHIELD_SUPERVISOR"] = "on"
     return env
 
 
@@ -280,8 +283,10 @@ def start_line_problem(lines, backstop):
     starts = [l for l in lines if l.get("fnshield") == "start"]
     if not starts:
         return "no start line"
-    if starts[0].get("seccomp") != backstop:
+    if starts[0].get("seccomp") != ("on" if backstop == "supervisor" else backstop):
         return "start line says seccomp %r" % starts[0].get("seccomp")
+    if backstop == "supervisor" and starts[0].get("supervisor") not in ("on", "off"):
+        return "start line says supervisor %r" % starts[0].get("supervisor")
     errors = [l for l in lines if l.get("fnshield") == "error"]
     return "error line: %s" % errors[0].get("message") if errors else None
 
