@@ -5,8 +5,10 @@
                restricts every category, FNSHIELD_SUPERVISOR off and on, in shuffled order each
                round: wall and CPU time (the process and its waited-for children; the supervisor
                itself is nobody's child, so its CPU is not in it), medians of paired differences.
-  sent         how many calls the kernel sent the supervisor during each start-up (its
-               FNSHIELD_SUPERVISOR_STATS): the runtimes' own calls must not reach it.
+  sent         how many calls the kernel sent the supervisor during each start-up and during
+               bench/macro.py's workloads (python importing ~100 modules, node requiring a
+               250-module tree, a JVM loading a few hundred classes and reading that tree)
+               (its FNSHIELD_SUPERVISOR_STATS): the runtimes' own calls must not reach it.
   calls        an allowed openat+close, ns per pair: in the protected runtime's own process
                (the dynamic bench/openloop, its opens from libc: never sent, but every system
                call of the tree now passes one more filter), and in a static helper it runs (every
@@ -137,6 +139,12 @@ def main():
                            "cpu_added_ms": paired(c[True], c[False])}
         log("%s: sent %s; wall +%.2f ms, cpu +%.2f ms" % (rt, res["sent"][rt],
             res["cold"][rt]["wall_added_ms"]["median"], res["cold"][rt]["cpu_added_ms"]["median"]))
+    sys.path.insert(0, str(HERE))
+    import macro  # noqa: E402  (its workloads)
+    loads, _ = macro.make_workloads(work)
+    for name in ("py_import", "node_require", "java_work"):
+        res["sent"][name] = sent(loads[name], pfile, work)
+        log("%s: sent %s" % (name, res["sent"][name]))
     n = "2000" if QUICK else "20000"
     helper = ["/usr/bin/python3", "-c", "import subprocess, sys; subprocess.run(sys.argv[1:])"]
     cases = {"runtime_process": [str(BIN / "openloop"), n, str(target)],
@@ -175,6 +183,9 @@ def markdown(res):
     c = res["child"]
     L.append("| python3 that runs one dynamic child (`python3 -c pass`): the child's calls are sent | %.1f | %s | – | %s |"
              % (c["off_wall_ms"], f(c["wall_added_ms"]), c["sent"]))
+    L += ["", "| workload (bench/macro.py) | calls sent to the supervisor |", "| --- | ---: |"]
+    for name in ("py_import", "node_require", "java_work"):
+        L.append("| %s | %s |" % (name, res["sent"].get(name)))
     L += ["", "| allowed openat+close | off, ns | on, ns | on / off |", "| --- | ---: | ---: | ---: |"]
     for name, label in (("runtime_process", "in the protected process (from libc)"),
                         ("static_helper", "in a static helper (each one judged by the supervisor)")):

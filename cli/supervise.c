@@ -31,7 +31,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef SECCOMP_ADDFD_FLAG_SEND
@@ -602,6 +605,73 @@ static void judge_open(int listener, const struct seccomp_notif *n)
 		close(dir);
 }
 
+static int serve(int listener);
+
+/* The call the judge is deciding, for the keeper to answer if the judge dies meanwhile (a call
+ * received and never answered would wait for ever). Shared memory between the two. */
+struct in_flight {
+	_Atomic int busy;
+	_Atomic uint64_t id;
+};
+static struct in_flight *in_flight;
+
+/* Say something that is not a violation on the tree's stream (a "fnshield":"error" line). */
+static void say(const char *message)
+{
+	const struct log_context c = {.pid = getpid(), .exe = "fnshield supervise",
+				      .function = getenv("AWS_LAMBDA_FUNCTION_NAME")};
+	char buf[LOGLINE_MAX];
+	size_t len = logline_format_error(&c, message, NULL, 0, 0, NULL, buf, sizeof buf);
+	if (write(2, buf, len) < 0) {
+		/* nowhere else to say it */
+	}
+}
+
+/*
+ * The keeper: this process holds the listener and judges nothing; a child does. A judge that
+ * dies (killed, crashed) is replaced, and the calls sent meanwhile wait for the new one instead
+ * of failing: both modes keep judging. The one call the judge had received and not answered is
+ * answered here as the mode says: alert lets it go on, block refuses it. Only when the keeper
+ * is gone too does the kernel fail what it would have sent (ENOSYS) — closed, in both modes:
+ * there is no other answer left to give.
+ */
+#define MAX_REPLACEMENTS 100
+static int keep(int listener)
+{
+	void *shared = mmap(NULL, sizeof *in_flight, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			    -1, 0);
+	in_flight = shared == MAP_FAILED ? NULL : shared;
+	for (int replaced = 0;; replaced++) {
+		pid_t judge = fork();
+		if (judge < 0)
+			return serve(listener); /* no keeper then */
+		if (judge == 0)
+			_exit(serve(listener));
+		int st;
+		while (waitpid(judge, &st, 0) < 0)
+			if (errno != EINTR)
+				return EX_SOFTWARE;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			return 0; /* the tree is gone */
+		/* The call it died on: alert mode lets it go on, block mode refuses it. */
+		if (in_flight && atomic_exchange(&in_flight->busy, 0)) {
+			struct seccomp_notif_resp r = {.id = atomic_load(&in_flight->id)};
+			if (cfg.mode == FS_MODE_ALERT)
+				r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+			else
+				r.error = -EPERM;
+			ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &r);
+		}
+		char msg[160];
+		snprintf(msg, sizeof msg, "the supervisor's judge %s %d%s", WIFSIGNALED(st) ? "died of signal" : "exited with",
+			 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+			 replaced < MAX_REPLACEMENTS ? "; a new one takes over" : "; no more replacements");
+		say(msg);
+		if (replaced >= MAX_REPLACEMENTS)
+			return EX_SOFTWARE;
+	}
+}
+
 int cmd_supervise(int argc, char **argv)
 {
 	(void)argc, (void)argv;
@@ -625,6 +695,12 @@ int cmd_supervise(int argc, char **argv)
 		fprintf(stderr, "fnshield supervise: %s\n", errs.count ? errs.e[0].message : "no policy");
 		return EX_CONFIG; /* the calls sent here then fail (ENOSYS) */
 	}
+	return keep(listener);
+}
+
+/* Judge the calls until no process is left that can send one: 0, or an exit status. */
+static int serve(int listener)
+{
 	struct seccomp_notif_sizes sizes;
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return EX_SOFTWARE;
@@ -645,7 +721,13 @@ int cmd_supervise(int argc, char **argv)
 		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0)
 			continue; /* EINTR, or the caller went away (ENOENT) */
 		sent[n->data.nr < 512 ? n->data.nr : 511]++;
+		if (in_flight) {
+			atomic_store(&in_flight->id, n->id);
+			atomic_store(&in_flight->busy, 1);
+		}
 		judge(listener, n);
+		if (in_flight)
+			atomic_store(&in_flight->busy, 0);
 	}
 	write_stats(getenv("FNSHIELD_SUPERVISOR_STATS"));
 	return 0;

@@ -170,39 +170,50 @@ def test_off_unless_asked(helpers, case_dir):
 KILLER = r'''
 import os, signal, subprocess, sys, time
 TAG = ("SUPERVISOR_TEST_TAG=" + os.environ["SUPERVISOR_TEST_TAG"]).encode()
-def supervisors():  # this tree's: it has the root's environment
-    out = []
+def supervisors():  # this tree's, {pid: ppid}: they have the root's environment
+    out = {}
     for pid in os.listdir("/proc"):
         try:
             if open("/proc/%s/cmdline" % pid, "rb").read() == b"fnshield\0supervise\0" and \
                     TAG in open("/proc/%s/environ" % pid, "rb").read().split(b"\0"):
-                out.append(int(pid))
-        except OSError:
+                out[int(pid)] = int(open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
             pass
     return out
-mine = supervisors()
-print("supervisors", len(mine), flush=True)
-for pid in mine:
+which = sys.argv[3]
+found = supervisors()
+keeper = [p for p, pp in found.items() if pp not in found]
+judge = [p for p, pp in found.items() if pp in found]
+print("supervisors", len(keeper), len(judge), flush=True)
+for pid in (keeper + judge if which == "all" else judge):
     os.kill(pid, signal.SIGKILL)
-time.sleep(0.3)
+time.sleep(0.5)
 print("runtime", open(sys.argv[1]).read().strip(), flush=True)   # its own libc open: unaffected
 r = subprocess.run([sys.argv[2], "open", sys.argv[1]], capture_output=True, text=True)
 print("helper", r.stdout.strip(), flush=True)
 '''
 
 
-def test_its_death_leaves_the_runtime_working(helpers, case_dir):
-    """The kernel fails what it would have sent (ENOSYS): the helper's open is refused, not
-    let through; the runtime's own calls never depended on it."""
+@pytest.mark.parametrize("which", ["judge", "all"])
+def test_its_death_leaves_the_runtime_working(helpers, case_dir, which):
+    """The supervisor is a keeper that holds the listener and a judge it starts. A judge that
+    dies is replaced (with an error line), and calls go on being judged. When both are gone, the
+    kernel fails what it would have sent (ENOSYS): the helper's open is refused, not let
+    through; the runtime's own calls never depended on it."""
     policy = _files(case_dir)
     public = case_dir + "/public.txt"
-    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", KILLER, public, helpers["static"]],
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", KILLER, public, helpers["static"], which],
                          extra={"SUPERVISOR_TEST_TAG": uuid.uuid4().hex})
     assert p.returncode == 0, p.stderr
     out = p.stdout.splitlines()
-    assert out[0] == "supervisors 1", out
+    assert out[0] == "supervisors 1 1", out
     assert out[1] == "runtime public", out
-    assert out[2] == "helper open %s refused 38" % public, out  # ENOSYS
+    if which == "judge":
+        assert out[2] == "helper open %s ok public" % public, out
+        errors = [x["message"] for x in lines if x["fnshield"] == "error"]
+        assert errors == ["the supervisor's judge died of signal 9; a new one takes over"], lines
+    else:
+        assert out[2] == "helper open %s refused 38" % public, out  # ENOSYS
 
 
 def test_static_helper_exec_and_connect(helpers, case_dir):
