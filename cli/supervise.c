@@ -66,12 +66,16 @@ static void write_stats(const char *file)
 	fclose(f);
 }
 
+/* The root's Lambda phase (supervision.h), or NULL: the rules outside init. */
+static const _Atomic int *root_phase;
+
+/* The listener, and the page with the root's phase. */
 static int receive_listener(int sock)
 {
 	char byte;
 	struct iovec iov = {&byte, 1};
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
@@ -79,11 +83,23 @@ static int receive_listener(int sock)
 	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
 		return -1;
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(sizeof(int)))
 		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof fd);
-	return fd;
+	int fds[2] = {-1, -1};
+	memcpy(fds, CMSG_DATA(c), c->cmsg_len >= CMSG_LEN(2 * sizeof(int)) ? 2 * sizeof(int) : sizeof(int));
+	if (fds[1] >= 0) {
+		void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fds[1], 0);
+		root_phase = p == MAP_FAILED ? NULL : p;
+		close(fds[1]);
+	}
+	return fds[0];
+}
+
+/* The rules of category c now: the init phase's while the root's function initialises. */
+static const struct fs_rules *rules_now(enum fs_category c)
+{
+	int in_init = root_phase && atomic_load(root_phase) == SUPERVISOR_PHASE_INIT;
+	return fs_policy_rules(cfg.policy, c, in_init);
 }
 
 /* ---- callers whose own copy of the library judged the call already -------------------------
@@ -447,7 +463,7 @@ static void judge_connect(int listener, const struct seccomp_notif *n)
 		return;
 	a.runtime_api = have_runtime_api && a.port == runtime_api_port &&
 			!memcmp(a.ip, runtime_api_ip, sizeof a.ip);
-	struct fs_decision d = fs_decide_addr_in(fs_policy_rules(cfg.policy, FS_CONNECT, 0), cfg.mode,
+	struct fs_decision d = fs_decide_addr_in(rules_now(FS_CONNECT), cfg.mode,
 						 FS_CONNECT, &a);
 	if (d.logged) {
 		char ip[64], target[96];
@@ -501,7 +517,7 @@ static void judge_exec(int listener, const struct seccomp_notif *n)
 		facts_of_path(dir, path, !(flags & AT_SYMLINK_NOFOLLOW), FACTS_EXEC, &b, &pf);
 	}
 	if (still_valid(listener, n)) {
-		struct fs_decision d = fs_decide_path_in(fs_policy_rules(cfg.policy, FS_EXEC, 0),
+		struct fs_decision d = fs_decide_path_in(rules_now(FS_EXEC),
 							 cfg.mode, FS_EXEC, &pf);
 		if (d.logged) {
 			struct violation v = {.category = FS_EXEC, .call = at ? "execveat" : "execve",
@@ -567,7 +583,7 @@ static void judge_open(int listener, const struct seccomp_notif *n)
 	struct facts_paths b;
 	struct fs_path_facts pf;
 	facts_of_path(dir, path, follow, intent, &b, &pf);
-	const struct fs_rules *rules = fs_policy_rules(cfg.policy, c, 0);
+	const struct fs_rules *rules = rules_now(c);
 	struct fs_decision d = fs_decide_path_in(rules, cfg.mode, c, &pf);
 	if (d.outcome == FS_REFUSED) {
 		facts_confirm_fails(dir, path, follow, intent,

@@ -18,4 +18,9 @@
  * listener, and the calls the filter sends would then fail). */
 #define SUPERVISOR_HELLO "fnshield-supervise 1"
 
+/* With the listener comes a second descriptor: a memfd whose first int is the root's Lambda
+ * phase (0 none, 1 init, 2 invoke: enum shim_phase), written by the root when it changes, so
+ * that the supervisor applies the policy's init rules while the function initialises. */
+#define SUPERVISOR_PHASE_INIT 1
+
 #endif

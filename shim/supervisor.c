@@ -9,6 +9,7 @@
  */
 #include "supervisor.h"
 
+#include "state.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -221,12 +223,12 @@ static int hears_hello(int sock)
 	return r == (long)sizeof buf && !memcmp(buf, SUPERVISOR_HELLO, sizeof buf);
 }
 
-static int send_fd(int sock, int fd)
+static int send_fds(int sock, const int fds[2])
 {
 	char byte = 0;
 	struct iovec iov = {&byte, 1};
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
@@ -234,9 +236,35 @@ static int send_fd(int sock, int fd)
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, 2 * sizeof(int));
 	return SYS6(SYS_sendmsg, sock, &m, MSG_NOSIGNAL, 0, 0, 0) == 1 ? 0 : -1;
+}
+
+/* The phase the supervisor reads (supervision.h): a page shared with it, NULL without one. */
+static _Atomic int *phase_page SHIM_LOAD_STATE;
+
+static int make_phase_page(void)
+{
+	int fd = (int)SYS6(SYS_memfd_create, "fnshield-phase", MFD_CLOEXEC, 0, 0, 0, 0);
+	if (fd < 0)
+		return -1;
+	void *p = MAP_FAILED;
+	if (SYS6(SYS_ftruncate, fd, 4096, 0, 0, 0, 0) == 0)
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		sys_close(fd);
+		return -1;
+	}
+	phase_page = p;
+	atomic_store(phase_page, atomic_load(&g_phase));
+	return fd;
+}
+
+void supervisor_set_phase(int phase)
+{
+	if (phase_page)
+		atomic_store(phase_page, phase);
 }
 
 /* Something the supervisor would judge: a restricted file, exec or connect category. */
@@ -265,7 +293,7 @@ int supervisor_start(const struct fs_policy *p, const char *lib_path, const char
 	char program[4096];
 	struct ranges rs = {.n = 0};
 	static struct prog prog; /* large; built once */
-	int sv[2] = {-1, -1}, listener = -1;
+	int sv[2] = {-1, -1}, listener = -1, phase_fd = -1;
 	if (find_program(lib_path, program, sizeof program) < 0) {
 		why = "no fnshield program beside the library";
 		goto out;
@@ -301,11 +329,14 @@ int supervisor_start(const struct fs_policy *p, const char *lib_path, const char
 		goto out; /* the supervisor sees its socket close, and exits */
 	}
 	listener = (int)r;
-	if (send_fd(sv[0], listener) < 0)
+	phase_fd = make_phase_page();
+	if (send_fds(sv[0], (int[2]){listener, phase_fd}) < 0)
 		why = "the supervisor did not take the filter"; /* then calls sent to it fail */
 out:
 	if (listener >= 0)
 		sys_close(listener);
+	if (phase_fd >= 0)
+		sys_close(phase_fd);
 	for (int i = 0; i < 2; i++)
 		if (sv[i] >= 0)
 			sys_close(sv[i]);

@@ -37,4 +37,7 @@
 int supervisor_start(const struct fs_policy *p, const char *lib_path, const char *setting,
 		     const char *inherited, char *status, size_t cap);
 
+/* The root entered a Lambda phase (enum shim_phase): tell the supervisor (supervision.h). */
+void supervisor_set_phase(int phase);
+
 #endif

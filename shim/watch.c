@@ -2,6 +2,7 @@
  * watch.c — g_watch, the word every hook's fast path reads (see state.h).
  */
 #include "state.h"
+#include "supervisor.h"
 
 atomic_uint g_watch = ~0u;
 
@@ -29,6 +30,7 @@ void shim_publish_watch(void)
 void shim_set_phase(enum shim_phase p)
 {
 	atomic_store(&g_phase, (int)p);
+	supervisor_set_phase((int)p);
 	if (atomic_load(&g_ready))
 		shim_publish_watch();
 }

@@ -305,3 +305,50 @@ def test_no_working_supervisor_changes_nothing(helpers, case_dir, tmp_path, besi
     start = [x for x in lines if x["fnshield"] == "start"][0]
     assert start["supervisor"].startswith("unavailable: "), start
     assert res[("open", secret)] == ("ok", "s3cret"), res  # as without the supervisor
+
+
+PHASES = r'''
+import subprocess, sys, urllib.request
+helper, secret, api = sys.argv[1], sys.argv[2], sys.argv[3]
+def read():
+    return subprocess.run([helper, "open", secret], capture_output=True, text=True).stdout.strip()
+print("init", read(), flush=True)
+urllib.request.urlopen("http://%s/2018-06-01/runtime/invocation/next" % api).read()
+print("invoke", read(), flush=True)
+'''
+
+
+def test_the_init_phase_rules_apply_while_the_function_initialises(helpers, case_dir):
+    """The root tells the supervisor its Lambda phase: a static helper run during init is
+    judged by the policy's "init" rules, and by the others once the runtime asks for work."""
+    import http.server
+    import threading
+
+    class API(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Lambda-Runtime-Aws-Request-Id", "8476a536-e9f4-11e8-9739-2dfe598c3fcd")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), API)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    api = "127.0.0.1:%d" % srv.server_address[1]
+    policy = _files(case_dir)
+    secret = case_dir + "/secret/token"
+    policy["init"] = {"read": {"default": "allow"}}  # while initialising, reads are free
+    try:
+        p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", PHASES, helpers["static"], secret, api],
+                             extra={"AWS_LAMBDA_RUNTIME_API": api, "AWS_LAMBDA_FUNCTION_NAME": "f"})
+    finally:
+        srv.shutdown()
+    assert p.returncode == 0, p.stderr
+    out = dict(x.split(" ", 1) for x in p.stdout.splitlines())
+    assert out["init"] == "open %s ok s3cret" % secret, (out, p.stderr)
+    assert out["invoke"] == "open %s refused 13" % secret, out
