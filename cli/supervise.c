@@ -1,15 +1,18 @@
 /*
- * supervise.c — `fnshield supervise`: the process that judges the opens the kernel sends it
- * (shim/supervisor.h says who starts it and which calls reach it).
+ * supervise.c — `fnshield supervise`: the process that judges the opens, execs and connects
+ * the kernel sends it (shim/supervisor.h says who starts it and which calls reach it).
  *
- * For each notification: read the call's path (and open_how) from the caller's memory, take
- * the caller's directory (its cwd, or the descriptor it named) from /proc, gather the facts
- * from here with the library's own gatherer (facts/facts.h), decide with the library's own
- * procedure (policy/decide.h), write the library's violation line with "interposition":"kernel",
- * then refuse, or open the file here and hand the descriptor over in the same step
- * (SECCOMP_ADDFD_FLAG_SEND): what the caller gets is the file that was checked.
+ * For each notification: read the call's arguments (a path and open_how, a program and its
+ * argv, an address) from the caller's memory, take the caller's directory (its cwd, or the
+ * descriptor it named) from /proc, gather the facts from here with the library's own gatherer
+ * (facts/facts.h), decide with the library's own procedure (policy/decide.h) and the rules of
+ * the root's Lambda phase, write the library's violation line with "interposition":"kernel",
+ * then refuse, or let it go on — an open by opening the file here and handing the descriptor
+ * over in the same step (SECCOMP_ADDFD_FLAG_SEND): what the caller gets is what was checked.
  *
- * It runs until the last process that can send it a call is gone (the listener hangs up).
+ * Sections, in order: the caller's images (whose calls its own library judged already), reading
+ * the caller's memory, connect, exec, open, and the keeper that replaces a judge that dies. It
+ * runs until the last process that can send it a call is gone (the listener hangs up).
  */
 #include "cli.h"
 #include "config.h"
@@ -23,6 +26,7 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +34,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>

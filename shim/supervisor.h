@@ -1,23 +1,22 @@
 /*
- * supervisor.h — the kernel's check of what never reaches libc (issue #14): file opens made by
- * static programs, inline `syscall` instructions and shellcode.
+ * supervisor.h — the kernel's check of what never reaches libc (issue #14): the opens, execs
+ * and connects of static programs, inline `syscall` instructions and shellcode.
  *
  * At the root's load, before its other filters, the library starts `fnshield supervise` (a
- * static program beside the library; cli/supervise.c) and installs a seccomp filter that sends
- * it, as user notifications, the open system calls whose instruction pointer lies outside the
- * C library, the loader and this library. The supervisor judges each with the same decision
- * procedure (policy/decide.h, over facts/ gathered from its side), writes the same violation
- * line ("interposition":"kernel"), and either refuses the call or opens the file itself and
- * hands the descriptor over (SECCOMP_IOCTL_NOTIF_ADDFD): a path changed by another thread after
- * the check changes nothing.
+ * static program beside the library; cli/supervise.c), waits for its hello, and installs a
+ * seccomp filter that sends it, as user notifications, the opens, execs and connects whose
+ * instruction pointer lies outside the C library, the loader and this library. The supervisor
+ * judges each with the same decision procedure (policy/decide.h, over facts/ gathered from its
+ * side, with the rules of the root's Lambda phase, shared on a page), writes the same violation
+ * line ("interposition":"kernel"), and refuses the call or lets it go on; an allowed open it
+ * makes itself and hands the descriptor over (SECCOMP_IOCTL_NOTIF_ADDFD): a path changed by
+ * another thread after the check changes nothing.
  *
  * Every descendant inherits the filter. A static program has no preloaded library: all its
- * opens are judged there. An exec'd dynamic child maps its C library elsewhere, so its opens
- * are judged there too (and by its own copy of the library first).
+ * calls are judged there. An exec'd dynamic child maps its C library elsewhere, so its calls
+ * are sent too, and those from its own copy of the library go on at once.
  *
- * Opt-in for now (FNSHIELD_SUPERVISOR=on): exec and connect are not sent yet, and what a dead
- * supervisor means (the kernel fails the calls it would have been sent with ENOSYS) is not yet
- * decided per mode. See the README.
+ * Opt-in for now (FNSHIELD_SUPERVISOR=on); the README says why and what it costs.
  */
 #ifndef FNSHIELD_SUPERVISOR_H
 #define FNSHIELD_SUPERVISOR_H
@@ -30,7 +29,7 @@
 /*
  * At the root's load, before the backstop: start the supervisor and install the filter when
  * `setting` (FNSHIELD_SUPERVISOR) is "on", the supervisor is not inherited, and the policy
- * restricts reads or writes. lib_path: this library (the supervisor is looked for beside it).
+ * restricts exec, connect, reads or writes. lib_path: this library (the supervisor is looked for beside it).
  * Returns 1 when the filter is in force; status says "on", "inherited", "off" or
  * "unavailable: why" for the start line.
  */
