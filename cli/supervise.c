@@ -700,6 +700,21 @@ int cmd_supervise(int argc, char **argv)
 	int listener = receive_listener(SUPERVISOR_SOCKET_FD);
 	if (listener < 0)
 		return 0; /* the filter was not installed: nothing to supervise */
+	/* Nothing of the root's but stderr (the tree's log stream) and the socket: a pipe end or a
+	 * lock held here would outlive the process that opened it. */
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+	}
+	int low = SUPERVISOR_SOCKET_FD + 1; /* the listener there, everything above closed */
+	if (listener != low && dup2(listener, low) == low) {
+		close(listener);
+		listener = low;
+	}
+	if (syscall(SYS_close_range, low + 1, ~0U, 0) < 0)
+		for (int fd = low + 1; fd < 1024; fd++)
+			close(fd);
 	/* The root (who sent the listener): the files its C library and fnshield came from. */
 	struct ucred peer;
 	socklen_t plen = sizeof peer;
