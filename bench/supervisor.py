@@ -31,6 +31,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+import macro  # noqa: E402  (its workloads)
+from policyload import paired  # noqa: E402  (median and IQR of paired differences)
 QUICK = "--quick" in sys.argv
 BUILD = Path(os.environ.get("BUILD") or ROOT / "build")
 if not BUILD.is_absolute():
@@ -44,16 +47,6 @@ T0 = time.time()
 
 def log(msg):
     print("[%5.0fs] supervisor: %s" % (time.time() - T0, msg), flush=True)
-
-
-def iqr(d):
-    q = statistics.quantiles(d, n=4) if len(d) > 1 else [d[0]] * 3
-    return [round(q[0], 3), round(q[2], 3)]
-
-
-def paired(a, b):
-    d = [x - y for x, y in zip(a, b)]
-    return {"median": round(statistics.median(d), 3), "iqr": iqr(d)}
 
 
 def build():
@@ -139,8 +132,6 @@ def main():
                            "cpu_added_ms": paired(c[True], c[False])}
         log("%s: sent %s; wall +%.2f ms, cpu +%.2f ms" % (rt, res["sent"][rt],
             res["cold"][rt]["wall_added_ms"]["median"], res["cold"][rt]["cpu_added_ms"]["median"]))
-    sys.path.insert(0, str(HERE))
-    import macro  # noqa: E402  (its workloads)
     loads, _ = macro.make_workloads(work)
     for name in ("py_import", "node_require", "java_work"):
         res["sent"][name] = sent(loads[name], pfile, work)

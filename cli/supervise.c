@@ -75,17 +75,11 @@ static const _Atomic int *root_phase;
 /* The listener, and the page with the root's phase. */
 static int receive_listener(int sock)
 {
-	char byte;
-	struct iovec iov = {&byte, 1};
-	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			   .msg_controllen = sizeof u.buf};
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+	struct supervision_msg s;
+	struct msghdr *m = supervision_msg(&s, NULL, 2);
+	if (recvmsg(sock, m, MSG_CMSG_CLOEXEC) != 1)
 		return -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	struct cmsghdr *c = CMSG_FIRSTHDR(m);
 	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(sizeof(int)))
 		return -1;
 	int fds[2] = {-1, -1};
@@ -371,32 +365,62 @@ static void write_line(pid_t pid, const struct violation *v)
  * (fsuid, fsgid, groups: a helper that dropped privileges must not get our access) and the same
  * view of the file system (mount namespace, root). Otherwise the decision stands, and an
  * allowed call is let go on as made. */
+/* The "Uid:" and "Groups:" lines of pid's status (pid 0: this process), or -1. */
+#define IDENTITY_KEYS 2
+static int identity_of(pid_t pid, char out[IDENTITY_KEYS][1024])
+{
+	static const char *const KEYS[IDENTITY_KEYS] = {"Uid:", "Groups:"};
+	char p[64], line[1024];
+	if (pid)
+		snprintf(p, sizeof p, "/proc/%d/status", pid);
+	else
+		snprintf(p, sizeof p, "/proc/self/status");
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return -1;
+	for (int k = 0; k < IDENTITY_KEYS; k++)
+		out[k][0] = 0;
+	while (fgets(line, sizeof line, f))
+		for (int k = 0; k < IDENTITY_KEYS; k++)
+			if (!strncmp(line, KEYS[k], strlen(KEYS[k])))
+				snprintf(out[k], 1024, "%s", line);
+	fclose(f);
+	return 0;
+}
+
+/* The file behind /proc/PID/WHAT (pid 0: this process), or -1. */
+static int proc_file_id(pid_t pid, const char *what, struct stat *st)
+{
+	char p[64];
+	if (pid)
+		snprintf(p, sizeof p, "/proc/%d/%s", pid, what);
+	else
+		snprintf(p, sizeof p, "/proc/self/%s", what);
+	return stat(p, st);
+}
+
 static int same_identity(pid_t pid)
 {
-	char p[64], line[1024], mine[2][1024] = {"", ""}, theirs[2][1024] = {"", ""};
-	static const char *const KEYS[] = {"Uid:", "Groups:"};
-	for (int who = 0; who < 2; who++) {
-		snprintf(p, sizeof p, who ? "/proc/%d/status" : "/proc/self/status", pid);
-		FILE *f = fopen(p, "re");
-		if (!f)
-			return 0;
-		while (fgets(line, sizeof line, f))
-			for (int k = 0; k < 2; k++)
-				if (!strncmp(line, KEYS[k], strlen(KEYS[k])))
-					snprintf((who ? theirs : mine)[k], sizeof mine[k], "%s", line);
-		fclose(f);
-	}
+	/* This process's own, read once: it never changes them. */
+	static char mine[IDENTITY_KEYS][1024];
+	static struct stat my_ns[2];
+	static int known = -1;
+	static const char *const SAME[2] = {"ns/mnt", "root"};
+	if (known < 0)
+		known = identity_of(0, mine) == 0 && proc_file_id(0, SAME[0], &my_ns[0]) == 0 &&
+			proc_file_id(0, SAME[1], &my_ns[1]) == 0;
+	char theirs[IDENTITY_KEYS][1024];
+	if (!known || identity_of(pid, theirs) < 0)
+		return 0;
 	/* "Uid:" is real, effective, saved and file-system ids; the same check for Gid through
 	 * the groups line is left to the Uid (a process that changes one changes both here). */
-	if (strcmp(mine[0], theirs[0]) || strcmp(mine[1], theirs[1]))
-		return 0;
-	struct stat a, b;
-	static const char *const SAME[] = {"ns/mnt", "root"};
-	for (size_t i = 0; i < sizeof SAME / sizeof *SAME; i++) {
-		char q[64];
-		snprintf(p, sizeof p, "/proc/self/%s", SAME[i]);
-		snprintf(q, sizeof q, "/proc/%d/%s", pid, SAME[i]);
-		if (stat(p, &a) < 0 || stat(q, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+	for (int k = 0; k < IDENTITY_KEYS; k++)
+		if (strcmp(mine[k], theirs[k]))
+			return 0;
+	for (int i = 0; i < 2; i++) {
+		struct stat b;
+		if (proc_file_id(pid, SAME[i], &b) < 0 || my_ns[i].st_ino != b.st_ino ||
+		    my_ns[i].st_dev != b.st_dev)
 			return 0;
 	}
 	return 1;

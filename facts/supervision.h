@@ -5,6 +5,10 @@
 #ifndef FNSHIELD_SUPERVISION_H
 #define FNSHIELD_SUPERVISION_H
 
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 /* Set in every child's environment once the root's supervisor runs: the filter is inherited,
  * and a child starts no supervisor of its own. */
 #define SUPERVISOR_ENV "_FNSHIELD_SUPERVISOR"
@@ -22,5 +26,33 @@
  * phase (0 none, 1 init, 2 invoke: enum shim_phase), written by the root when it changes, so
  * that the supervisor applies the policy's init rules while the function initialises. */
 #define SUPERVISOR_PHASE_INIT 1
+
+/* That message: one byte, and up to two descriptors as SCM_RIGHTS (the listener, then the
+ * phase page when there is one). Built here for both sides: with fds to send nfds of them,
+ * with fds NULL to receive up to nfds. */
+struct supervision_msg {
+	char byte;
+	struct iovec iov;
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m;
+};
+
+static inline struct msghdr *supervision_msg(struct supervision_msg *s, const int *fds, int nfds)
+{
+	memset(s, 0, sizeof *s);
+	s->iov = (struct iovec){&s->byte, 1};
+	s->m = (struct msghdr){.msg_iov = &s->iov, .msg_iovlen = 1, .msg_control = s->u.buf,
+			       .msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int))};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&s->m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+	if (fds)
+		memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+	return &s->m;
+}
 
 #endif

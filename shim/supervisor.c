@@ -223,22 +223,13 @@ static int hears_hello(int sock)
 	return r == (long)sizeof buf && !memcmp(buf, SUPERVISOR_HELLO, sizeof buf);
 }
 
-static int send_fds(int sock, const int fds[2])
+/* The listener and, when there is one, the phase page (supervision.h). */
+static int send_fds(int sock, int listener, int phase_fd)
 {
-	char byte = 0;
-	struct iovec iov = {&byte, 1};
-	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			   .msg_controllen = sizeof u.buf};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(2 * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, 2 * sizeof(int));
-	return SYS6(SYS_sendmsg, sock, &m, MSG_NOSIGNAL, 0, 0, 0) == 1 ? 0 : -1;
+	struct supervision_msg s;
+	int fds[2] = {listener, phase_fd};
+	struct msghdr *m = supervision_msg(&s, fds, phase_fd >= 0 ? 2 : 1);
+	return SYS6(SYS_sendmsg, sock, m, MSG_NOSIGNAL, 0, 0, 0) == 1 ? 0 : -1;
 }
 
 /* The phase the supervisor reads (supervision.h): a page shared with it, NULL without one. */
@@ -330,7 +321,7 @@ int supervisor_start(const struct fs_policy *p, const char *lib_path, const char
 	}
 	listener = (int)r;
 	phase_fd = make_phase_page();
-	if (send_fds(sv[0], (int[2]){listener, phase_fd}) < 0)
+	if (send_fds(sv[0], listener, phase_fd) < 0)
 		why = "the supervisor did not take the filter"; /* then calls sent to it fail */
 out:
 	if (listener >= 0)
