@@ -365,11 +365,12 @@ static void write_line(pid_t pid, const struct violation *v)
  * (fsuid, fsgid, groups: a helper that dropped privileges must not get our access) and the same
  * view of the file system (mount namespace, root). Otherwise the decision stands, and an
  * allowed call is let go on as made. */
-/* The "Uid:" and "Groups:" lines of pid's status (pid 0: this process), or -1. */
-#define IDENTITY_KEYS 2
+/* The "Uid:", "Gid:" and "Groups:" lines of pid's status (pid 0: this process), or -1. Uid and
+ * Gid are real, effective, saved and file-system ids. */
+#define IDENTITY_KEYS 3
 static int identity_of(pid_t pid, char out[IDENTITY_KEYS][1024])
 {
-	static const char *const KEYS[IDENTITY_KEYS] = {"Uid:", "Groups:"};
+	static const char *const KEYS[IDENTITY_KEYS] = {"Uid:", "Gid:", "Groups:"};
 	char p[64], line[1024];
 	if (pid)
 		snprintf(p, sizeof p, "/proc/%d/status", pid);
@@ -412,8 +413,6 @@ static int same_identity(pid_t pid)
 	char theirs[IDENTITY_KEYS][1024];
 	if (!known || identity_of(pid, theirs) < 0)
 		return 0;
-	/* "Uid:" is real, effective, saved and file-system ids; the same check for Gid through
-	 * the groups line is left to the Uid (a process that changes one changes both here). */
 	for (int k = 0; k < IDENTITY_KEYS; k++)
 		if (strcmp(mine[k], theirs[k]))
 			return 0;
