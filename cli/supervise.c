@@ -647,15 +647,46 @@ static void judge_open(int listener, const struct seccomp_notif *n)
 		close(dir);
 }
 
-static int serve(int listener);
+static int serve(int listener, struct seccomp_notif *first);
+static struct seccomp_notif *new_notif(void);
+static int receive(int listener, struct seccomp_notif *n);
 
-/* The call the judge is deciding, for the keeper to answer if the judge dies meanwhile (a call
- * received and never answered would wait for ever). Shared memory between the two. */
+/* The last call the judge received, and whether it is still deciding it: for the keeper to
+ * answer if the judge dies meanwhile (a call received and never answered would wait for ever).
+ * Shared memory between the two. */
 struct in_flight {
-	_Atomic int busy;
+	_Atomic int seen; /* id is set */
+	_Atomic int busy; /* id is received and not answered */
 	_Atomic uint64_t id;
 };
 static struct in_flight *in_flight;
+
+/*
+ * The call a dead judge received and did not answer, answered as the mode says. The judge
+ * records each call's id as soon as it has it; one it died on before recording is found from
+ * the last recorded: the kernel numbers one filter's calls one after another (a counter from a
+ * random start, since 5.0), and only a received call takes an answer — one not yet received is
+ * refused (EINPROGRESS) and left to the next judge, an unknown number is refused (ENOENT). The
+ * judge holds one call at a time, so the first answer taken is the only one.
+ */
+#define ORPHAN_SCAN 4096 /* calls numbered since the last recorded: far more than can wait */
+static int answer_orphan(int listener)
+{
+	if (!in_flight || !atomic_load(&in_flight->seen))
+		return 0; /* no call received yet */
+	uint64_t id = atomic_load(&in_flight->id);
+	uint64_t from = atomic_exchange(&in_flight->busy, 0) ? id : id + 1;
+	for (uint64_t k = from; k != id + 1 + ORPHAN_SCAN; k++) {
+		struct seccomp_notif_resp r = {.id = k};
+		if (cfg.mode == FS_MODE_ALERT)
+			r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		else
+			r.error = -EPERM;
+		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &r) == 0)
+			return 1;
+	}
+	return 0;
+}
 
 /* Say something that is not a violation on the tree's stream (a "fnshield":"error" line). */
 static void say(const char *message)
@@ -676,6 +707,9 @@ static void say(const char *message)
  * answered here as the mode says: alert lets it go on, block refuses it. Only when the keeper
  * is gone too does the kernel fail what it would have sent (ENOSYS) — closed, in both modes:
  * there is no other answer left to give.
+ *
+ * The first call is received here, before there is a judge, so that every call's number is known
+ * from then on (answer_orphan), and a tree that sends none (the usual case) never has a judge.
  */
 #define MAX_REPLACEMENTS 100
 static int keep(int listener)
@@ -683,30 +717,34 @@ static int keep(int listener)
 	void *shared = mmap(NULL, sizeof *in_flight, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 			    -1, 0);
 	in_flight = shared == MAP_FAILED ? NULL : shared;
+	struct seccomp_notif *first = new_notif();
+	if (!first)
+		return EX_SOFTWARE;
+	if (!receive(listener, first)) {
+		write_stats(getenv("FNSHIELD_SUPERVISOR_STATS"));
+		return 0; /* the tree is gone, and sent nothing */
+	}
 	for (int replaced = 0;; replaced++) {
 		pid_t judge = fork();
 		if (judge < 0)
-			return serve(listener); /* no keeper then */
+			return serve(listener, first); /* no keeper then */
 		if (judge == 0)
-			_exit(serve(listener));
+			_exit(serve(listener, first));
 		int st;
 		while (waitpid(judge, &st, 0) < 0)
 			if (errno != EINTR)
 				return EX_SOFTWARE;
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 			return 0; /* the tree is gone */
-		/* The call it died on: alert mode lets it go on, block mode refuses it. */
-		if (in_flight && atomic_exchange(&in_flight->busy, 0)) {
-			struct seccomp_notif_resp r = {.id = atomic_load(&in_flight->id)};
-			if (cfg.mode == FS_MODE_ALERT)
-				r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-			else
-				r.error = -EPERM;
-			ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &r);
-		}
-		char msg[160];
-		snprintf(msg, sizeof msg, "the supervisor's judge %s %d%s", WIFSIGNALED(st) ? "died of signal" : "exited with",
+		/* before the next judge, who could receive others */
+		int orphan = answer_orphan(listener);
+		first = NULL; /* answered by the judge, or just now */
+		char msg[200];
+		snprintf(msg, sizeof msg, "the supervisor's judge %s %d%s%s",
+			 WIFSIGNALED(st) ? "died of signal" : "exited with",
 			 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+			 !orphan ? "" : cfg.mode == FS_MODE_ALERT ? "; the call it held went on unjudged (alert mode)"
+								  : "; the call it held was refused (block mode)",
 			 replaced < MAX_REPLACEMENTS ? "; a new one takes over" : "; no more replacements");
 		say(msg);
 		if (replaced >= MAX_REPLACEMENTS)
@@ -755,33 +793,51 @@ int cmd_supervise(int argc, char **argv)
 	return keep(listener);
 }
 
-/* Judge the calls until no process is left that can send one: 0, or an exit status. */
-static int serve(int listener)
+/* A call for the supervisor, seccomp_notif_sizes big (the kernel may pass more than this
+ * header knows). */
+static size_t notif_size;
+static struct seccomp_notif *new_notif(void)
 {
 	struct seccomp_notif_sizes sizes;
-	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
-		return EX_SOFTWARE;
-	struct seccomp_notif *n = calloc(1, sizes.seccomp_notif > sizeof *n ? sizes.seccomp_notif
-									    : sizeof *n);
-	if (!n)
-		return EX_SOFTWARE;
+	if (!notif_size && syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0)
+		notif_size = sizes.seccomp_notif > sizeof(struct seccomp_notif) ? sizes.seccomp_notif
+										 : sizeof(struct seccomp_notif);
+	return notif_size ? calloc(1, notif_size) : NULL;
+}
+
+/* The next call, recorded for the keeper: 1, or 0 when no process is left that can send one. */
+static int receive(int listener, struct seccomp_notif *n)
+{
 	for (;;) {
 		struct pollfd p = {listener, POLLIN, 0};
 		if (poll(&p, 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			break;
+			return 0;
 		}
 		if (p.revents & (POLLHUP | POLLERR))
-			break; /* no process left that can send a call */
-		memset(n, 0, sizes.seccomp_notif);
+			return 0;
+		memset(n, 0, notif_size); /* the kernel wants it zeroed */
 		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0)
 			continue; /* EINTR, or the caller went away (ENOENT) */
 		sent[n->data.nr < 512 ? n->data.nr : 511]++;
 		if (in_flight) {
 			atomic_store(&in_flight->id, n->id);
 			atomic_store(&in_flight->busy, 1);
+			atomic_store(&in_flight->seen, 1);
 		}
+		return 1;
+	}
+}
+
+/* Judge the calls, the first already received if given, until no process is left that can send
+ * one: 0, or an exit status. */
+static int serve(int listener, struct seccomp_notif *first)
+{
+	struct seccomp_notif *n = first ? first : new_notif();
+	if (!n)
+		return EX_SOFTWARE;
+	for (int have = first != NULL; have || receive(listener, n); have = 0) {
 		judge(listener, n);
 		if (in_flight)
 			atomic_store(&in_flight->busy, 0);

@@ -6,6 +6,7 @@ runtimes' own opens never reach it; and its death leaves the runtime working."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -181,6 +182,7 @@ def supervisors():  # this tree's, {pid: ppid}: they have the root's environment
             pass
     return out
 which = sys.argv[3]
+subprocess.run([sys.argv[2], "open", sys.argv[1]], capture_output=True)  # the first call starts a judge
 found = supervisors()
 keeper = [p for p, pp in found.items() if pp not in found]
 judge = [p for p, pp in found.items() if pp in found]
@@ -197,7 +199,8 @@ print("helper", r.stdout.strip(), flush=True)
 @pytest.mark.parametrize("which", ["judge", "all"])
 def test_its_death_leaves_the_runtime_working(helpers, case_dir, which):
     """The supervisor is a keeper that holds the listener and a judge it starts. A judge that
-    dies is replaced (with an error line), and calls go on being judged. When both are gone, the
+    dies is replaced (with an error line), and calls go on being judged (the keeper receives the
+    first call itself and starts the judge with it: a tree that sends none has no judge). When both are gone, the
     kernel fails what it would have sent (ENOSYS): the helper's open is refused, not let
     through; the runtime's own calls never depended on it."""
     policy = _files(case_dir)
@@ -214,6 +217,80 @@ def test_its_death_leaves_the_runtime_working(helpers, case_dir, which):
         assert errors == ["the supervisor's judge died of signal 9; a new one takes over"], lines
     else:
         assert out[2] == "helper open %s refused 38" % public, out  # ENOSYS
+
+
+HELD = r'''
+import subprocess, sys
+def run():
+    r = subprocess.run([sys.argv[1], "open", sys.argv[2]], capture_output=True, text=True)
+    print("helper", r.stdout.strip(), flush=True)
+run()  # the first call: the keeper starts a judge with it
+print("ready", flush=True)
+sys.stdin.readline()
+run()  # the judge dies holding this one
+run()  # and the next judge decides this one
+'''
+
+
+def _supervisors(tag):
+    """This tree's keeper and judge, by the tag in their environment."""
+    found = {}
+    for pid in os.listdir("/proc"):
+        try:
+            if open("/proc/%s/cmdline" % pid, "rb").read() == b"fnshield\0supervise\0" and \
+                    ("SUPERVISOR_TEST_TAG=" + tag).encode() in open("/proc/%s/environ" % pid, "rb").read().split(b"\0"):
+                found[int(pid)] = int(open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            pass
+    return [p for p, pp in found.items() if pp not in found], [p for p, pp in found.items() if pp in found]
+
+
+@pytest.mark.parametrize("mode", ["block", "alert"])
+@pytest.mark.parametrize("window", ["ioctl", "process_vm_readv"], ids=["before-recording", "while-deciding"])
+def test_the_call_a_dying_judge_held_is_answered(helpers, case_dir, mode, window):
+    """A judge killed holding a call: the keeper answers it as the mode says (a call received and
+    never answered would wait for ever), and says so. strace holds the judge at the exit of one of
+    its system calls while it is killed: the receive (the kernel has handed the call over, the
+    judge has not yet recorded its number) or the read of the caller's path (recorded, not
+    answered)."""
+    assert shutil.which("strace"), "strace is installed by make deps"
+    policy = _files(case_dir)
+    public = case_dir + "/public.txt"
+    tag = uuid.uuid4().hex
+    pfile = os.path.join(case_dir, "policy.json")
+    with open(pfile, "w") as f:
+        json.dump(policy, f)
+    env = support.base_env()
+    env.update(FNSHIELD_SUPERVISOR="on", SUPERVISOR_TEST_TAG=tag)
+    p = subprocess.Popen([str(support.FNSHIELD), "run", "--policy", pfile, "--mode", mode, "--",
+                          "/usr/bin/python3", "-c", HELD, helpers["static"], public],
+                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tracer = None
+    try:
+        assert p.stdout.readline().strip() == "helper open %s ok public" % public
+        assert p.stdout.readline().strip() == "ready"
+        keepers, judges = _supervisors(tag)
+        assert len(keepers) == 1 and len(judges) == 1, (keepers, judges)
+        tracer = subprocess.Popen(["strace", "-p", str(judges[0]), "-e", "trace=" + window,
+                                   "-e", "inject=%s:delay_exit=2000000" % window],
+                                  stderr=subprocess.PIPE, text=True)
+        assert "attached" in tracer.stderr.readline()
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        assert "(DELAYED)" in tracer.stderr.readline()  # the judge holds the call, stopped
+        os.kill(judges[0], signal.SIGKILL)
+        out, err = p.communicate(timeout=30)
+    finally:
+        p.kill()
+        if tracer:
+            tracer.kill()
+            tracer.wait()
+    assert p.returncode == 0, err
+    held = "helper open %s refused 1" % public if mode == "block" else "helper open %s ok public" % public
+    assert out.splitlines() == [held, "helper open %s ok public" % public], (out, err)
+    errors = [json.loads(x)["message"] for x in err.splitlines() if x.startswith('{"fnshield":"error"')]
+    said = "was refused (block mode)" if mode == "block" else "went on unjudged (alert mode)"
+    assert errors == ["the supervisor's judge died of signal 9; the call it held %s; a new one takes over" % said], err
 
 
 def test_static_helper_exec_and_connect(helpers, case_dir):
@@ -305,6 +382,48 @@ def test_no_working_supervisor_changes_nothing(helpers, case_dir, tmp_path, besi
     start = [x for x in lines if x["fnshield"] == "start"][0]
     assert start["supervisor"].startswith("unavailable: "), start
     assert res[("open", secret)] == ("ok", "s3cret"), res  # as without the supervisor
+
+
+WITHOUT_RUNNER = r'''
+import subprocess, sys
+try:
+    open(sys.argv[2]).read()
+    print("runtime read it")
+except PermissionError:
+    print("runtime refused")
+print(subprocess.run([sys.argv[1], "open", sys.argv[2]], capture_output=True, text=True).stdout.strip())
+'''
+
+
+@pytest.mark.parametrize("lacking, why, seccomp", [
+    ("user-notification", "the kernel has no user notification", "on"),
+    ("no-new-privs", "no_new_privs refused", "unavailable: Operation canceled"),
+])
+def test_a_kernel_without_what_it_needs_changes_nothing(helpers, case_dir, tmp_path, lacking, why, seccomp):
+    """The kernel refuses the listener (before 5.0) or no_new_privs (kernel_without.c's filter
+    says so for the whole tree): the start line says why, no supervisor is left running, and the
+    library checks what reaches libc as it does without one."""
+    if os.geteuid() != 0:
+        pytest.skip("kernel_without installs its filter without no_new_privs: needs root")
+    without = str(tmp_path / "kernel_without")
+    subprocess.run(["gcc", "-O1", "-Wall", "-o", without, str(support.PROGRAMS / "kernel_without.c")], check=True)
+    policy = _files(case_dir)
+    pfile = os.path.join(case_dir, "policy.json")
+    with open(pfile, "w") as f:
+        json.dump(policy, f)
+    secret = case_dir + "/secret/token"
+    tag = uuid.uuid4().hex
+    env = support.base_env()
+    env.update(FNSHIELD_SUPERVISOR="on", SUPERVISOR_TEST_TAG=tag)
+    p = subprocess.run([without, lacking, str(support.FNSHIELD), "run", "--policy", pfile, "--mode", "block", "--",
+                        "/usr/bin/python3", "-c", WITHOUT_RUNNER, helpers["static"], secret],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    start = [json.loads(x) for x in p.stderr.splitlines() if x.startswith('{"fnshield":"start"')]
+    assert [(x["supervisor"], x["seccomp"]) for x in start] == [("unavailable: " + why, seccomp)], p.stderr
+    assert p.stdout.splitlines() == ["runtime refused", "open %s ok s3cret" % secret], p.stdout
+    time.sleep(0.2)
+    assert _supervisors(tag) == ([], []), "a supervisor outlived a filter that was never installed"
 
 
 PHASES = r'''
