@@ -1,18 +1,20 @@
 /*
- * supervise.c — `fnshield supervise`: the process that judges the opens, execs and connects
- * the kernel sends it (shim/supervisor.h says who starts it and which calls reach it).
+ * supervise.c — `fnshield supervise`: the process that judges the opens, execs and network
+ * calls the kernel sends it (shim/supervisor.h says who starts it and which calls reach it).
  *
  * For each notification: read the call's arguments (a path and open_how, a program and its
- * argv, an address) from the caller's memory, take the caller's directory (its cwd, or the
- * descriptor it named) from /proc, gather the facts from here with the library's own gatherer
- * (facts/facts.h), decide with the library's own procedure (policy/decide.h) and the rules of
- * the root's Lambda phase, write the library's violation line with "interposition":"kernel",
- * then refuse, or let it go on — an open by opening the file here and handing the descriptor
- * over in the same step (SECCOMP_ADDFD_FLAG_SEND): what the caller gets is what was checked.
+ * argv, an address; a socket through a duplicate of the caller's descriptor) from the caller,
+ * take the caller's directory (its cwd, or the descriptor it named) from /proc, gather the
+ * facts from here with the library's own gatherer (facts/facts.h), decide with the library's
+ * own procedure (policy/decide.h) and the rules of the root's Lambda phase, write the library's
+ * violation line with "interposition":"kernel", then refuse, or let it go on — an open by
+ * opening the file here and handing the descriptor over in the same step
+ * (SECCOMP_ADDFD_FLAG_SEND): what the caller gets is what was checked.
  *
  * Sections, in order: the caller's images (whose calls its own library judged already), reading
- * the caller's memory, connect, exec, open, and the keeper that replaces a judge that dies. It
- * runs until the last process that can send it a call is gone (the listener hangs up).
+ * the caller's memory, addresses (connect, datagrams, listening), exec, open, and the keeper
+ * that replaces a judge that dies. It runs until the last process that can send it a call is
+ * gone (the listener hangs up).
  */
 #include "cli.h"
 #include "config.h"
@@ -45,6 +47,12 @@
 #endif
 #ifndef SYS_openat2
 #define SYS_openat2 437
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
 #endif
 
 static struct fs_config cfg;
@@ -461,49 +469,159 @@ static int still_valid(int listener, const struct seccomp_notif *n)
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) == 0;
 }
 
-/* ---- connect --------------------------------------------------------------------------------
- * Judged by address alone: the names a static program resolved are its own (name rules cannot
- * match its connections). Allowed, the call goes on as made: the kernel then reads the address
- * again, so another thread of the caller that rewrites it in between (a window of the length
- * of this decision, tens of microseconds) connects elsewhere. Doing the connect here on a
- * duplicate of the socket (pidfd_getfd) would close it, but would block this one-threaded
- * supervisor for as long as a blocking connect takes. */
+/* ---- addresses: connect, datagrams, listening ---------------------------------------------
+ * The calls of the library's network hooks (shim/hook_net.c), judged the same way:
+ *   connect   connect, and datagrams that name their destination (sendto with an address,
+ *             sendmsg, sendmmsg): the destination;
+ *   listen    a stream socket at listen(): the address it is bound to; a datagram socket at
+ *             bind() to a non-zero port: that address.
+ * By address alone: the names a static program resolved are its own (name rules cannot match
+ * its connections). Allowed, the call goes on as made: the kernel then reads the address again,
+ * so another thread of the caller that rewrites it in between (a window of the length of this
+ * decision, tens of microseconds) reaches elsewhere. Doing the connect here on a duplicate of
+ * the socket (pidfd_getfd) would close it, but would block this one-threaded supervisor for as
+ * long as a blocking connect takes. listen has no such window: the address is the socket's. */
 
 static uint8_t runtime_api_ip[16];
 static uint16_t runtime_api_port;
 static int have_runtime_api;
 
-static void judge_connect(int listener, const struct seccomp_notif *n)
+/* A socket address in the caller's memory: its length, or 0 (none, or unreadable: the kernel
+ * will say EFAULT). */
+static socklen_t read_sockaddr(pid_t pid, uint64_t addr, uint64_t len, struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = (socklen_t)n->data.args[2];
-	if (len > sizeof ss)
-		len = sizeof ss;
+	if (!addr || !len)
+		return 0;
+	if (len > sizeof *ss)
+		len = sizeof *ss;
+	return read_bytes(pid, addr, ss, (size_t)len) < 0 ? 0 : (socklen_t)len;
+}
+
+/* A duplicate of the caller's descriptor fd (pidfd_getfd, Linux 5.6), or -1. */
+static int caller_fd(pid_t pid, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -1;
+	int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	close(pidfd);
+	return dup;
+}
+
+/* The decision on one address (category c, the call's name), its line written: the errno to
+ * refuse the call with, or 0. Not an inet address: 0, nothing to judge (as the library). */
+static int address_refused(const struct seccomp_notif *n, enum fs_category c, const char *call,
+			   const struct sockaddr_storage *ss, socklen_t len)
+{
 	struct fs_addr_facts a = {0};
-	if (read_bytes(n->pid, n->data.args[1], &ss, len) < 0 ||
-	    !facts_of_sockaddr((const struct sockaddr *)&ss, len, a.ip, &a.port)) {
-		go_on(listener, n); /* not an inet address (or unreadable: the kernel says so) */
-		return;
-	}
-	if (!still_valid(listener, n))
-		return;
-	a.runtime_api = have_runtime_api && a.port == runtime_api_port &&
+	if (!facts_of_sockaddr((const struct sockaddr *)ss, len, a.ip, &a.port))
+		return 0;
+	a.runtime_api = c == FS_CONNECT && have_runtime_api && a.port == runtime_api_port &&
 			!memcmp(a.ip, runtime_api_ip, sizeof a.ip);
-	struct fs_decision d = fs_decide_addr_in(rules_now(FS_CONNECT), cfg.mode,
-						 FS_CONNECT, &a);
+	struct fs_decision d = fs_decide_addr_in(rules_now(c), cfg.mode, c, &a);
 	if (d.logged) {
 		char ip[64], target[96];
 		fs_ip_text(a.ip, ip, sizeof ip);
 		snprintf(target, sizeof target, fs_ip_is_v4(a.ip) ? "%s:%u" : "[%s]:%u", ip, a.port);
-		struct violation v = {.category = FS_CONNECT, .call = "connect", .target = target,
-				      .ip = ip, .port = a.port, .verdict = d.verdict,
-				      .action = d.action, .interposition = "kernel"};
+		struct violation v = {.category = c, .call = call, .target = target, .ip = ip,
+				      .port = a.port, .verdict = d.verdict, .action = d.action,
+				      .interposition = "kernel"};
 		write_line(n->pid, &v);
 	}
-	if (d.outcome == FS_REFUSED)
-		answer(listener, n, -d.err, -1, 0);
+	return d.outcome == FS_REFUSED ? d.err : 0;
+}
+
+static void refuse_or_go_on(int listener, const struct seccomp_notif *n, int err)
+{
+	if (err)
+		answer(listener, n, -err, -1, 0);
 	else
 		go_on(listener, n);
+}
+
+/* connect(fd, addr, len) and sendto(fd, buf, n, flags, addr, len): one address. */
+static void judge_destination(int listener, const struct seccomp_notif *n)
+{
+	const __u64 *a = n->data.args;
+	int is_connect = n->data.nr == SYS_connect;
+	struct sockaddr_storage ss;
+	socklen_t len = read_sockaddr(n->pid, a[is_connect ? 1 : 4], a[is_connect ? 2 : 5], &ss);
+	if (!len) {
+		go_on(listener, n); /* no address (or unreadable: the kernel says so) */
+		return;
+	}
+	if (!still_valid(listener, n))
+		return;
+	refuse_or_go_on(listener, n, address_refused(n, FS_CONNECT, is_connect ? "connect" : "sendto", &ss, len));
+}
+
+/* sendmsg(fd, msg, flags) and sendmmsg(fd, vec, vlen, flags): each message's destination, in
+ * order. The first refused refuses the whole call: the library sends the messages before it
+ * (a partial sendmmsg), which the kernel's answer cannot express. */
+#define MMSG_MAX 1024 /* UIO_MAXIOV: the kernel sends no more in one call */
+static void judge_messages(int listener, const struct seccomp_notif *n)
+{
+	const __u64 *a = n->data.args;
+	int many = n->data.nr == SYS_sendmmsg;
+	static struct mmsghdr vec[MMSG_MAX];
+	size_t count = many ? (a[2] < MMSG_MAX ? (size_t)a[2] : MMSG_MAX) : 1;
+	size_t stride = many ? sizeof *vec : sizeof vec->msg_hdr;
+	for (size_t i = 0; i < count; i++)
+		if (read_bytes(n->pid, a[1] + i * stride, &vec[i], stride) < 0) {
+			count = i; /* the kernel stops there too (EFAULT) */
+			break;
+		}
+	static struct sockaddr_storage names[MMSG_MAX];
+	static socklen_t lens[MMSG_MAX];
+	for (size_t i = 0; i < count; i++)
+		lens[i] = read_sockaddr(n->pid, (uintptr_t)vec[i].msg_hdr.msg_name,
+					vec[i].msg_hdr.msg_namelen, &names[i]);
+	if (!still_valid(listener, n))
+		return;
+	int err = 0;
+	for (size_t i = 0; i < count && !err; i++)
+		if (lens[i])
+			err = address_refused(n, FS_CONNECT, many ? "sendmmsg" : "sendmsg", &names[i], lens[i]);
+	refuse_or_go_on(listener, n, err);
+}
+
+/* bind(fd, addr, len) of a datagram socket to a non-zero port, and listen(fd, backlog). The
+ * socket is looked at through a duplicate; one that cannot be had (a kernel before 5.6) is let
+ * go on, as the library lets a listen go on when getsockname fails. */
+static void judge_listening(int listener, const struct seccomp_notif *n)
+{
+	const __u64 *a = n->data.args;
+	int is_bind = n->data.nr == SYS_bind;
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	if (is_bind) {
+		uint8_t ip[16];
+		uint16_t port = 0;
+		len = read_sockaddr(n->pid, a[1], a[2], &ss);
+		if (!len || !facts_of_sockaddr((const struct sockaddr *)&ss, len, ip, &port) || !port) {
+			go_on(listener, n); /* no port: nothing is received yet */
+			return;
+		}
+	}
+	int sock = caller_fd(n->pid, (int)a[0]);
+	int type = 0;
+	socklen_t tlen = sizeof type;
+	if (sock >= 0 && is_bind && getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0)
+		type = 0;
+	if (sock >= 0 && !is_bind) {
+		len = sizeof ss;
+		if (getsockname(sock, (struct sockaddr *)&ss, &len) < 0)
+			len = 0;
+	}
+	if (sock >= 0)
+		close(sock);
+	if (!still_valid(listener, n))
+		return;
+	if ((is_bind && type != SOCK_DGRAM) || !len) {
+		go_on(listener, n); /* a stream socket's bind accepts nothing; it is judged at listen */
+		return;
+	}
+	refuse_or_go_on(listener, n, address_refused(n, FS_LISTEN, is_bind ? "bind" : "listen", &ss, len));
 }
 
 /* ---- exec -----------------------------------------------------------------------------------
@@ -575,8 +693,12 @@ static void judge(int listener, const struct seccomp_notif *n)
 		go_on(listener, n);
 		return;
 	}
-	if (n->data.nr == SYS_connect)
-		judge_connect(listener, n);
+	if (n->data.nr == SYS_connect || n->data.nr == SYS_sendto)
+		judge_destination(listener, n);
+	else if (n->data.nr == SYS_sendmsg || n->data.nr == SYS_sendmmsg)
+		judge_messages(listener, n);
+	else if (n->data.nr == SYS_bind || n->data.nr == SYS_listen)
+		judge_listening(listener, n);
 	else if (n->data.nr == SYS_execve || n->data.nr == SYS_execveat)
 		judge_exec(listener, n);
 	else

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -142,6 +143,15 @@ EXPORT long syscall(long nr, ...)
 		if (a[4] && check_sockaddr("syscall", FS_CONNECT, -1, (const void *)a[4], (socklen_t)a[5]))
 			return deny(EPERM);
 		break;
+	/* The rest of the network: what the C library's entry points do (hook_net.c), as they do. */
+	case SYS_sendmsg:
+		return sendmsg((int)a[0], (const struct msghdr *)a[1], (int)a[2]);
+	case SYS_sendmmsg:
+		return sendmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned)a[2], (int)a[3]);
+	case SYS_bind:
+		return bind((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
+	case SYS_listen:
+		return listen((int)a[0], (int)a[1]);
 	default:
 		break;
 	}

@@ -37,13 +37,17 @@
 #define SYS_openat2 437
 #endif
 
+/* What the library's hooks check: the opens, the execs, and the network calls (connect and
+ * datagrams to an address: the connect category; bind and listen: the listen category). sendto
+ * is sent only with a destination (below): on a connected socket it is a plain write. */
+#define NET_SENT SYS_connect, SYS_sendmsg, SYS_sendmmsg, SYS_bind, SYS_listen
 #if defined(__x86_64__)
 #define FILTER_ARCH AUDIT_ARCH_X86_64
-static const int SENT[] = {SYS_open,   SYS_openat, SYS_openat2,  SYS_creat,
-			  SYS_execve, SYS_execveat, SYS_connect};
+static const int SENT[] = {SYS_open,   SYS_openat,   SYS_openat2, SYS_creat,
+			  SYS_execve, SYS_execveat, NET_SENT};
 #elif defined(__aarch64__)
 #define FILTER_ARCH AUDIT_ARCH_AARCH64
-static const int SENT[] = {SYS_openat, SYS_openat2, SYS_execve, SYS_execveat, SYS_connect};
+static const int SENT[] = {SYS_openat, SYS_openat2, SYS_execve, SYS_execveat, NET_SENT};
 #endif
 #define NSENT (int)(sizeof SENT / sizeof *SENT)
 
@@ -105,7 +109,7 @@ static int collect(struct dl_phdr_info *info, size_t size, void *arg)
 
 /* ---- the filter ----------------------------------------------------------------------------- */
 
-#define MAX_INSNS (8 + NSENT + 6 * 2 * MAX_RANGES)
+#define MAX_INSNS (16 + NSENT + 6 * 2 * MAX_RANGES)
 #define IP_LO offsetof(struct seccomp_data, instruction_pointer)
 #define IP_HI (offsetof(struct seccomp_data, instruction_pointer) + 4)
 
@@ -142,9 +146,20 @@ static void build(struct prog *p, const struct ranges *rs)
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 1, 0);
 	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0); /* another ABI: the backstop's */
 	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0);
-	for (int i = 0; i < NSENT; i++) /* to the ranges, just past the ALLOW below */
-		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SENT[i], (uint8_t)(NSENT - i), 0);
+	/* Sent calls to the ranges (RANGES instructions on), sendto to its destination's test. */
+	enum { AFTER_LIST = 7 /* instructions from the list to the ranges */, SENDTO_TEST = 1 };
+	for (int i = 0; i < NSENT; i++)
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SENT[i], (uint8_t)(NSENT - i + AFTER_LIST - 1), 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_sendto, SENDTO_TEST, 0);
 	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+	/* sendto(fd, buf, len, flags, dest_addr, addrlen): a NULL dest_addr (both halves zero) is
+	 * a plain write, let through; any other goes on to the ranges. */
+	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]), 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]) + 4, 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
+	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+	/* the ranges */
 	for (int i = 0; i < rs->n; i++)
 		for (uint64_t lo = rs->r[i].lo; lo < rs->r[i].hi;) {
 			uint64_t window_end = (lo | 0xffffffffull) + 1;
@@ -258,10 +273,10 @@ void supervisor_set_phase(int phase)
 		atomic_store(phase_page, phase);
 }
 
-/* Something the supervisor would judge: a restricted file, exec or connect category. */
+/* Something the supervisor would judge: a restricted category. */
 static int restricts_any(const struct fs_policy *p)
 {
-	static const enum fs_category JUDGED[] = {FS_EXEC, FS_CONNECT, FS_READ, FS_WRITE};
+	static const enum fs_category JUDGED[] = {FS_EXEC, FS_CONNECT, FS_LISTEN, FS_READ, FS_WRITE};
 	for (int in_init = 0; in_init < 2; in_init++)
 		for (size_t i = 0; i < sizeof JUDGED / sizeof *JUDGED; i++)
 			if (fs_rules_constant(fs_policy_rules(p, JUDGED[i], in_init)) != FS_ALLOW)

@@ -5,7 +5,7 @@ policy, and what the per-case policy allows on top of the common one (run.py, `p
 
     exec     block, except `allow_exec`
     connect  block, except `allow_connect` ({allowed_port} is filled in)
-    listen   block
+    listen   block, except `allow_listen` ({allowed_port} is filled in)
     read     allow, except RUN/secret/**
     write    `write_default` (block: /tmp/**, /dev/null, /dev/tty, /proc/*/coredump_filter
              allowed), except RUN/protected/**
@@ -15,6 +15,8 @@ Effects (checked by run.py on the world, not on the log):
     read     the secret token (random per run) appears in the case's stdout or stderr
     write    RUN/protected/ no longer holds exactly `victim` with its original content
     connect  a loopback listener started for the run accepted a connection or a datagram
+    listen   the harness reached the port the case was told to listen on (BYPASS_LISTEN_PORT):
+             a TCP connection accepted, or its datagram's token printed by the case
 
 Program spec: (kind, name, *args) with kind
     py    /usr/bin/python3 -B cases/py/NAME ARGS
@@ -32,12 +34,13 @@ from dataclasses import dataclass, field
 @dataclass
 class Case:
     id: str
-    category: str            # exec | connect | read | write | tamper
+    category: str            # exec | connect | listen | read | write | tamper
     technique: str
     prog: tuple
-    effect: str              # exec | read | write | connect
+    effect: str              # exec | read | write | connect | listen
     allow_exec: tuple = ()
     allow_connect: tuple = ()
+    allow_listen: tuple = ()
     write_default: str = "block"
     env: dict = field(default_factory=dict)
     needs: tuple = ()        # tools beyond python3: gcc node java busybox ipv6
@@ -199,6 +202,15 @@ CASES = [
          "static C helper allowed: connect, connect has an allow list",
          ("static", "raw", "connect"), "connect", allow_exec=("@self",),
          allow_connect=("localhost:{allowed_port}",), needs=("gcc",)),
+    Case("connect.c_syscall_sendto", "connect", "C syscall(SYS_sendto): a UDP datagram, no connect",
+         ("c", "raw", "sendto"), "connect", needs=("gcc",)),
+    Case("connect.c_asm_sendto_allowlist", "connect",
+         "C inline syscall sendto: a UDP datagram, connect has an allow list",
+         ("asm", "raw", "sendto"), "connect", allow_connect=("localhost:{allowed_port}",), needs=("gcc",)),
+    Case("connect.c_static_sendto_allowlist", "connect",
+         "static C helper allowed: a UDP datagram with sendto, connect has an allow list",
+         ("static", "raw", "sendto"), "connect", allow_exec=("@self",),
+         allow_connect=("localhost:{allowed_port}",), needs=("gcc",)),
     Case("connect.c_uring_syscall", "connect", "io_uring IORING_OP_CONNECT, ring via syscall()",
          ("c", "uring", "connect"), "connect", needs=("gcc",)),
     Case("connect.c_uring_asm", "connect", "io_uring IORING_OP_CONNECT, ring via inline asm",
@@ -283,6 +295,36 @@ CASES += [
     Case("write.java_symlink", "write", "Java symlink in /tmp -> victim, FileOutputStream",
          ("java", "FileCase", "write-symlink"), "write", needs=("java",)),
 
+    # ---- listen ----------------------------------------------------------------------------
+    Case("listen.py_tcp", "listen", "Python socket.listen on a loopback port",
+         ("py", "listen.py", "tcp"), "listen"),
+    Case("listen.py_udp", "listen", "Python datagram socket bound to a loopback port",
+         ("py", "listen.py", "udp"), "listen"),
+    Case("listen.py_ctypes_libc", "listen", 'listen() of ctypes.CDLL("libc.so.6")',
+         ("py", "listen.py", "ctypes-libc"), "listen"),
+    Case("listen.py_tcp_allowlist", "listen", "Python socket.listen, listen has an allow list",
+         ("py", "listen.py", "tcp"), "listen", allow_listen=("127.0.0.1:{allowed_port}",)),
+    Case("listen.c_syscall_listen", "listen", "C syscall(SYS_bind), syscall(SYS_listen)",
+         ("c", "raw", "listen"), "listen", needs=("gcc",)),
+    Case("listen.c_asm_listen", "listen", "C inline syscall bind + listen",
+         ("asm", "raw", "listen"), "listen", needs=("gcc",)),
+    Case("listen.c_asm_listen_allowlist", "listen",
+         "C inline syscall bind + listen, listen has an allow list",
+         ("asm", "raw", "listen"), "listen", allow_listen=("127.0.0.1:{allowed_port}",), needs=("gcc",)),
+    Case("listen.c_asm_bindudp_allowlist", "listen",
+         "C inline syscall bind of a datagram socket, listen has an allow list",
+         ("asm", "raw", "bindudp"), "listen", allow_listen=("127.0.0.1:{allowed_port}",), needs=("gcc",)),
+    Case("listen.c_static_listen", "listen", "static C helper allowed: bind + listen",
+         ("static", "raw", "listen"), "listen", allow_exec=("@self",), needs=("gcc",)),
+    Case("listen.c_static_listen_allowlist", "listen",
+         "static C helper allowed: bind + listen, listen has an allow list",
+         ("static", "raw", "listen"), "listen", allow_exec=("@self",),
+         allow_listen=("127.0.0.1:{allowed_port}",), needs=("gcc",)),
+    Case("listen.c_static_bindudp_allowlist", "listen",
+         "static C helper allowed: a datagram socket bound, listen has an allow list",
+         ("static", "raw", "bindudp"), "listen", allow_exec=("@self",),
+         allow_listen=("127.0.0.1:{allowed_port}",), needs=("gcc",)),
+
     # ---- tampering -------------------------------------------------------------------------
     Case("tamper.py_child_mode_alert", "tamper", "child env FNSHIELD_MODE=alert",
          ("py", "tamper.py", "child-mode-alert"), "read", allow_exec=PY),
@@ -356,7 +398,7 @@ CASES += [
 C_PROGRAMS = sorted({(c.prog[0], c.prog[1]) for c in CASES if c.prog[0] in SUFFIX})
 JAVA_CLASSES = sorted({c.prog[1] for c in CASES if c.prog[0] == "java"})
 
-CATEGORIES = ("exec", "connect", "read", "write", "tamper")
+CATEGORIES = ("exec", "connect", "listen", "read", "write", "tamper")
 
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case id"
 assert all(c.category in CATEGORIES for c in CASES)

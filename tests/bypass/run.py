@@ -298,6 +298,44 @@ class Listeners:
             s.close()
 
 
+class ListenProbe:
+    """For a listen case: a free loopback port the case is told to listen on
+    (BYPASS_LISTEN_PORT), and a thread that keeps trying to reach it while the case runs — a
+    TCP connection, and a datagram carrying a token the case prints if it receives it."""
+
+    def __init__(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.token = "FNSHIELD-BYPASS-DGRAM-" + secrets.token_hex(8)
+        self.accepted = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._reach, daemon=True)
+        self._thread.start()
+
+    def _reach(self):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        while not self._stop.wait(0.02):
+            try:
+                c = socket.create_connection(("127.0.0.1", self.port), timeout=0.2)
+                # a connection to itself (source port = the port) is no listener's
+                if c.getsockname() != c.getpeername():
+                    self.accepted = True
+                c.close()
+            except OSError:
+                pass
+            try:
+                u.sendto(self.token.encode(), ("127.0.0.1", self.port))
+            except OSError:
+                pass
+        u.close()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
 def policy_for(case, d, allowed_port, program):
     exec_allow = []
     for p in case.allow_exec:
@@ -322,6 +360,9 @@ def policy_for(case, d, allowed_port, program):
         pol["exec"]["allow"] = exec_allow
     if case.allow_connect:
         pol["connect"]["allow"] = [a.format(allowed_port=allowed_port) for a in case.allow_connect]
+    if case.allow_listen:
+        pol["listen"] = {"default": "block",
+                         "allow": [a.format(allowed_port=allowed_port) for a in case.allow_listen]}
     if case.write_default == "block":
         # The JVM writes its coredump_filter at start.
         pol["write"]["allow"] = ["/tmp/**", "/dev/null", "/dev/tty", "/proc/*/coredump_filter"]
@@ -380,8 +421,8 @@ def one_run(case, config, ws, tools, lib, fnshield):
     (d / "secret" / "token").write_text(token + "\n")
     (d / "protected" / "victim").write_bytes(VICTIM_CONTENT)
     marker = d / "marker"
-    listeners = Listeners("ipv6" in tools) if case.effect == "connect" or case.allow_connect \
-        else None
+    listeners = Listeners("ipv6" in tools) if case.effect == "connect" or case.allow_connect or \
+        case.allow_listen else None
     allowed_port = listeners.port("allowed") if listeners else 1
     pfile = ws / "policies" / (d.name + ".json")
     cmd = command_for(case, ws, tools)
@@ -402,6 +443,9 @@ def one_run(case, config, ws, tools, lib, fnshield):
     }
     if listeners:
         env.update(listeners.env())
+    probe = ListenProbe() if case.effect == "listen" else None
+    if probe:
+        env["BYPASS_LISTEN_PORT"] = str(probe.port)
     env.update(case.env)
     if config == "control":
         # The same variables the protected run sees, without the library loaded.
@@ -420,6 +464,8 @@ def one_run(case, config, ws, tools, lib, fnshield):
         reached = listeners.reached() if listeners else []
         if listeners:
             listeners.close()
+        if probe:
+            probe.stop()
 
     # ---- the effect, on the world
     effect = []
@@ -436,6 +482,10 @@ def one_run(case, config, ws, tools, lib, fnshield):
             effect.append("victim modified")
     if case.effect == "connect" and reached:
         effect.append("reached %s" % ",".join(reached))
+    if probe and probe.accepted:
+        effect.append("accepted a connection on %d" % probe.port)
+    if probe and (probe.token.encode() in out or probe.token.encode() in err):
+        effect.append("received a datagram on %d" % probe.port)
 
     violations, starts, errors = parse_stderr(err)
     # Lines about the technique's own category: the runtime's unrelated lines do not count

@@ -5,6 +5,7 @@ by the kernel's filter and the supervisor with the same policy and the same line
 runtimes' own opens never reach it; and its death leaves the runtime working."""
 import json
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -162,8 +163,8 @@ def test_off_unless_asked(helpers, case_dir):
     assert res[("open", secret)] == ("ok", "s3cret"), res  # the hole issue #14 closes
     start = [x for x in lines if x["fnshield"] == "start"][0]
     assert "supervisor" not in start, start
-    # asked, but nothing to supervise: exec, connect, read and write unrestricted
-    policy = {"version": 1, "mode": "block", "listen": "block"}
+    # asked, but nothing to supervise: no category restricted
+    policy = {"version": 1, "mode": "block"}
     p, res, lines = _run(case_dir, policy, ["/usr/bin/true"])
     assert [x for x in lines if x["fnshield"] == "start"][0]["supervisor"] == "off"
 
@@ -320,6 +321,47 @@ def test_static_helper_exec_and_connect(helpers, case_dir):
     v = [(x["category"], x["target"], x["interposition"]) for x in lines if x["fnshield"] == "violation"]
     assert v == [("exec", "/usr/bin/id", "kernel"),
                  ("connect", "127.0.0.1:%d" % blocked, "kernel")], v
+
+
+def test_static_helper_datagrams_and_listening(helpers, case_dir):
+    """The rest of the network: datagrams that name their destination (sendto, sendmsg,
+    sendmmsg: the connect category) and listening (a stream socket's listen, a datagram
+    socket's bind: the listen category), judged as the library's hooks judge them. A connected
+    socket's sendto without an address is a plain write: the filter does not send it."""
+    import socket
+    ports = []
+    for _ in range(4):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        ports.append(s.getsockname()[1])
+        s.close()
+    to_ok, to_no, at_ok, at_no = (str(p) for p in ports)
+    policy = _files(case_dir)
+    policy["connect"] = {"default": "block", "allow": ["127.0.0.1:" + to_ok]}
+    policy["listen"] = {"default": "block", "allow": ["127.0.0.1:" + at_ok]}
+    stats = os.path.join(case_dir, "stats")
+    ops = []
+    for op in ("sendto", "sendmsg", "sendmmsg", "udpsend"):
+        ops += [op, to_ok, op, to_no]
+    for op in ("listen", "bindudp"):
+        ops += [op, at_ok, op, at_no]
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", RUNNER, helpers["static"]] + ops,
+                         stats=stats)
+    assert p.returncode == 0, p.stderr
+    for op in ("sendto", "sendmsg", "sendmmsg", "udpsend"):
+        assert res[(op, to_ok)] == ("ok", "0"), (op, res, p.stderr)
+        assert res[(op, to_no)] == ("refused", "1"), (op, res)   # EPERM, as the library
+    for op in ("listen", "bindudp"):
+        assert res[(op, at_ok)] == ("ok", "0"), (op, res, p.stderr)
+        assert res[(op, at_no)] == ("refused", "1"), (op, res)
+    v = [(x["category"], x["call"], x["target"], x["interposition"]) for x in lines if x["fnshield"] == "violation"]
+    assert v == [("connect", call, "127.0.0.1:" + to_no, "kernel")
+                 for call in ("sendto", "sendmsg", "sendmmsg", "connect")] + \
+        [("listen", call, "127.0.0.1:" + at_no, "kernel") for call in ("listen", "bind")], v
+    counts = dict(x.split(":") for x in _stats(stats)[2:])
+    # sendto with an address: 2 (the "sendto" pair); udpsend's address-less sendto: never sent
+    sendto = {"x86_64": "44", "aarch64": "206"}[platform.machine()]
+    assert counts.get(sendto) == "2", counts
 
 
 FIFO_RUNNER = r'''

@@ -9,11 +9,18 @@
  *   exec PATH          fork, and execve(PATH, {PATH, NULL}) in the child: "ok STATUS" or
  *                      "refused ERRNO"
  *   connect PORT       a TCP connect to 127.0.0.1:PORT: "ok 0" or "refused ERRNO"
+ *   sendto PORT        a UDP datagram to 127.0.0.1:PORT with sendto, no connect
+ *   sendmsg PORT       the same with sendmsg
+ *   sendmmsg PORT      two datagrams, the first to 127.0.0.1:PORT, with sendmmsg
+ *   udpsend PORT       connect a UDP socket to 127.0.0.1:PORT, then sendto without an address
+ *   listen PORT        a TCP socket bound to 127.0.0.1:PORT, listen()
+ *   bindudp PORT       a UDP socket bound to 127.0.0.1:PORT
  *   write PATH         open(PATH, O_WRONLY) (a FIFO: blocks until a reader), write "fifo\n"
  *   drop UID           setgid(UID), setuid(UID): the opens after it are that user's
  *
  * Prints one line per operation: "OP PATH ok FIRST-LINE" or "OP PATH refused ERRNO".
  */
+#define _GNU_SOURCE /* sendmmsg */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -62,6 +69,48 @@ static void report(const char *op, const char *path, long fd)
 	close((int)fd);
 }
 
+static struct sockaddr_in loopback(const char *port)
+{
+	return (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)),
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+}
+
+/* The network operations: 0 or -errno. */
+static int network(const char *op, const char *port)
+{
+	struct sockaddr_in sa = loopback(port);
+	struct sockaddr *to = (struct sockaddr *)&sa;
+	int stream = !strcmp(op, "listen");
+	int s = socket(AF_INET, stream ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (s < 0)
+		return -errno;
+	long r = -1;
+	if (!strcmp(op, "sendto")) {
+		r = sendto(s, "x", 1, 0, to, sizeof sa);
+	} else if (!strcmp(op, "sendmsg") || !strcmp(op, "sendmmsg")) {
+		struct iovec iov = {"x", 1};
+		struct mmsghdr m[2] = {{.msg_hdr = {.msg_name = to, .msg_namelen = sizeof sa,
+						    .msg_iov = &iov, .msg_iovlen = 1}}};
+		m[1] = m[0];
+		r = op[7] ? sendmmsg(s, m, 2, 0) : sendmsg(s, &m[0].msg_hdr, 0);
+	} else if (!strcmp(op, "udpsend")) {
+		r = connect(s, to, sizeof sa);
+		if (r == 0)
+			r = sendto(s, "x", 1, 0, NULL, 0);
+	} else if (!strcmp(op, "listen")) {
+		int one = 1;
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		r = bind(s, to, sizeof sa);
+		if (r == 0)
+			r = listen(s, 1);
+	} else if (!strcmp(op, "bindudp")) {
+		r = bind(s, to, sizeof sa);
+	}
+	int e = errno;
+	close(s);
+	return r < 0 ? -e : 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -108,6 +157,9 @@ int main(int argc, char **argv)
 			int r = connect(s, (struct sockaddr *)&sa, sizeof sa);
 			printf("%s %s %s %d\n", op, path, r < 0 ? "refused" : "ok", r < 0 ? errno : 0);
 			close(s);
+		} else if (strstr(" sendto sendmsg sendmmsg udpsend listen bindudp ", op) && op[0]) {
+			int r = network(op, path);
+			printf("%s %s %s %d\n", op, path, r < 0 ? "refused" : "ok", -r);
 		} else if (!strcmp(op, "write")) {
 			fd = open(path, O_WRONLY);
 			if (fd < 0)
