@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static int in_init(void)
 {
@@ -363,6 +364,52 @@ int check_sockaddr(const char *call, enum fs_category c, int fd, const struct so
 		append_port(target, sizeof target, iptext, !fs_ip_is_v4(a.ip), a.port);
 	}
 	return report(&d, &ev);
+}
+
+int check_message(const char *call, const struct msghdr *msg)
+{
+	return msg ? check_sockaddr(call, FS_CONNECT, -1, msg->msg_name, msg->msg_namelen) : 0;
+}
+
+unsigned check_messages(const char *call, const struct mmsghdr *vec, unsigned vlen, int *err)
+{
+	unsigned ok = 0;
+	*err = 0;
+	while (vec && ok < vlen && !(*err = check_message(call, &vec[ok].msg_hdr)))
+		ok++;
+	return ok;
+}
+
+static int port_of(const struct sockaddr *sa, socklen_t len)
+{
+	uint8_t ip[16];
+	uint16_t port = 0;
+	return facts_of_sockaddr(sa, len, ip, &port) ? port : 0;
+}
+
+static int socket_type(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -1;
+	return type;
+}
+
+int check_bind(const char *call, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (!addr || check_unrestricted(FS_LISTEN) || !port_of(addr, len) || socket_type(fd) != SOCK_DGRAM)
+		return 0;
+	return check_sockaddr(call, FS_LISTEN, -1, addr, len);
+}
+
+int check_listen(const char *call, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (check_unrestricted(FS_LISTEN) || getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0; /* no address to judge: the kernel says what is wrong with the socket */
+	return check_sockaddr(call, FS_LISTEN, -1, (struct sockaddr *)&ss, len);
 }
 
 int check_socket_refused(const char *call, int domain, int type)

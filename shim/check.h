@@ -76,6 +76,21 @@ int checked_open(const char *call, int dirfd, const char *path, int flags, mode_
 int check_sockaddr(const char *call, enum fs_category c, int fd, const struct sockaddr *sa,
 		   socklen_t len);
 
+/* The network calls' own questions, for the libc hooks (hook_net.c) and syscall()
+ * (hook_syscall.c) alike; call: the line's name for the call. Each is 0 or EPERM.
+ *   check_message   a datagram's destination (sendmsg; none: nothing to judge)
+ *   check_messages  sendmmsg's: how many of vec's first messages may go; *err for the first
+ *                   that may not
+ *   check_bind      a datagram socket bound to a port receives from then on (listen); a stream
+ *                   socket's bind accepts nothing until check_listen
+ *   check_listen    a stream socket's bound address as it starts listening (listen) */
+struct msghdr;
+struct mmsghdr;
+int check_message(const char *call, const struct msghdr *msg);
+unsigned check_messages(const char *call, const struct mmsghdr *vec, unsigned vlen, int *err);
+int check_bind(const char *call, int fd, const struct sockaddr *addr, socklen_t len);
+int check_listen(const char *call, int fd);
+
 /* socket() of an inet domain that the backstop refuses outright: log it (connect category);
  * 0 or EPERM. */
 int check_socket_refused(const char *call, int domain, int type);

@@ -20,6 +20,14 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* A check's answer as a hook gives it: 1 with errno set when refused, else 0 with errno as it
+ * was before the check (saved). */
+static int refused(int err, int saved)
+{
+	errno = err ? err : saved;
+	return err != 0;
+}
+
 /* fd: the socket of a connect, -1 for the other calls (check_sockaddr). */
 static int denied(const char *call, enum fs_category c, int fd, const struct sockaddr *sa,
 		  socklen_t len)
@@ -27,9 +35,7 @@ static int denied(const char *call, enum fs_category c, int fd, const struct soc
 	if (!sa || shim_ready() < 0)
 		return 0;
 	int saved = errno;
-	int err = check_sockaddr(call, c, fd, sa, len);
-	errno = err ? err : saved;
-	return err != 0;
+	return refused(check_sockaddr(call, c, fd, sa, len), saved);
 }
 
 /* The fast path of the connect-category hooks: connect unrestricted right now and no Runtime
@@ -67,9 +73,7 @@ EXPORT int socket(int domain, int type, int protocol)
 	if ((domain == AF_INET || domain == AF_INET6) && g_shim.inet_sockets_refused &&
 	    shim_ready() == 0) {
 		int saved = errno;
-		int err = check_socket_refused("socket", domain, type);
-		errno = err ? err : saved;
-		if (err)
+		if (refused(check_socket_refused("socket", domain, type), saved))
 			return -1;
 	}
 	return REAL(socket)(domain, type, protocol);
@@ -95,7 +99,8 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
 
 static SLOW ssize_t slow_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	if (msg && denied("sendmsg", FS_CONNECT, -1, msg->msg_name, msg->msg_namelen))
+	int saved = errno;
+	if (shim_ready() == 0 && refused(check_message("sendmsg", msg), saved))
 		return -1;
 	if (msg && msg->msg_iovlen && lambda_is_api_fd(fd))
 		lambda_saw_request(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len);
@@ -113,57 +118,29 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
  * sendmmsg, the return value says how many were sent. */
 EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
-	unsigned int ok = 0;
-	if (!(shim_watch() & (1u << FS_CONNECT)))
+	if (!(shim_watch() & (1u << FS_CONNECT)) || shim_ready() < 0)
 		return REAL(sendmmsg)(fd, vec, vlen, flags);
-	while (vec && ok < vlen &&
-	       !denied("sendmmsg", FS_CONNECT, -1, vec[ok].msg_hdr.msg_name, vec[ok].msg_hdr.msg_namelen))
-		ok++;
-	if (vec && ok == 0 && vlen > 0)
+	int saved = errno, err;
+	unsigned int ok = check_messages("sendmmsg", vec, vlen, &err);
+	if (refused(ok == 0 && vlen > 0 ? err : 0, saved))
 		return -1;
 	return REAL(sendmmsg)(fd, vec, ok, flags);
 }
 
-static int socket_type(int fd)
-{
-	int type = 0;
-	socklen_t len = sizeof type;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-		return -1;
-	return type;
-}
-
-static int port_of(const struct sockaddr *sa, socklen_t len)
-{
-	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in))
-		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6))
-		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	return 0;
-}
-
 EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	int saved = errno;
 	if (addr && (shim_watch() & (1u << FS_LISTEN)) && shim_ready() == 0 &&
-	    !check_unrestricted(FS_LISTEN) && port_of(addr, len) &&
-	    socket_type(fd) == SOCK_DGRAM && denied("bind", FS_LISTEN, -1, addr, len))
+	    refused(check_bind("bind", fd, addr, len), saved))
 		return -1;
 	return REAL(bind)(fd, addr, len);
 }
 
 static SLOW int slow_listen(int fd, int backlog)
 {
-	if (shim_ready() == 0 && !check_unrestricted(FS_LISTEN)) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof ss;
-		int saved = errno;
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
-			errno = saved;
-			if (denied("listen", FS_LISTEN, -1, (struct sockaddr *)&ss, len))
-				return -1;
-		}
-		errno = saved;
-	}
+	int saved = errno;
+	if (shim_ready() == 0 && refused(check_listen("listen", fd), saved))
+		return -1;
 	return REAL(listen)(fd, backlog);
 }
 

@@ -143,15 +143,35 @@ EXPORT long syscall(long nr, ...)
 		if (a[4] && check_sockaddr("syscall", FS_CONNECT, -1, (const void *)a[4], (socklen_t)a[5]))
 			return deny(EPERM);
 		break;
-	/* The rest of the network: what the C library's entry points do (hook_net.c), as they do. */
-	case SYS_sendmsg:
-		return sendmsg((int)a[0], (const struct msghdr *)a[1], (int)a[2]);
-	case SYS_sendmmsg:
-		return sendmmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned)a[2], (int)a[3]);
-	case SYS_bind:
-		return bind((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
-	case SYS_listen:
-		return listen((int)a[0], (int)a[1]);
+	case SYS_sendmsg: {
+		int err = check_message("syscall", (const struct msghdr *)a[1]);
+		if (err)
+			return deny(err);
+		break;
+	}
+	case SYS_sendmmsg: { /* as the libc hook: the messages before the first refused one go */
+		int err;
+		unsigned ok = check_messages("syscall", (const struct mmsghdr *)a[1], (unsigned)a[2], &err);
+		if (ok == 0 && a[2] && err)
+			return deny(err);
+		a[2] = ok;
+		break;
+	}
+	case SYS_bind: {
+		int saved = errno, err = check_bind("syscall", (int)a[0], (const struct sockaddr *)a[1],
+						    (socklen_t)a[2]);
+		if (err)
+			return deny(err);
+		errno = saved;
+		break;
+	}
+	case SYS_listen: {
+		int saved = errno, err = check_listen("syscall", (int)a[0]);
+		if (err)
+			return deny(err);
+		errno = saved;
+		break;
+	}
 	default:
 		break;
 	}

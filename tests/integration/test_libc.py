@@ -59,6 +59,12 @@ CASES = [
     c("sendmsg", "udp", call={"sendmsg"}),
     c("sendmmsg", "udp", call={"sendmmsg"}),
     c("bind_listen", "listen", call={"bind", "listen"}),
+    # the same through libc's syscall() (hook_syscall.c): the line's call is "syscall"
+    c("syscall_connect", "connect", call={"syscall"}),
+    c("syscall_sendto", "udp", call={"syscall"}),
+    c("syscall_sendmsg", "udp", call={"syscall"}),
+    c("syscall_sendmmsg", "udp", call={"syscall"}),
+    c("syscall_bind_listen", "listen", call={"syscall"}),
 ]
 
 

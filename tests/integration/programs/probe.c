@@ -6,6 +6,8 @@
  * program is `id`; file cases DIR NAME; network cases PORT on 127.0.0.1)
  *
  * Prints {"ok":true,...} or {"ok":false,"errno":N,...}, then {"after":true}; exits 0.
+ *
+ * The network cases also run as syscall_CASE: the same calls through libc's syscall().
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,8 +102,44 @@ static int udp_socket(struct sockaddr_in *sa, const char *port)
 	return socket(AF_INET, SOCK_DGRAM, 0);
 }
 
+/* The network calls, through libc's entry points or, for syscall_CASE, its syscall(). */
+static int via_syscall;
+
+static long p_connect(int s, const struct sockaddr_in *sa)
+{
+	return via_syscall ? syscall(SYS_connect, (long)s, sa, (long)sizeof *sa)
+			   : connect(s, (const struct sockaddr *)sa, sizeof *sa);
+}
+
+static long p_sendto(int s, const struct sockaddr_in *sa)
+{
+	return via_syscall ? syscall(SYS_sendto, (long)s, "ping", 4L, 0L, sa, (long)sizeof *sa)
+			   : sendto(s, "ping", 4, 0, (const struct sockaddr *)sa, sizeof *sa);
+}
+
+static long p_sendmsg(int s, const struct msghdr *m)
+{
+	return via_syscall ? syscall(SYS_sendmsg, (long)s, m, 0L) : sendmsg(s, m, 0);
+}
+
+static long p_sendmmsg(int s, struct mmsghdr *mm)
+{
+	return via_syscall ? syscall(SYS_sendmmsg, (long)s, mm, 1L, 0L) : sendmmsg(s, mm, 1, 0);
+}
+
+static long p_bind_listen(int s, const struct sockaddr_in *sa)
+{
+	if (via_syscall)
+		return syscall(SYS_bind, (long)s, sa, (long)sizeof *sa) < 0 ? -1 : syscall(SYS_listen, (long)s, 5L);
+	return bind(s, (const struct sockaddr *)sa, sizeof *sa) < 0 ? -1 : listen(s, 5);
+}
+
 static void run(const char *c, int argc, char **a)
 {
+	if (!strncmp(c, "syscall_", 8)) {
+		via_syscall = 1;
+		c += 8;
+	}
 	char path[4096];
 	if (argc >= 2)
 		snprintf(path, sizeof path, "%s/%s", a[0], a[1]);
@@ -199,13 +238,13 @@ static void run(const char *c, int argc, char **a)
 		sa.sin_family = AF_INET;
 		sa.sin_port = htons(atoi(a[0]));
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0)
+		if (p_connect(s, &sa) < 0)
 			return result_errno(errno);
 		return result_ok();
 	}
 	if (!strcmp(c, "sendto")) {
 		int s = udp_socket(&sa, a[0]);
-		if (sendto(s, "ping", 4, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
+		if (p_sendto(s, &sa) < 0)
 			return result_errno(errno);
 		return result_ok();
 	}
@@ -213,7 +252,7 @@ static void run(const char *c, int argc, char **a)
 		int s = udp_socket(&sa, a[0]);
 		struct iovec iov = {"ping", 4};
 		struct msghdr m = {.msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov, .msg_iovlen = 1};
-		if (sendmsg(s, &m, 0) < 0)
+		if (p_sendmsg(s, &m) < 0)
 			return result_errno(errno);
 		return result_ok();
 	}
@@ -221,7 +260,7 @@ static void run(const char *c, int argc, char **a)
 		int s = udp_socket(&sa, a[0]);
 		struct iovec iov = {"ping", 4};
 		struct mmsghdr mm = {.msg_hdr = {.msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov, .msg_iovlen = 1}};
-		if (sendmmsg(s, &mm, 1, 0) < 0)
+		if (p_sendmmsg(s, &mm) < 0)
 			return result_errno(errno);
 		return result_ok();
 	}
@@ -233,7 +272,7 @@ static void run(const char *c, int argc, char **a)
 		sa.sin_family = AF_INET;
 		sa.sin_port = htons(atoi(a[0]));
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 5) < 0)
+		if (p_bind_listen(s, &sa) < 0)
 			return result_errno(errno);
 		return result_ok();
 	}
