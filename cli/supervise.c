@@ -877,6 +877,9 @@ static int keep(int listener)
 int cmd_supervise(int argc, char **argv)
 {
 	(void)argc, (void)argv;
+	sigset_t none; /* started with every signal blocked (shim/supervisor.c, spawn) */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (write(SUPERVISOR_SOCKET_FD, SUPERVISOR_HELLO, sizeof SUPERVISOR_HELLO) < 0)
 		return 0;
