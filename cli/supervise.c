@@ -877,6 +877,9 @@ static int keep(int listener)
 int cmd_supervise(int argc, char **argv)
 {
 	(void)argc, (void)argv;
+	/* A session of its own: a terminal's Ctrl-C or hang-up, or a kill of the function's
+	 * process group, is for the function; this lives as long as the tree it serves. */
+	setsid();
 	sigset_t none; /* started with every signal blocked (shim/supervisor.c, spawn) */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

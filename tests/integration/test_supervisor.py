@@ -44,11 +44,16 @@ def _files(case_dir):
                       "block": [case_dir + "/secret/**"]}}
 
 
-def _run(case_dir, policy, argv, supervisor="on", mode="block", stats=None, cwd=None, timeout=60,
-         extra=None):
+def _policy_file(case_dir, policy):
     pfile = os.path.join(case_dir, "policy.json")
     with open(pfile, "w") as f:
         json.dump(policy, f)
+    return pfile
+
+
+def _run(case_dir, policy, argv, supervisor="on", mode="block", stats=None, cwd=None, timeout=60,
+         extra=None):
+    pfile = _policy_file(case_dir, policy)
     env = support.base_env()
     if supervisor:
         env["FNSHIELD_SUPERVISOR"] = supervisor
@@ -258,9 +263,7 @@ def test_the_call_a_dying_judge_held_is_answered(helpers, case_dir, mode, window
     policy = _files(case_dir)
     public = case_dir + "/public.txt"
     tag = uuid.uuid4().hex
-    pfile = os.path.join(case_dir, "policy.json")
-    with open(pfile, "w") as f:
-        json.dump(policy, f)
+    pfile = _policy_file(case_dir, policy)
     env = support.base_env()
     env.update(FNSHIELD_SUPERVISOR="on", SUPERVISOR_TEST_TAG=tag)
     p = subprocess.Popen([str(support.FNSHIELD), "run", "--policy", pfile, "--mode", mode, "--",
@@ -292,6 +295,31 @@ def test_the_call_a_dying_judge_held_is_answered(helpers, case_dir, mode, window
     errors = [json.loads(x)["message"] for x in err.splitlines() if x.startswith('{"fnshield":"error"')]
     said = "was refused (block mode)" if mode == "block" else "went on unjudged (alert mode)"
     assert errors == ["the supervisor's judge died of signal 9; the call it held %s; a new one takes over" % said], err
+
+
+GROUP_SIGNAL = r'''
+import os, signal, subprocess, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+subprocess.run([sys.argv[1], "open", sys.argv[2]], capture_output=True)  # the first call starts a judge
+os.killpg(os.getpgrp(), signal.SIGINT)   # a terminal's Ctrl-C
+os.killpg(os.getpgrp(), signal.SIGTERM)  # a kill of the function's process group
+print(subprocess.run([sys.argv[1], "open", sys.argv[2]], capture_output=True, text=True).stdout.strip())
+'''
+
+
+def test_signals_to_the_functions_process_group_leave_it_running(helpers, case_dir):
+    """The supervisor has a session of its own: what is sent to the function's process group
+    (Ctrl-C, a group kill) does not reach it, and the helper's opens are still judged."""
+    policy = _files(case_dir)
+    secret = case_dir + "/secret/token"
+    p = subprocess.run([str(support.FNSHIELD), "run", "--policy", _policy_file(case_dir, policy), "--mode",
+                        "block", "--", "/usr/bin/python3", "-c", GROUP_SIGNAL, helpers["static"], secret],
+                       env=dict(support.base_env(), FNSHIELD_SUPERVISOR="on"), capture_output=True, text=True,
+                       timeout=60, start_new_session=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "open %s refused 13" % secret, (p.stdout, p.stderr)
+    assert '"fnshield":"error"' not in p.stderr, p.stderr  # no judge died
 
 
 def test_static_helper_exec_and_connect(helpers, case_dir):
@@ -449,10 +477,7 @@ def test_a_kernel_without_what_it_needs_changes_nothing(helpers, case_dir, tmp_p
         pytest.skip("kernel_without installs its filter without no_new_privs: needs root")
     without = str(tmp_path / "kernel_without")
     subprocess.run(["gcc", "-O1", "-Wall", "-o", without, str(support.PROGRAMS / "kernel_without.c")], check=True)
-    policy = _files(case_dir)
-    pfile = os.path.join(case_dir, "policy.json")
-    with open(pfile, "w") as f:
-        json.dump(policy, f)
+    pfile = _policy_file(case_dir, _files(case_dir))
     secret = case_dir + "/secret/token"
     tag = uuid.uuid4().hex
     env = support.base_env()
