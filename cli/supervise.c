@@ -48,6 +48,13 @@
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
+/* Linux 6.6: the judge runs on the caller's CPU, woken synchronously (a shorter round trip). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -896,6 +903,8 @@ int cmd_supervise(int argc, char **argv)
 		dup2(devnull, 0);
 		dup2(devnull, 1);
 	}
+	/* Older kernels refuse the flag (EINVAL): the round trip is then the scheduler's usual. */
+	ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 	int low = SUPERVISOR_SOCKET_FD + 1; /* the listener there, everything above closed */
 	if (listener != low && dup2(listener, low) == low) {
 		close(listener);
