@@ -487,7 +487,13 @@ static int still_valid(int listener, const struct seccomp_notif *n)
  * so another thread of the caller that rewrites it in between (a window of the length of this
  * decision, tens of microseconds) reaches elsewhere. Doing the connect here on a duplicate of
  * the socket (pidfd_getfd) would close it, but would block this one-threaded supervisor for as
- * long as a blocking connect takes. listen has no such window: the address is the socket's. */
+ * long as a blocking connect takes. bind has the same window (the kernel reads the address
+ * again); listen's address is the socket's own, and the window there is another thread putting
+ * another socket on the same descriptor number (dup2) in between. Making bind and listen here,
+ * on the duplicate, would close those, but would bind with this process's privileges (a port
+ * below 1024), not the caller's. */
+
+static void say(const char *message);
 
 static uint8_t runtime_api_ip[16];
 static uint16_t runtime_api_port;
@@ -504,15 +510,37 @@ static socklen_t read_sockaddr(pid_t pid, uint64_t addr, uint64_t len, struct so
 	return read_bytes(pid, addr, ss, (size_t)len) < 0 ? 0 : (socklen_t)len;
 }
 
-/* A duplicate of the caller's descriptor fd (pidfd_getfd, Linux 5.6), or -1. */
-static int caller_fd(pid_t pid, int fd)
+/* The process a thread belongs to ("Tgid:" of its status), or -1. */
+static pid_t process_of(pid_t tid)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	char p[64], buf[512];
+	snprintf(p, sizeof p, "/proc/%d/status", tid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	const char *t = strstr(buf, "\nTgid:");
+	return t ? (pid_t)atoi(t + 7) : -1;
+}
+
+/* A duplicate of the caller's descriptor fd (pidfd_getfd, Linux 5.6), or -errno. The
+ * notification names the calling thread; pidfd_open takes a process (a thread other than the
+ * first one is refused: EINVAL, ENOENT since 6.9), so such a caller is looked up by its thread
+ * group. */
+static int caller_fd(pid_t tid, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
+	if (pidfd < 0 && (errno == EINVAL || errno == ENOENT)) {
+		pid_t pid = process_of(tid);
+		pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	}
 	if (pidfd < 0)
-		return -1;
+		return -errno;
 	int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	int err = errno;
 	close(pidfd);
-	return dup;
+	return dup < 0 ? -err : dup;
 }
 
 /* The decision on one address (category c, the call's name), its line written: the errno to
@@ -593,8 +621,11 @@ static void judge_messages(int listener, const struct seccomp_notif *n)
 }
 
 /* bind(fd, addr, len) of a datagram socket to a non-zero port, and listen(fd, backlog). The
- * socket is looked at through a duplicate; one that cannot be had (a kernel before 5.6) is let
- * go on, as the library lets a listen go on when getsockname fails. */
+ * socket is looked at through a duplicate. A descriptor that is no socket of the caller's
+ * (EBADF) fails in the kernel as it would; a kernel before 5.6 (no pidfd_getfd) lets the call go
+ * on unjudged, as the library lets a listen go on when getsockname fails; any other reason not
+ * to see the socket refuses it in block mode (said on an error line: there is no address for a
+ * violation line). */
 static void judge_listening(int listener, const struct seccomp_notif *n)
 {
 	const __u64 *a = n->data.args;
@@ -611,6 +642,14 @@ static void judge_listening(int listener, const struct seccomp_notif *n)
 		}
 	}
 	int sock = caller_fd(n->pid, (int)a[0]);
+	if (sock < 0 && sock != -EBADF && sock != -ENOSYS && cfg.mode == FS_MODE_BLOCK) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "the supervisor cannot see the socket of %s by pid %d: %s; refused",
+			 is_bind ? "bind" : "listen", (int)n->pid, strerror(-sock));
+		say(msg);
+		answer(listener, n, -EPERM, -1, 0);
+		return;
+	}
 	int type = 0;
 	socklen_t tlen = sizeof type;
 	if (sock >= 0 && is_bind && getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0)
@@ -780,12 +819,10 @@ static int serve(int listener, struct seccomp_notif *first);
 static struct seccomp_notif *new_notif(void);
 static int receive(int listener, struct seccomp_notif *n);
 
-/* The last call the judge received, and whether it is still deciding it: for the keeper to
- * answer if the judge dies meanwhile (a call received and never answered would wait for ever).
- * Shared memory between the two. */
+/* The last call the judge received: for the keeper to answer the one it held if it dies (a
+ * call received and never answered would wait for ever). Shared memory between the two. */
 struct in_flight {
 	_Atomic int seen; /* id is set */
-	_Atomic int busy; /* id is received and not answered */
 	_Atomic uint64_t id;
 };
 static struct in_flight *in_flight;
@@ -794,9 +831,10 @@ static struct in_flight *in_flight;
  * The call a dead judge received and did not answer, answered as the mode says. The judge
  * records each call's id as soon as it has it; one it died on before recording is found from
  * the last recorded: the kernel numbers one filter's calls one after another (a counter from a
- * random start, since 5.0), and only a received call takes an answer — one not yet received is
- * refused (EINPROGRESS) and left to the next judge, an unknown number is refused (ENOENT). The
- * judge holds one call at a time, so the first answer taken is the only one.
+ * random start, since 5.0), and only a received call takes an answer — one answered already, or
+ * gone, is refused (ENOENT), one not yet received (EINPROGRESS) is left to the next judge. So the
+ * scan starts at the last recorded (answered or not) and stops at the first answer taken: the
+ * judge holds one call at a time.
  */
 #define ORPHAN_SCAN 4096 /* calls numbered since the last recorded: far more than can wait */
 static int answer_orphan(int listener)
@@ -804,8 +842,7 @@ static int answer_orphan(int listener)
 	if (!in_flight || !atomic_load(&in_flight->seen))
 		return 0; /* no call received yet */
 	uint64_t id = atomic_load(&in_flight->id);
-	uint64_t from = atomic_exchange(&in_flight->busy, 0) ? id : id + 1;
-	for (uint64_t k = from; k != id + 1 + ORPHAN_SCAN; k++) {
+	for (uint64_t k = id; k != id + ORPHAN_SCAN; k++) {
 		struct seccomp_notif_resp r = {.id = k};
 		if (cfg.mode == FS_MODE_ALERT)
 			r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
@@ -960,7 +997,6 @@ static int receive(int listener, struct seccomp_notif *n)
 		sent[n->data.nr < 512 ? n->data.nr : 511]++;
 		if (in_flight) {
 			atomic_store(&in_flight->id, n->id);
-			atomic_store(&in_flight->busy, 1);
 			atomic_store(&in_flight->seen, 1);
 		}
 		return 1;
@@ -976,8 +1012,6 @@ static int serve(int listener, struct seccomp_notif *first)
 		return EX_SOFTWARE;
 	for (int have = first != NULL; have || receive(listener, n); have = 0) {
 		judge(listener, n);
-		if (in_flight)
-			atomic_store(&in_flight->busy, 0);
 	}
 	write_stats(getenv("FNSHIELD_SUPERVISOR_STATS"));
 	return 0;

@@ -12,6 +12,7 @@
 #include "sys.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -373,9 +374,10 @@ int check_message(const char *call, const struct msghdr *msg)
 
 unsigned check_messages(const char *call, const struct mmsghdr *vec, unsigned vlen, int *err)
 {
-	unsigned ok = 0;
+	enum { UIO_MAXIOV = 1024 }; /* the kernel sends no more in one call */
+	unsigned ok = 0, n = vlen < UIO_MAXIOV ? vlen : UIO_MAXIOV;
 	*err = 0;
-	while (vec && ok < vlen && !(*err = check_message(call, &vec[ok].msg_hdr)))
+	while (vec && ok < n && !(*err = check_message(call, &vec[ok].msg_hdr)))
 		ok++;
 	return ok;
 }
@@ -398,16 +400,22 @@ static int socket_type(int fd)
 
 int check_bind(const char *call, int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!addr || check_unrestricted(FS_LISTEN) || !port_of(addr, len) || socket_type(fd) != SOCK_DGRAM)
+	if (!addr || check_unrestricted(FS_LISTEN) || !port_of(addr, len))
 		return 0;
-	return check_sockaddr(call, FS_LISTEN, -1, addr, len);
+	int saved = errno, type = socket_type(fd); /* the call's errno is the caller's business */
+	errno = saved;
+	return type == SOCK_DGRAM ? check_sockaddr(call, FS_LISTEN, -1, addr, len) : 0;
 }
 
 int check_listen(const char *call, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	if (check_unrestricted(FS_LISTEN) || getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+	if (check_unrestricted(FS_LISTEN))
+		return 0;
+	int saved = errno, got = getsockname(fd, (struct sockaddr *)&ss, &len);
+	errno = saved;
+	if (got < 0)
 		return 0; /* no address to judge: the kernel says what is wrong with the socket */
 	return check_sockaddr(call, FS_LISTEN, -1, (struct sockaddr *)&ss, len);
 }

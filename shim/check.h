@@ -83,7 +83,8 @@ int check_sockaddr(const char *call, enum fs_category c, int fd, const struct so
  *                   that may not
  *   check_bind      a datagram socket bound to a port receives from then on (listen); a stream
  *                   socket's bind accepts nothing until check_listen
- *   check_listen    a stream socket's bound address as it starts listening (listen) */
+ *   check_listen    a stream socket's bound address as it starts listening (listen)
+ * They leave errno as it was. */
 struct msghdr;
 struct mmsghdr;
 int check_message(const char *call, const struct msghdr *msg);

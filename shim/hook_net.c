@@ -122,9 +122,9 @@ EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		return REAL(sendmmsg)(fd, vec, vlen, flags);
 	int saved = errno, err;
 	unsigned int ok = check_messages("sendmmsg", vec, vlen, &err);
-	if (refused(ok == 0 && vlen > 0 ? err : 0, saved))
+	if (refused(ok == 0 ? err : 0, saved))
 		return -1;
-	return REAL(sendmmsg)(fd, vec, ok, flags);
+	return REAL(sendmmsg)(fd, vec, err ? ok : vlen, flags); /* unrefused: as called (EFAULT…) */
 }
 
 EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)

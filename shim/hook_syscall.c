@@ -152,24 +152,22 @@ EXPORT long syscall(long nr, ...)
 	case SYS_sendmmsg: { /* as the libc hook: the messages before the first refused one go */
 		int err;
 		unsigned ok = check_messages("syscall", (const struct mmsghdr *)a[1], (unsigned)a[2], &err);
-		if (ok == 0 && a[2] && err)
+		if (ok == 0 && err)
 			return deny(err);
-		a[2] = ok;
+		if (err)
+			a[2] = ok;
 		break;
 	}
 	case SYS_bind: {
-		int saved = errno, err = check_bind("syscall", (int)a[0], (const struct sockaddr *)a[1],
-						    (socklen_t)a[2]);
+		int err = check_bind("syscall", (int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
 		if (err)
 			return deny(err);
-		errno = saved;
 		break;
 	}
 	case SYS_listen: {
-		int saved = errno, err = check_listen("syscall", (int)a[0]);
+		int err = check_listen("syscall", (int)a[0]);
 		if (err)
 			return deny(err);
-		errno = saved;
 		break;
 	}
 	default:

@@ -1,11 +1,12 @@
 /*
- * supervisor.c — start the supervisor and send it the opens libc does not make (see
+ * supervisor.c — start the supervisor and send it the calls libc does not make (see
  * supervisor.h).
  *
  * The filter is written here as BPF by hand: it compares the instruction pointer with ranges
  * known only at load (where this process's C library was mapped), which libseccomp cannot
- * express (it compares arguments). It is small: the architecture, the system call number, then
- * six instructions per range of executable text.
+ * express (it compares arguments). It is small: the architecture, the system call number (and
+ * for sendto, whether it names a destination), then six instructions per range of executable
+ * text.
  */
 #include "supervisor.h"
 
@@ -147,20 +148,35 @@ static void build(struct prog *p, const struct ranges *rs)
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 1, 0);
 	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0); /* another ABI: the backstop's */
 	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0);
-	/* Sent calls to the ranges (RANGES instructions on), sendto to its destination's test. */
-	enum { AFTER_LIST = 7 /* instructions from the list to the ranges */, SENDTO_TEST = 1 };
-	for (int i = 0; i < NSENT; i++)
-		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SENT[i], (uint8_t)(NSENT - i + AFTER_LIST - 1), 0);
-	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_sendto, SENDTO_TEST, 0);
+	/* The sent calls jump to the ranges (their offsets set below, once the ranges' start is
+	 * known); sendto to the test of its destination; the rest are allowed. */
+	struct jump {
+		int at, on_false; /* the jump instruction; which of its branches goes there */
+	} to_ranges[NSENT + 2];
+	int njumps = 0;
+	for (int i = 0; i < NSENT; i++) {
+		to_ranges[njumps++] = (struct jump){p->n, 0};
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SENT[i], 0, 0);
+	}
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_sendto, 1, 0);
 	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
 	/* sendto(fd, buf, len, flags, dest_addr, addrlen): a NULL dest_addr (both halves zero) is
 	 * a plain write, let through; any other goes on to the ranges. */
 	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]), 0, 0);
-	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3);
+	to_ranges[njumps++] = (struct jump){p->n, 1};
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0);
 	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]) + 4, 0, 0);
-	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
+	to_ranges[njumps++] = (struct jump){p->n, 1};
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0);
 	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
-	/* the ranges */
+	/* the ranges start here: a jump's offset counts from the instruction after it */
+	for (int j = 0; j < njumps; j++) {
+		uint8_t off = (uint8_t)(p->n - to_ranges[j].at - 1);
+		if (to_ranges[j].on_false)
+			p->f[to_ranges[j].at].jf = off;
+		else
+			p->f[to_ranges[j].at].jt = off;
+	}
 	for (int i = 0; i < rs->n; i++)
 		for (uint64_t lo = rs->r[i].lo; lo < rs->r[i].hi;) {
 			uint64_t window_end = (lo | 0xffffffffull) + 1;
@@ -218,6 +234,9 @@ static int exec_supervisor(void *arg)
 	return 127;
 }
 
+/* Here glibc's clone() is called on the borrowed memory: it touches nothing but errno, on a
+ * failure, which spawn() restores. A grandchild that could not be made is heard at once: the
+ * socket hangs up, and there is no hello. */
 static int start_grandchild(void *arg)
 {
 	/* SIGCHLD: the exit signal that lets init (or a subreaper) reap it as any other child */

@@ -301,15 +301,24 @@ class Listeners:
 class ListenProbe:
     """For a listen case: a free loopback port the case is told to listen on
     (BYPASS_LISTEN_PORT), and a thread that keeps trying to reach it while the case runs — a
-    TCP connection, and a datagram carrying a token the case prints if it receives it."""
+    TCP connection and a datagram, each carrying a token that the case prints when it receives
+    it. The token proves that this run's case listened, not another process on the port; ports
+    handed out to runs at the same time are never the same."""
+
+    _taken = set()
+    _lock = threading.Lock()
 
     def __init__(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        self.token = "FNSHIELD-BYPASS-DGRAM-" + secrets.token_hex(8)
-        self.accepted = False
+        with ListenProbe._lock:
+            while True:
+                s = socket.socket()
+                s.bind(("127.0.0.1", 0))
+                self.port = s.getsockname()[1]
+                s.close()
+                if self.port not in ListenProbe._taken:
+                    ListenProbe._taken.add(self.port)
+                    break
+        self.token = "FNSHIELD-BYPASS-LISTEN-" + secrets.token_hex(8)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._reach, daemon=True)
         self._thread.start()
@@ -318,11 +327,8 @@ class ListenProbe:
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         while not self._stop.wait(0.02):
             try:
-                c = socket.create_connection(("127.0.0.1", self.port), timeout=0.2)
-                # a connection to itself (source port = the port) is no listener's
-                if c.getsockname() != c.getpeername():
-                    self.accepted = True
-                c.close()
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as c:
+                    c.sendall(self.token.encode())
             except OSError:
                 pass
             try:
@@ -331,9 +337,14 @@ class ListenProbe:
                 pass
         u.close()
 
+    def received(self, out, err):
+        return self.token.encode() in out or self.token.encode() in err
+
     def stop(self):
         self._stop.set()
         self._thread.join()
+        with ListenProbe._lock:
+            ListenProbe._taken.discard(self.port)
 
 
 def policy_for(case, d, allowed_port, program):
@@ -482,10 +493,8 @@ def one_run(case, config, ws, tools, lib, fnshield):
             effect.append("victim modified")
     if case.effect == "connect" and reached:
         effect.append("reached %s" % ",".join(reached))
-    if probe and probe.accepted:
-        effect.append("accepted a connection on %d" % probe.port)
-    if probe and (probe.token.encode() in out or probe.token.encode() in err):
-        effect.append("received a datagram on %d" % probe.port)
+    if probe and probe.received(out, err):
+        effect.append("received the harness's connection or datagram on %d" % probe.port)
 
     violations, starts, errors = parse_stderr(err)
     # Lines about the technique's own category: the runtime's unrelated lines do not count
@@ -527,6 +536,8 @@ def one_run(case, config, ws, tools, lib, fnshield):
         (case.crash_ok and signame in ("SIGSEGV", "SIGBUS", "SIGILL"))
     if effect:
         res["verdict"], res["why"] = "missed", "; ".join(effect)
+    elif probe and res["done"] and "errno=98" in res["done"]:
+        res["verdict"], res["why"] = "error", "the port was taken (EADDRINUSE): nothing was decided"
     elif timed_out:
         res["verdict"], res["why"] = "error", "timeout after %ss" % timeout
     elif not attempted and (errors or rc == 78):

@@ -28,7 +28,7 @@ def helpers(tmp_path_factory):
     out = {}
     for kind, flags in (("static", ["-static"]), ("dynamic", [])):
         out[kind] = str(d / ("supervised-" + kind))
-        subprocess.run(["gcc", "-O1", "-Wall"] + flags + ["-o", out[kind], str(SRC)], check=True)
+        subprocess.run(["gcc", "-O1", "-Wall", "-pthread"] + flags + ["-o", out[kind], str(SRC)], check=True)
     return out
 
 
@@ -351,45 +351,72 @@ def test_static_helper_exec_and_connect(helpers, case_dir):
                  ("connect", "127.0.0.1:%d" % blocked, "kernel")], v
 
 
+def _free_ports(n):
+    """n loopback ports free now, distinct (held open together while they are picked)."""
+    import socket
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [str(s.getsockname()[1]) for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
 def test_static_helper_datagrams_and_listening(helpers, case_dir):
     """The rest of the network: datagrams that name their destination (sendto, sendmsg,
-    sendmmsg: the connect category) and listening (a stream socket's listen, a datagram
-    socket's bind: the listen category), judged as the library's hooks judge them. A connected
-    socket's sendto without an address is a plain write: the filter does not send it."""
-    import socket
-    ports = []
-    for _ in range(4):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        ports.append(s.getsockname()[1])
-        s.close()
-    to_ok, to_no, at_ok, at_no = (str(p) for p in ports)
+    sendmmsg: the connect category) and listening (a stream socket's listen, from any thread;
+    a datagram socket's bind: the listen category), judged as the library's hooks judge them. A
+    connected socket's sendto without an address is a plain write: the filter does not send it."""
+    to_ok, to_no, at_ok, at_no = _free_ports(4)
     policy = _files(case_dir)
     policy["connect"] = {"default": "block", "allow": ["127.0.0.1:" + to_ok]}
     policy["listen"] = {"default": "block", "allow": ["127.0.0.1:" + at_ok]}
     stats = os.path.join(case_dir, "stats")
     ops = []
-    for op in ("sendto", "sendmsg", "sendmmsg", "udpsend"):
+    for op in ("sendto", "sendmsg", "udpsend"):
         ops += [op, to_ok, op, to_no]
-    for op in ("listen", "bindudp"):
+    ops += ["sendmmsg", to_ok + "," + to_ok, "sendmmsg", to_ok + "," + to_no]
+    for op in ("listen", "tlisten", "bindudp"):
         ops += [op, at_ok, op, at_no]
     p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", RUNNER, helpers["static"]] + ops,
                          stats=stats)
     assert p.returncode == 0, p.stderr
-    for op in ("sendto", "sendmsg", "sendmmsg", "udpsend"):
+    for op in ("sendto", "sendmsg", "udpsend"):
         assert res[(op, to_ok)] == ("ok", "0"), (op, res, p.stderr)
         assert res[(op, to_no)] == ("refused", "1"), (op, res)   # EPERM, as the library
-    for op in ("listen", "bindudp"):
+    assert res[("sendmmsg", to_ok + "," + to_ok)] == ("ok", "2"), res
+    # the one place where the two differ: the kernel's answer cannot send part of a call
+    assert res[("sendmmsg", to_ok + "," + to_no)] == ("refused", "1"), res
+    for op in ("listen", "tlisten", "bindudp"):
         assert res[(op, at_ok)] == ("ok", "0"), (op, res, p.stderr)
         assert res[(op, at_no)] == ("refused", "1"), (op, res)
     v = [(x["category"], x["call"], x["target"], x["interposition"]) for x in lines if x["fnshield"] == "violation"]
     assert v == [("connect", call, "127.0.0.1:" + to_no, "kernel")
-                 for call in ("sendto", "sendmsg", "sendmmsg", "connect")] + \
-        [("listen", call, "127.0.0.1:" + at_no, "kernel") for call in ("listen", "bind")], v
+                 for call in ("sendto", "sendmsg", "connect", "sendmmsg")] + \
+        [("listen", call, "127.0.0.1:" + at_no, "kernel") for call in ("listen", "listen", "bind")], v
     counts = dict(x.split(":") for x in _stats(stats)[2:])
     # sendto with an address: 2 (the "sendto" pair); udpsend's address-less sendto: never sent
     sendto = {"x86_64": "44", "aarch64": "206"}[platform.machine()]
     assert counts.get(sendto) == "2", counts
+
+
+def test_the_library_sends_the_messages_before_a_refused_one(helpers, case_dir):
+    """The same sendmmsg through libc in a protected process: the library's hook sends the
+    messages before the first refused one, as a partial sendmmsg does (the supervisor refuses
+    the whole call); and a listen from a second thread is refused there too."""
+    to_ok, to_no, at_no = _free_ports(3)
+    policy = _files(case_dir)
+    policy["connect"] = {"default": "block", "allow": ["127.0.0.1:" + to_ok]}
+    policy["listen"] = {"default": "block"}
+    policy["exec"] = {"default": "allow"}
+    p, res, lines = _run(case_dir, policy, [helpers["dynamic"], "sendmmsg", to_ok + "," + to_no,
+                                            "tlisten", at_no],
+                         extra={"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"})  # inet sockets stay (Lambda)
+    assert res[("sendmmsg", to_ok + "," + to_no)] == ("ok", "1"), (res, p.stderr)
+    assert res[("tlisten", at_no)] == ("refused", "1"), res
+    v = [(x["call"], x["target"], x.get("interposition")) for x in lines if x["fnshield"] == "violation"]
+    assert v == [("sendmmsg", "127.0.0.1:" + to_no, None), ("listen", "127.0.0.1:" + at_no, None)], v
 
 
 FIFO_RUNNER = r'''
@@ -489,7 +516,9 @@ def test_a_kernel_without_what_it_needs_changes_nothing(helpers, case_dir, tmp_p
     start = [json.loads(x) for x in p.stderr.splitlines() if x.startswith('{"fnshield":"start"')]
     assert [(x["supervisor"], x["seccomp"]) for x in start] == [("unavailable: " + why, seccomp)], p.stderr
     assert p.stdout.splitlines() == ["runtime refused", "open %s ok s3cret" % secret], p.stdout
-    time.sleep(0.2)
+    deadline = time.monotonic() + 5  # it exits when its socket closes: at once, or nearly
+    while _supervisors(tag) != ([], []) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert _supervisors(tag) == ([], []), "a supervisor outlived a filter that was never installed"
 
 

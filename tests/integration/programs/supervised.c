@@ -11,9 +11,11 @@
  *   connect PORT       a TCP connect to 127.0.0.1:PORT: "ok 0" or "refused ERRNO"
  *   sendto PORT        a UDP datagram to 127.0.0.1:PORT with sendto, no connect
  *   sendmsg PORT       the same with sendmsg
- *   sendmmsg PORT      two datagrams, the first to 127.0.0.1:PORT, with sendmmsg
+ *   sendmmsg A,B       two datagrams with one sendmmsg, to 127.0.0.1:A and 127.0.0.1:B: "ok N"
+ *                      (N sent) or "refused ERRNO"
  *   udpsend PORT       connect a UDP socket to 127.0.0.1:PORT, then sendto without an address
  *   listen PORT        a TCP socket bound to 127.0.0.1:PORT, listen()
+ *   tlisten PORT       the same from a second thread (the kernel names the thread)
  *   bindudp PORT       a UDP socket bound to 127.0.0.1:PORT
  *   write PATH         open(PATH, O_WRONLY) (a FIFO: blocks until a reader), write "fifo\n"
  *   drop UID           setgid(UID), setuid(UID): the opens after it are that user's
@@ -29,6 +31,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <grp.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -75,12 +78,12 @@ static struct sockaddr_in loopback(const char *port)
 				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 }
 
-/* The network operations: 0 or -errno. */
+/* The network operations: 0 (sendmmsg: the count sent) or -errno. */
 static int network(const char *op, const char *port)
 {
 	struct sockaddr_in sa = loopback(port);
 	struct sockaddr *to = (struct sockaddr *)&sa;
-	int stream = !strcmp(op, "listen");
+	int stream = !strcmp(op, "listen") || !strcmp(op, "tlisten");
 	int s = socket(AF_INET, stream ? SOCK_STREAM : SOCK_DGRAM, 0);
 	if (s < 0)
 		return -errno;
@@ -89,15 +92,22 @@ static int network(const char *op, const char *port)
 		r = sendto(s, "x", 1, 0, to, sizeof sa);
 	} else if (!strcmp(op, "sendmsg") || !strcmp(op, "sendmmsg")) {
 		struct iovec iov = {"x", 1};
+		const char *comma = strchr(port, ',');
+		struct sockaddr_in sb = loopback(comma ? comma + 1 : port);
 		struct mmsghdr m[2] = {{.msg_hdr = {.msg_name = to, .msg_namelen = sizeof sa,
 						    .msg_iov = &iov, .msg_iovlen = 1}}};
 		m[1] = m[0];
+		m[1].msg_hdr.msg_name = &sb;
 		r = op[7] ? sendmmsg(s, m, 2, 0) : sendmsg(s, &m[0].msg_hdr, 0);
+		if (op[7] && r >= 0) {
+			close(s);
+			return (int)r;
+		}
 	} else if (!strcmp(op, "udpsend")) {
 		r = connect(s, to, sizeof sa);
 		if (r == 0)
 			r = sendto(s, "x", 1, 0, NULL, 0);
-	} else if (!strcmp(op, "listen")) {
+	} else if (!strcmp(op, "listen") || !strcmp(op, "tlisten")) {
 		int one = 1;
 		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		r = bind(s, to, sizeof sa);
@@ -109,6 +119,18 @@ static int network(const char *op, const char *port)
 	int e = errno;
 	close(s);
 	return r < 0 ? -e : 0;
+}
+
+struct threaded {
+	const char *op, *port;
+	int result;
+};
+
+static void *in_thread(void *arg)
+{
+	struct threaded *t = arg;
+	t->result = network(t->op, t->port);
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -157,9 +179,15 @@ int main(int argc, char **argv)
 			int r = connect(s, (struct sockaddr *)&sa, sizeof sa);
 			printf("%s %s %s %d\n", op, path, r < 0 ? "refused" : "ok", r < 0 ? errno : 0);
 			close(s);
+		} else if (!strcmp(op, "tlisten")) {
+			struct threaded t = {op, path, 0};
+			pthread_t th;
+			if (pthread_create(&th, NULL, in_thread, &t) || pthread_join(th, NULL))
+				return 1;
+			printf("%s %s %s %d\n", op, path, t.result < 0 ? "refused" : "ok", -t.result);
 		} else if (strstr(" sendto sendmsg sendmmsg udpsend listen bindudp ", op) && op[0]) {
 			int r = network(op, path);
-			printf("%s %s %s %d\n", op, path, r < 0 ? "refused" : "ok", -r);
+			printf("%s %s %s %d\n", op, path, r < 0 ? "refused" : "ok", r < 0 ? -r : r);
 		} else if (!strcmp(op, "write")) {
 			fd = open(path, O_WRONLY);
 			if (fd < 0)

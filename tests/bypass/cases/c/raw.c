@@ -10,7 +10,8 @@
  *   raw openat2-write openat2(AT_FDCWD, VICTIM, {O_WRONLY|O_TRUNC})
  *   raw connect       socket + connect(127.0.0.1:TCP4_PORT)
  *   raw sendto        a UDP datagram to 127.0.0.1:UDP4_PORT, no connect
- *   raw listen        a TCP socket bound to 127.0.0.1:LISTEN_PORT, listen, accept (3 s)
+ *   raw listen        a TCP socket bound to 127.0.0.1:LISTEN_PORT, listen, accept (3 s), print
+ *                     what the connection carries
  *   raw bindudp       a UDP socket bound to 127.0.0.1:LISTEN_PORT, print what arrives (3 s)
  * (socket, accept and recv through libc: only the forbidden call is raw)
  */
@@ -48,7 +49,8 @@ static struct sockaddr_in loopback(const char *port_var)
 	return sa;
 }
 
-/* Wait for the harness's connection or datagram on s (3 s): what "listening" was for. */
+/* Wait for the harness's connection or datagram on s (3 s), and print what it carries: what
+ * "listening" was for. */
 static void serve_once(int s, int stream)
 {
 	struct pollfd p = {s, POLLIN, 0};
@@ -56,13 +58,14 @@ static void serve_once(int s, int stream)
 		DONE("listening, nothing arrived");
 		return;
 	}
-	if (stream) {
-		int c = accept(s, NULL, NULL);
-		DONE("accepted=%d", c);
+	int from = stream ? accept(s, NULL, NULL) : s;
+	struct pollfd q = {from, POLLIN, 0};
+	if (from < 0 || poll(&q, 1, 1000) <= 0) {
+		DONE("accepted=%d, nothing read", from);
 		return;
 	}
 	char buf[256];
-	ssize_t n = recv(s, buf, sizeof buf - 1, 0);
+	ssize_t n = recv(from, buf, sizeof buf - 1, 0);
 	buf[n > 0 ? n : 0] = 0;
 	say("GOT %s", buf);
 	DONE("received %zd bytes", n);
