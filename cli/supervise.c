@@ -39,6 +39,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/auxv.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -301,6 +302,24 @@ static int read_bytes(pid_t pid, uint64_t addr, void *out, size_t len)
 {
 	struct iovec local = {out, len}, remote = {(void *)(uintptr_t)addr, len};
 	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* May this process read pid's memory, as it must read every caller's (process_vm_readv needs
+ * ptrace access: Yama's ptrace_scope above 0, or a sandbox that refuses the call, says no)?
+ * Tried on the 16 random bytes its auxiliary vector points at (AT_RANDOM). */
+static int can_read_memory_of(pid_t pid)
+{
+	char p[64];
+	uint64_t auxv[128] = {0}, random[2];
+	snprintf(p, sizeof p, "/proc/%d/auxv", pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, auxv, sizeof auxv);
+	if (fd >= 0)
+		close(fd);
+	for (ssize_t i = 0; i + 1 < n / 8; i += 2)
+		if (auxv[i] == AT_RANDOM)
+			return read_bytes(pid, auxv[i + 1], random, sizeof random) == 0;
+	return 0;
 }
 
 /* The directory a relative path of pid's starts from: its cwd, or its descriptor dirfd. */
@@ -928,6 +947,16 @@ int cmd_supervise(int argc, char **argv)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* The root, who started this and will send the listener. */
+	struct ucred peer = {.pid = -1};
+	socklen_t plen = sizeof peer;
+	getsockopt(SUPERVISOR_SOCKET_FD, SOL_SOCKET, SO_PEERCRED, &peer, &plen);
+	if (!can_read_memory_of(peer.pid)) {
+		if (write(SUPERVISOR_SOCKET_FD, SUPERVISOR_NO_ACCESS, sizeof SUPERVISOR_NO_ACCESS) < 0) {
+			/* the root hears the socket close instead */
+		}
+		return 0;
+	}
 	if (write(SUPERVISOR_SOCKET_FD, SUPERVISOR_HELLO, sizeof SUPERVISOR_HELLO) < 0)
 		return 0;
 	int listener = receive_listener(SUPERVISOR_SOCKET_FD);
@@ -950,10 +979,8 @@ int cmd_supervise(int argc, char **argv)
 	if (syscall(SYS_close_range, low + 1, ~0U, 0) < 0)
 		for (int fd = low + 1; fd < 1024; fd++)
 			close(fd);
-	/* The root (who sent the listener): the files its C library and fnshield came from. */
-	struct ucred peer;
-	socklen_t plen = sizeof peer;
-	if (getsockopt(SUPERVISOR_SOCKET_FD, SOL_SOCKET, SO_PEERCRED, &peer, &plen) == 0)
+	/* The files the root's C library and fnshield came from. */
+	if (peer.pid > 0)
 		each_exec_mapping(peer.pid, note_trusted_file, NULL);
 	close(SUPERVISOR_SOCKET_FD);
 	const char *api = getenv("AWS_LAMBDA_RUNTIME_API"); /* always reachable (SPEC) */

@@ -21,6 +21,11 @@
  * has heard it (a missing or older `fnshield` beside the library would never take the
  * listener, and the calls the filter sends would then fail). */
 #define SUPERVISOR_HELLO "fnshield-supervise 1"
+/* Or, instead, that it could not do its work: it may not read its callers' memory (ptrace
+ * access: Yama's ptrace_scope above 0, or a sandbox that refuses process_vm_readv). Every call
+ * sent would then go unread; the library installs no filter. */
+#define SUPERVISOR_NO_ACCESS "fnshield-supervise: no ptrace access"
+#define SUPERVISOR_WORDS_MAX 64 /* the longest of the two, and more */
 
 /* With the listener comes a second descriptor: a memfd whose first int is the root's Lambda
  * phase (0 none, 1 init, 2 invoke: enum shim_phase), written by the root when it changes, so

@@ -270,12 +270,13 @@ static int spawn(const char *program, int sock)
 	return 0;
 }
 
-/* The supervisor's first words, within two seconds (it is a static program just exec'd). */
+/* The supervisor's first words, within two seconds (it is a static program just exec'd): 1 for
+ * its hello, -1 when it says it cannot do its work (supervision.h), 0 for anything else. */
 static int hears_hello(int sock)
 {
 	struct pollfd p = {sock, POLLIN, 0};
 	struct timespec two_seconds = {2, 0};
-	char buf[sizeof SUPERVISOR_HELLO];
+	char buf[SUPERVISOR_WORDS_MAX];
 	long r;
 	do
 		r = SYS6(SYS_ppoll, &p, 1, &two_seconds, 0, 0, 0);
@@ -283,7 +284,12 @@ static int hears_hello(int sock)
 	if (r != 1)
 		return 0;
 	r = SYS6(SYS_recvfrom, sock, buf, sizeof buf, MSG_DONTWAIT, 0, 0);
-	return r == (long)sizeof buf && !memcmp(buf, SUPERVISOR_HELLO, sizeof buf);
+	if (r == (long)sizeof SUPERVISOR_HELLO && !memcmp(buf, SUPERVISOR_HELLO, sizeof SUPERVISOR_HELLO))
+		return 1;
+	if (r == (long)sizeof SUPERVISOR_NO_ACCESS &&
+	    !memcmp(buf, SUPERVISOR_NO_ACCESS, sizeof SUPERVISOR_NO_ACCESS))
+		return -1;
+	return 0;
 }
 
 /* The listener and, when there is one, the phase page (supervision.h). */
@@ -365,8 +371,10 @@ int supervisor_start(const struct fs_policy *p, const char *lib_path, const char
 	int spawned = spawn(program, sv[1]);
 	sys_close(sv[1]); /* the supervisor's end: gone here, a supervisor that dies is heard */
 	sv[1] = -1;
-	if (spawned < 0 || !hears_hello(sv[0])) {
-		why = "the supervisor did not start";
+	int heard = spawned < 0 ? 0 : hears_hello(sv[0]);
+	if (heard <= 0) {
+		why = heard < 0 ? "the supervisor may not read the function's memory (ptrace access)"
+				: "the supervisor did not start";
 		goto out;
 	}
 	struct sock_fprog fprog = {.len = (unsigned short)prog.n, .filter = prog.f};

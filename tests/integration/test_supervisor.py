@@ -495,11 +495,13 @@ print(subprocess.run([sys.argv[1], "open", sys.argv[2]], capture_output=True, te
 @pytest.mark.parametrize("lacking, why, seccomp", [
     ("user-notification", "the kernel has no user notification", "on"),
     ("no-new-privs", "no_new_privs refused", "unavailable: Operation canceled"),
+    ("ptrace-access", "the supervisor may not read the function's memory (ptrace access)", "on"),
 ])
 def test_a_kernel_without_what_it_needs_changes_nothing(helpers, case_dir, tmp_path, lacking, why, seccomp):
-    """The kernel refuses the listener (before 5.0) or no_new_privs (kernel_without.c's filter
-    says so for the whole tree): the start line says why, no supervisor is left running, and the
-    library checks what reaches libc as it does without one."""
+    """The kernel refuses the listener (before 5.0), no_new_privs, or the supervisor's reading
+    of its callers' memory (Yama's ptrace_scope; kernel_without.c's filter says so for the
+    whole tree): the start line says why, no supervisor is left running, and the library checks
+    what reaches libc as it does without one."""
     if os.geteuid() != 0:
         pytest.skip("kernel_without installs its filter without no_new_privs: needs root")
     without = str(tmp_path / "kernel_without")
