@@ -379,8 +379,27 @@ static int decode(const struct seccomp_notif *n, struct open_req *o)
 	return -ENOSYS;
 }
 
-static void write_line(pid_t pid, const struct violation *v)
+/* The process a thread belongs to ("Tgid:" of its status), or -1. */
+static pid_t process_of(pid_t tid)
 {
+	char p[64], buf[512];
+	snprintf(p, sizeof p, "/proc/%d/status", tid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	const char *t = strstr(buf, "\nTgid:");
+	return t ? (pid_t)atoi(t + 7) : -1;
+}
+
+/* The violation line for a call of thread tid: its "pid" is the process's, as the library's
+ * (getpid) — the kernel names the thread that made the call. */
+static void write_line(pid_t tid, const struct violation *v)
+{
+	pid_t pid = process_of(tid);
+	if (pid <= 0)
+		pid = tid;
 	char exe[4096] = "", p[64];
 	snprintf(p, sizeof p, "/proc/%d/exe", pid);
 	ssize_t n = readlink(p, exe, sizeof exe - 1);
@@ -527,20 +546,6 @@ static socklen_t read_sockaddr(pid_t pid, uint64_t addr, uint64_t len, struct so
 	if (len > sizeof *ss)
 		len = sizeof *ss;
 	return read_bytes(pid, addr, ss, (size_t)len) < 0 ? 0 : (socklen_t)len;
-}
-
-/* The process a thread belongs to ("Tgid:" of its status), or -1. */
-static pid_t process_of(pid_t tid)
-{
-	char p[64], buf[512];
-	snprintf(p, sizeof p, "/proc/%d/status", tid);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	const char *t = strstr(buf, "\nTgid:");
-	return t ? (pid_t)atoi(t + 7) : -1;
 }
 
 /* A duplicate of the caller's descriptor fd (pidfd_getfd, Linux 5.6), or -errno. The

@@ -379,8 +379,8 @@ def test_static_helper_datagrams_and_listening(helpers, case_dir):
     ops += ["sendmmsg", to_ok + "," + to_ok, "sendmmsg", to_ok + "," + to_no]
     for op in ("listen", "tlisten", "bindudp"):
         ops += [op, at_ok, op, at_no]
-    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", RUNNER, helpers["static"]] + ops,
-                         stats=stats)
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", RUNNER, helpers["static"]] + ops +
+                         ["pid", "-"], stats=stats)
     assert p.returncode == 0, p.stderr
     for op in ("sendto", "sendmsg", "udpsend"):
         assert res[(op, to_ok)] == ("ok", "0"), (op, res, p.stderr)
@@ -395,6 +395,9 @@ def test_static_helper_datagrams_and_listening(helpers, case_dir):
     assert v == [("connect", call, "127.0.0.1:" + to_no, "kernel")
                  for call in ("sendto", "sendmsg", "connect", "sendmmsg")] + \
         [("listen", call, "127.0.0.1:" + at_no, "kernel") for call in ("listen", "listen", "bind")], v
+    # the line names the process, not the thread that made the call (tlisten's second thread)
+    pid = int(res[("pid", "-")][1])
+    assert {x["pid"] for x in lines if x["fnshield"] == "violation"} == {pid}, lines
     counts = dict(x.split(":") for x in _stats(stats)[2:])
     # sendto with an address: 2 (the "sendto" pair); udpsend's address-less sendto: never sent
     sendto = {"x86_64": "44", "aarch64": "206"}[platform.machine()]

@@ -19,6 +19,7 @@
  *   bindudp PORT       a UDP socket bound to 127.0.0.1:PORT
  *   write PATH         open(PATH, O_WRONLY) (a FIFO: blocks until a reader), write "fifo\n"
  *   drop UID           setgid(UID), setuid(UID): the opens after it are that user's
+ *   pid -              "pid - ok PID": this process's id
  *
  * Prints one line per operation: "OP PATH ok FIRST-LINE" or "OP PATH refused ERRNO".
  */
@@ -197,6 +198,8 @@ int main(int argc, char **argv)
 			printf("%s %s %s %ld\n", op, path, fd < 0 ? "refused" : "ok", fd < 0 ? -fd : 0L);
 			if (fd >= 0)
 				close((int)fd);
+		} else if (!strcmp(op, "pid")) {
+			printf("pid %s ok %d\n", path, (int)getpid());
 		} else if (!strcmp(op, "drop")) {
 			int id = atoi(path);
 			int r = setgroups(0, NULL) == 0 && setgid(id) == 0 && setuid(id) == 0;
