@@ -41,7 +41,7 @@ JNI_INCLUDE ?= $(patsubst %/jni.h,%,$(firstword $(wildcard /usr/lib/jvm/*/includ
 
 DEB_PACKAGES := gcc make libcjson-dev libseccomp-dev libunwind-dev libcriterion-dev libxxhash-dev clang \
                 dpkg-dev python3 python3-pytest strace busybox-static nodejs \
-                openjdk-17-jdk-headless ruby binutils
+                openjdk-17-jdk-headless ruby binutils golang-go
 
 POLICY_SRC := $(wildcard policy/*.c)
 LOG_SRC    := $(wildcard log/*.c)

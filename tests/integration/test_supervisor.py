@@ -422,6 +422,57 @@ def test_the_library_sends_the_messages_before_a_refused_one(helpers, case_dir):
     assert v == [("sendmmsg", "127.0.0.1:" + to_no, None), ("listen", "127.0.0.1:" + at_no, None)], v
 
 
+@pytest.fixture(scope="module")
+def gohelper(tmp_path_factory):
+    """A Go program built static, without cgo (make deps installs Go)."""
+    d = tmp_path_factory.mktemp("gohelper")
+    out = str(d / "gohelper")
+    env = dict(os.environ, CGO_ENABLED="0", GOCACHE=str(d / "cache"), GOPATH=str(d / "gopath"),
+               GOFLAGS="-mod=mod", GO111MODULE="on")
+    subprocess.run(["go", "build", "-o", out, "."], cwd=str(support.PROGRAMS / "gohelper"), env=env,
+                   check=True)
+    return out
+
+
+@pytest.mark.parametrize("mode", ["block", "alert"])
+def test_a_go_program_from_many_threads(gohelper, case_dir, mode):
+    """A real static program: Go makes its system calls itself, from whichever of its threads
+    runs the goroutine. Each read, exec, listen and connect it makes is judged, with the
+    process's pid on the line; what is allowed works."""
+    policy = _files(case_dir)
+    secret, public = case_dir + "/secret/token", case_dir + "/public.txt"
+    ok_port, no_port, at_ok, at_no = _free_ports(4)
+    policy["exec"] = {"default": "block", "allow": ["/usr/bin/python3*", gohelper, "/usr/bin/true"]}
+    policy["connect"] = {"default": "block", "allow": ["127.0.0.1:" + ok_port]}
+    policy["listen"] = {"default": "block", "allow": ["127.0.0.1:" + at_ok]}
+    runner = ("import subprocess, sys\n"
+              "for a in sys.argv[2:]: subprocess.run([sys.argv[1]] + a.split())")
+    reads = " ".join(["read"] + [secret, public] * 4)
+    p, res, lines = _run(case_dir, policy, ["/usr/bin/python3", "-c", runner, gohelper, reads,
+                                            "exec /usr/bin/true", "exec /usr/bin/id",
+                                            "listen 127.0.0.1:" + at_ok, "listen 127.0.0.1:" + at_no,
+                                            "dial udp 127.0.0.1:" + ok_port, "dial udp 127.0.0.1:" + no_port],
+                         mode=mode, extra={"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"})
+    assert p.returncode == 0, p.stderr
+    blocked = mode == "block"
+    assert res[("read", secret)][0] == ("refused" if blocked else "ok"), (res, p.stderr)
+    assert res[("read", public)] == ("ok", "7"), res
+    assert res[("exec", "/usr/bin/true")][0] == "ok", res
+    assert res[("exec", "/usr/bin/id")][0] == ("refused" if blocked else "ok"), res
+    assert res[("listen", "127.0.0.1:" + at_ok)][0] == "ok", res
+    assert res[("listen", "127.0.0.1:" + at_no)][0] == ("refused" if blocked else "ok"), res
+    assert res[("dial", "127.0.0.1:" + ok_port)][0] == "ok", res
+    assert res[("dial", "127.0.0.1:" + no_port)][0] == ("refused" if blocked else "ok"), res
+    v = [x for x in lines if x["fnshield"] == "violation"]
+    assert sorted({(x["category"], x["target"]) for x in v}) == sorted({
+        ("read", secret), ("exec", "/usr/bin/id"), ("listen", "127.0.0.1:" + at_no),
+        ("connect", "127.0.0.1:" + no_port)}), v
+    assert all(x["interposition"] == "kernel" and x["exe"] == gohelper for x in v), v
+    assert all(x["action"] == mode for x in v), v
+    # one process per gohelper run: the read run's four lines name one pid, whichever thread
+    assert len({x["pid"] for x in v if x["category"] == "read"}) == 1, v
+
+
 FIFO_RUNNER = r'''
 import subprocess, sys
 helper, fifo = sys.argv[1], sys.argv[2]

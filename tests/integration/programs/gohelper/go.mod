@@ -1,0 +1,3 @@
+module gohelper
+
+go 1.19
