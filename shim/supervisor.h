@@ -17,7 +17,7 @@
  * calls are judged there. An exec'd dynamic child maps its C library elsewhere, so its calls
  * are sent too, and those from its own copy of the library go on at once.
  *
- * Opt-in for now (FNSHIELD_SUPERVISOR=on); the README says why and what it costs.
+ * Opt-in (FNSHIELD_SUPERVISOR=on); the README says why and what it costs.
  */
 #ifndef FNSHIELD_SUPERVISOR_H
 #define FNSHIELD_SUPERVISOR_H
