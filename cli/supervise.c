@@ -531,8 +531,6 @@ static int still_valid(int listener, const struct seccomp_notif *n)
  * on the duplicate, would close those, but would bind with this process's privileges (a port
  * below 1024), not the caller's. */
 
-static void say(const char *message);
-
 static uint8_t runtime_api_ip[16];
 static uint16_t runtime_api_port;
 static int have_runtime_api;
@@ -548,23 +546,94 @@ static socklen_t read_sockaddr(pid_t pid, uint64_t addr, uint64_t len, struct so
 	return read_bytes(pid, addr, ss, (size_t)len) < 0 ? 0 : (socklen_t)len;
 }
 
-/* A duplicate of the caller's descriptor fd (pidfd_getfd, Linux 5.6), or -errno. The
- * notification names the calling thread; pidfd_open takes a process (a thread other than the
- * first one is refused: EINVAL, ENOENT since 6.9), so such a caller is looked up by its thread
- * group. */
-static int caller_fd(pid_t tid, int fd)
+/* The socket inode behind thread tid's descriptor fd ("socket:[INODE]"), or 0. */
+static unsigned long socket_inode(pid_t tid, int fd)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
-	if (pidfd < 0 && (errno == EINVAL || errno == ENOENT)) {
+	char p[64];
+	struct stat st;
+	snprintf(p, sizeof p, "/proc/%d/fd/%d", tid, fd);
+	return stat(p, &st) == 0 && S_ISSOCK(st.st_mode) ? (unsigned long)st.st_ino : 0;
+}
+
+/*
+ * A duplicate of the calling thread's socket fd (pidfd_getfd, Linux 5.6), or -1. The kernel
+ * names the thread; its descriptor table is its process's, unless it unshared it. The thread
+ * itself is asked for where the kernel takes a thread (PIDFD_THREAD, 6.9); before, its
+ * process (a thread other than the first is refused: EINVAL). Whatever came back is checked to
+ * be the very socket the thread holds at fd (by inode): a thread with a table of its own, or
+ * a first thread that has exited, yields nothing here, not another object.
+ */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+static int caller_socket(pid_t tid, int fd, unsigned long inode)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	if (pidfd < 0)
+		pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
+	if (pidfd < 0) {
 		pid_t pid = process_of(tid);
 		pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 	}
 	if (pidfd < 0)
-		return -errno;
+		return -1;
 	int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	int err = errno;
 	close(pidfd);
-	return dup < 0 ? -err : dup;
+	struct stat st;
+	if (dup >= 0 && (fstat(dup, &st) < 0 || (unsigned long)st.st_ino != inode)) {
+		close(dup);
+		return -1;
+	}
+	return dup;
+}
+
+/* The local address of the TCP socket with this inode, from the caller's /proc/TID/net/tcp
+ * and tcp6 (each line: "sl local_address rem_address st … uid timeout inode"; an address is
+ * 32-bit words in hex, each as this host stores it, then ":" and the port in hex): 1, or 0 when
+ * it is not listed there (not bound). For a listen whose socket could not be duplicated. */
+static int tcp_local_address(pid_t tid, unsigned long inode, struct sockaddr_storage *ss, socklen_t *len)
+{
+	static const char *const TABLES[] = {"tcp", "tcp6"};
+	for (int t = 0; t < 2; t++) {
+		char p[64], line[512];
+		snprintf(p, sizeof p, "/proc/%d/net/%s", tid, TABLES[t]);
+		FILE *f = fopen(p, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof line, f)) {
+			char addr[40];
+			unsigned port;
+			unsigned long ino;
+			if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %*s %*s %*s %*s %*s %*s %*s %lu", addr, &port,
+				   &ino) != 3 || ino != inode)
+				continue;
+			uint32_t words[4];
+			int nwords = t ? 4 : 1;
+			for (int w = 0; w < nwords; w++) {
+				char hex[9] = {0};
+				memcpy(hex, addr + 8 * w, 8);
+				words[w] = (uint32_t)strtoul(hex, NULL, 16);
+			}
+			memset(ss, 0, sizeof *ss);
+			if (t == 0) {
+				struct sockaddr_in *in = (struct sockaddr_in *)ss;
+				in->sin_family = AF_INET;
+				in->sin_port = htons((uint16_t)port);
+				memcpy(&in->sin_addr, words, 4);
+				*len = sizeof *in;
+			} else {
+				struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+				in6->sin6_family = AF_INET6;
+				in6->sin6_port = htons((uint16_t)port);
+				memcpy(&in6->sin6_addr, words, 16);
+				*len = sizeof *in6;
+			}
+			fclose(f);
+			return 1;
+		}
+		fclose(f);
+	}
+	return 0;
 }
 
 /* The decision on one address (category c, the call's name), its line written: the errno to
@@ -644,12 +713,38 @@ static void judge_messages(int listener, const struct seccomp_notif *n)
 	refuse_or_go_on(listener, n, err);
 }
 
-/* bind(fd, addr, len) of a datagram socket to a non-zero port, and listen(fd, backlog). The
- * socket is looked at through a duplicate. A descriptor that is no socket of the caller's
- * (EBADF) fails in the kernel as it would; a kernel before 5.6 (no pidfd_getfd) lets the call go
- * on unjudged, as the library lets a listen go on when getsockname fails; any other reason not
- * to see the socket refuses it in block mode (said on an error line: there is no address for a
- * violation line). */
+/* The addresses that binds judged here gave sockets that could not be looked at, by socket
+ * inode: their listen finds its address here (a socket only bound is in no /proc/net table). */
+#define BOUND_MAX 64
+static struct {
+	unsigned long inode;
+	struct sockaddr_storage ss;
+	socklen_t len;
+} bound[BOUND_MAX];
+static unsigned next_bound;
+
+static int bound_address(unsigned long inode, struct sockaddr_storage *ss, socklen_t *len)
+{
+	for (int i = 0; i < BOUND_MAX; i++)
+		if (bound[i].inode == inode) {
+			*ss = bound[i].ss;
+			*len = bound[i].len;
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * bind(fd, addr, len) of a datagram socket to a non-zero port, and listen(fd, backlog). The
+ * socket is looked at through a duplicate (caller_socket). Where none can be had (a kernel
+ * before 5.6 or 6.9, a sandbox that refuses pidfd_getfd, a thread with a descriptor table of
+ * its own, a first thread that has exited), the call is judged all the same, more strictly:
+ * bind by its address as if the socket were a datagram one (its type is not known: a stream
+ * socket's bind is then judged where the library would wait for its listen), listen by the
+ * address its bind was judged with here, else the socket's address in the caller's /proc/net
+ * tables (a socket listening already), else as unbound (0.0.0.0:0, as the library sees an
+ * unbound socket). A descriptor that is no socket fails in the kernel as it would.
+ */
 static void judge_listening(int listener, const struct seccomp_notif *n)
 {
 	const __u64 *a = n->data.args;
@@ -665,29 +760,35 @@ static void judge_listening(int listener, const struct seccomp_notif *n)
 			return;
 		}
 	}
-	int sock = caller_fd(n->pid, (int)a[0]);
-	if (sock < 0 && sock != -EBADF && sock != -ENOSYS && cfg.mode == FS_MODE_BLOCK) {
-		char msg[160];
-		snprintf(msg, sizeof msg, "the supervisor cannot see the socket of %s by pid %d: %s; refused",
-			 is_bind ? "bind" : "listen", (int)n->pid, strerror(-sock));
-		say(msg);
-		answer(listener, n, -EPERM, -1, 0);
+	unsigned long inode = socket_inode(n->pid, (int)a[0]);
+	if (!inode) {
+		go_on(listener, n); /* no socket there: the kernel says so */
 		return;
 	}
-	int type = 0;
+	int sock = caller_socket(n->pid, (int)a[0], inode);
+	int type = SOCK_DGRAM; /* unknown: judged */
 	socklen_t tlen = sizeof type;
 	if (sock >= 0 && is_bind && getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0)
-		type = 0;
-	if (sock >= 0 && !is_bind) {
+		type = SOCK_DGRAM;
+	if (!is_bind) {
 		len = sizeof ss;
-		if (getsockname(sock, (struct sockaddr *)&ss, &len) < 0)
-			len = 0;
+		if (sock >= 0 ? getsockname(sock, (struct sockaddr *)&ss, &len) < 0
+			      : !bound_address(inode, &ss, &len) && !tcp_local_address(n->pid, inode, &ss, &len)) {
+			struct sockaddr_in unbound = {.sin_family = AF_INET};
+			memcpy(&ss, &unbound, sizeof unbound);
+			len = sizeof unbound;
+		}
+	} else if (sock < 0) {
+		unsigned k = next_bound++ % BOUND_MAX;
+		bound[k].inode = inode;
+		bound[k].ss = ss;
+		bound[k].len = len;
 	}
 	if (sock >= 0)
 		close(sock);
 	if (!still_valid(listener, n))
 		return;
-	if ((is_bind && type != SOCK_DGRAM) || !len) {
+	if (is_bind && type != SOCK_DGRAM) {
 		go_on(listener, n); /* a stream socket's bind accepts nothing; it is judged at listen */
 		return;
 	}

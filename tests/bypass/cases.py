@@ -15,8 +15,9 @@ Effects (checked by run.py on the world, not on the log):
     read     the secret token (random per run) appears in the case's stdout or stderr
     write    RUN/protected/ no longer holds exactly `victim` with its original content
     connect  a loopback listener started for the run accepted a connection or a datagram
-    listen   the harness reached the port the case was told to listen on (BYPASS_LISTEN_PORT):
-             a TCP connection accepted, or its datagram's token printed by the case
+    listen   the case listens on the port it was told (BYPASS_LISTEN_PORT): it says LISTENING
+             once its bind/listen returned, or prints the token of the harness's connection or
+             datagram
 
 Program spec: (kind, name, *args) with kind
     py    /usr/bin/python3 -B cases/py/NAME ARGS

@@ -8,6 +8,8 @@
  *       as before Linux 5.0; every other filter is still accepted
  *   kernel_without no-new-privs PROGRAM ARGS...
  *       prctl(PR_SET_NO_NEW_PRIVS) -> EPERM, as a sandbox that refuses it would
+ *   kernel_without pidfd PROGRAM ARGS...
+ *       pidfd_open -> ENOSYS, as before Linux 5.3
  *   kernel_without ptrace-access PROGRAM ARGS...
  *       process_vm_readv -> EPERM, as Yama's ptrace_scope 1 answers a process that is no
  *       ancestor of the one it reads
@@ -39,7 +41,7 @@
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: kernel_without user-notification|no-new-privs|ptrace-access PROGRAM ARGS...\n");
+		fprintf(stderr, "usage: kernel_without user-notification|no-new-privs|pidfd|ptrace-access PROGRAM ARGS...\n");
 		return 2;
 	}
 	struct sock_filter user_notification[] = {
@@ -78,11 +80,22 @@ int main(int argc, char **argv)
 		FAIL(EPERM),
 		ALLOW,
 	};
+	struct sock_filter pidfd[] = {
+		LOAD(arch),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
+		ALLOW,
+		LOAD(nr),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+		FAIL(ENOSYS),
+		ALLOW,
+	};
 	struct sock_fprog prog;
 	if (!strcmp(argv[1], "user-notification"))
 		prog = (struct sock_fprog){sizeof user_notification / sizeof *user_notification, user_notification};
 	else if (!strcmp(argv[1], "no-new-privs"))
 		prog = (struct sock_fprog){sizeof no_new_privs / sizeof *no_new_privs, no_new_privs};
+	else if (!strcmp(argv[1], "pidfd"))
+		prog = (struct sock_fprog){sizeof pidfd / sizeof *pidfd, pidfd};
 	else if (!strcmp(argv[1], "ptrace-access"))
 		prog = (struct sock_fprog){sizeof ptrace_access / sizeof *ptrace_access, ptrace_access};
 	else

@@ -16,6 +16,8 @@
  *   udpsend PORT       connect a UDP socket to 127.0.0.1:PORT, then sendto without an address
  *   listen PORT        a TCP socket bound to 127.0.0.1:PORT, listen()
  *   tlisten PORT       the same from a second thread (the kernel names the thread)
+ *   ulisten PORT       the same from a second thread with a descriptor table of its own
+ *                      (unshare(CLONE_FILES) first)
  *   bindudp PORT       a UDP socket bound to 127.0.0.1:PORT
  *   write PATH         open(PATH, O_WRONLY) (a FIFO: blocks until a reader), write "fifo\n"
  *   drop UID           setgid(UID), setuid(UID): the opens after it are that user's
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <grp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -130,7 +133,11 @@ struct threaded {
 static void *in_thread(void *arg)
 {
 	struct threaded *t = arg;
-	t->result = network(t->op, t->port);
+	if (!strcmp(t->op, "ulisten") && unshare(CLONE_FILES) < 0) {
+		t->result = -errno;
+		return NULL;
+	}
+	t->result = network("listen", t->port);
 	return NULL;
 }
 
@@ -180,7 +187,7 @@ int main(int argc, char **argv)
 			int r = connect(s, (struct sockaddr *)&sa, sizeof sa);
 			printf("%s %s %s %d\n", op, path, r < 0 ? "refused" : "ok", r < 0 ? errno : 0);
 			close(s);
-		} else if (!strcmp(op, "tlisten")) {
+		} else if (!strcmp(op, "tlisten") || !strcmp(op, "ulisten")) {
 			struct threaded t = {op, path, 0};
 			pthread_t th;
 			if (pthread_create(&th, NULL, in_thread, &t) || pthread_join(th, NULL))

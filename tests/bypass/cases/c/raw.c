@@ -98,6 +98,7 @@ static int network(const char *op)
 		DONE("refused errno=%ld", -r);
 		return 0;
 	}
+	say("LISTENING on 127.0.0.1:%s", target("BYPASS_LISTEN_PORT"));
 	serve_once(s, stream);
 	return 0;
 }

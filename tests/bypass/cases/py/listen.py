@@ -9,7 +9,7 @@ import ctypes
 import select
 import socket
 
-from _case import attempt, got, run
+from _case import attempt, got, run, say
 
 
 def serve_once(s, stream):
@@ -43,6 +43,7 @@ def handler(event, context):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         if libc.listen(s.fileno(), 4) < 0:
             return "listen returned -1 errno=%d" % ctypes.get_errno()
+    say("LISTENING on 127.0.0.1:%d" % port)
     return serve_once(s, stream)
 
 

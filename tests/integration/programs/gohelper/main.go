@@ -3,7 +3,8 @@
 // thread runs the goroutine, and nothing is preloaded into it. One line per operation:
 // "OP TARGET ok|refused DETAIL".
 //
-//	gohelper read PATH...         read each file, from a goroutine each, at the same time
+//	gohelper read PATH...         read each file, from a goroutine each, at the same time; then
+//	                              "pid - ok PID", this process's id
 //	gohelper exec PATH            run PATH
 //	gohelper listen ADDR          listen on a TCP address
 //	gohelper dial NET ADDR        connect (tcp), or connect and send a datagram (udp)
@@ -47,6 +48,7 @@ func main() {
 		for _, l := range lines {
 			fmt.Println(l)
 		}
+		fmt.Printf("pid - ok %d\n", os.Getpid())
 	case "exec":
 		report("exec", args[1], exec.Command(args[1]).Run(), "ran")
 	case "listen":
