@@ -14,7 +14,8 @@
 #     exactly one "fnshield":"error" line, and the command never runs;
 #   - FNSHIELD_NEXT_WRAPPER runs the second wrapper first, which hands back to fnshield, even
 #     with a policy that blocks exec;
-#   - LD_PRELOAD entries of other layers are kept (and ours is not added twice).
+#   - LD_PRELOAD entries of other layers are kept (and ours is not added twice);
+#   - with FNSHIELD_SUPERVISOR=on, the layer's own `fnshield` is found and supervises.
 # arm64 (under qemu-user, installed when missing): the layer's fnshield-exec is a static
 # aarch64 executable that does not start on this machine without the emulator (on Lambda, a
 # function of the other architecture fails its init instead of running unprotected); under
@@ -135,6 +136,12 @@ print(" ".join(r))
 	run $clean_env FNSHIELD_POLICY_FILE="${prod%.json}.fnsp" "$d/fnshield-exec" /usr/bin/python3 -c "$py"
 	expect "compiled policy (production.fnsp): read and exec fail with EACCES" \
 		test "$rc" = 0 -a "$(cat "$tmp/out")" = "read=EACCES exec=EACCES"
+	# The supervisor (issue #14, opt-in): the layer's bin/fnshield, found beside its library.
+	# shellcheck disable=SC2086
+	run $clean_env FNSHIELD_POLICY_FILE="$prod" FNSHIELD_SUPERVISOR=on "$d/fnshield-exec" /usr/bin/python3 -c "$py"
+	expect "FNSHIELD_SUPERVISOR=on: the layer's supervisor runs (start line), same decisions" \
+		test "$rc" = 0 -a "$(cat "$tmp/out")" = "read=EACCES exec=EACCES" \
+		-a "$(lines "$tmp/err" '"fnshield":"start".*"supervisor":"on"')" = 1
 	# Lambda's runtimes are started by path; a bare name is searched in PATH like `exec` does.
 	# shellcheck disable=SC2086
 	run $clean_env PATH=/usr/bin:/bin "$d/fnshield-exec" python3 -c 'import os; print(os.environ["LD_PRELOAD"])'
