@@ -26,6 +26,7 @@ run builds aws-lambda-ric into build/lambda-ric/, see install-ric.sh).
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -518,4 +519,53 @@ def test_init_error_reaches_the_runtime_api(start_runtime, runtime, secrets_dir)
     pb.check(rt.emu.next_calls == 0, "the runtime asked for an invocation after a failed init")
     pb.check(not out.violations, "violations: %s" % [show(v) for v in out.violations])
     pb.check(not out.errors, "fnshield error lines: %r" % out.errors)
+    pb.fail_if_any(rt)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_with_the_supervisor(start_runtime, runtime, secrets_dir, tcp_server, tmp_path):
+    """FNSHIELD_SUPERVISOR=on (issue #14) under each runtime's real loop and the Runtime API:
+    the same decisions and lines as without it, the start line says it is on, and none of the
+    runtime's own calls — its Runtime API traffic included — reach it. (The JVM runs every
+    program through jspawnhelper, a program it execs: that child's own C library is not the
+    root's, so its few opens are sent, and go on at once.)"""
+    d = secrets_dir
+    stats = tmp_path / "supervisor-stats"
+    rt = start_ready(start_runtime, runtime, policy=policy(d), mode="block",
+                     env_extra={"FNSHIELD_SUPERVISOR": "on", "FNSHIELD_SUPERVISOR_STATS": str(stats)})
+    fn = rt.env["AWS_LAMBDA_FUNCTION_NAME"]
+    pb = Problems()
+    done = []
+    for what, event, expect in [
+            ("read secret-1", {"action": "read", "path": d + "/secret-1.txt"},
+             ("read", d + "/secret-1.txt", "read.block[0]")),
+            ("exec", {"action": "exec"}, ("exec", EXEC_TARGET, "exec.default")),
+            ("connect", {"action": "connect", "port": tcp_server.port},
+             ("connect", "127.0.0.1:%d" % tcp_server.port, "connect.default")),
+            ("read public", {"action": "read", "path": d + "/public.txt"}, None)]:
+        o, res = invoke_json(pb, rt, event, what)
+        if expect:
+            check_result(pb, what, res, expect[0], "block")
+        else:
+            pb.check(res.get("ok") is True, "%s: an allowed call failed: %r" % (what, res))
+        done.append((what, o, expect))
+    out = rt.stop()
+    pb.check(not out.errors, "fnshield error lines: %r" % out.errors)
+    pb.check([s.get("supervisor") for s in out.starts] == ["on"],
+             "want one start line with \"supervisor\":\"on\", got %r" % out.starts)
+    for what, o, expect in done:
+        if expect:
+            check_line(pb, out, what, expect[0], expect[1], expect[2], "block", "invoke", o, fn)
+    pb.check(all("interposition" not in v for v in out.violations),
+             "the runtime's own calls were judged by the kernel: %r" % [show(v) for v in out.violations])
+    deadline = time.monotonic() + 5  # written when the last process of the tree is gone
+    while not (stats.exists() and stats.read_text().endswith("\n")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sent = stats.read_text().split() if stats.exists() else ["(no counts written)"]
+    if runtime == "java":
+        opens = {"x86_64": {"2", "257", "437"}, "aarch64": {"56", "437"}}[os.uname().machine]  # open(at)(2)
+        pb.check(sent[:1] == ["sent"] and all(x.split(":")[0] in opens for x in sent[2:]),
+                 "calls sent to the supervisor, other than jspawnhelper's opens: %r" % sent)
+    else:
+        pb.check(sent[:2] == ["sent", "0"], "calls sent to the supervisor: %r" % sent)
     pb.fail_if_any(rt)
