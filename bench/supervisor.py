@@ -33,13 +33,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 import macro  # noqa: E402  (its workloads)
-from policyload import paired  # noqa: E402  (median and IQR of paired differences)
-QUICK = "--quick" in sys.argv
-BUILD = Path(os.environ.get("BUILD") or ROOT / "build")
-if not BUILD.is_absolute():
-    BUILD = ROOT / BUILD
-BIN = BUILD / "bench"
-CLI = BUILD / "fnshield"
+# the median and IQR of paired differences, and the same build paths and --quick
+from policyload import BIN, CLI, QUICK, paired  # noqa: E402
 RESULTS = HERE / "results"
 BASE = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
 T0 = time.time()

@@ -129,10 +129,11 @@ EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 
 EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	int saved = errno;
-	if (addr && (shim_watch() & (1u << FS_LISTEN)) && shim_ready() == 0 &&
-	    refused(check_bind("bind", fd, addr, len), saved))
-		return -1;
+	if (addr && (shim_watch() & (1u << FS_LISTEN)) && shim_ready() == 0) {
+		int saved = errno;
+		if (refused(check_bind("bind", fd, addr, len), saved))
+			return -1;
+	}
 	return REAL(bind)(fd, addr, len);
 }
 

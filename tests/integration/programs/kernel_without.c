@@ -33,73 +33,63 @@
 #define ARCH AUDIT_ARCH_AARCH64
 #endif
 
-#define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
-#define ARG_LOW(i) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[i]))
-#define ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
-#define FAIL(e) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (e))
+/* What each mode refuses: a system call, with its first argument equal to arg0 (when >= 0)
+ * and any of arg1_bits set in its second (when non-zero), answered with errno err. */
+static const struct refusal {
+	const char *mode;
+	int nr;
+	long arg0;
+	unsigned arg1_bits;
+	int err;
+} REFUSALS[] = {
+	{"user-notification", SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, EINVAL},
+	{"no-new-privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 0, EPERM},
+	{"pidfd", SYS_pidfd_open, -1, 0, ENOSYS},
+	{"ptrace-access", SYS_process_vm_readv, -1, 0, EPERM},
+};
+
+#define INSN(x) ((struct sock_filter)x)
+#define LOAD(off) INSN(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
+#define NEXT_IF(test, k) INSN(BPF_JUMP(BPF_JMP | (test) | BPF_K, (k), 1, 0)) /* else the ALLOW after it */
+#define ALLOW INSN(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW))
+
+/* The filter: every call allowed but r's (another architecture's numbers are not this
+ * program's concern). Returns its length. */
+static unsigned short build(const struct refusal *r, struct sock_filter f[16])
+{
+	unsigned short n = 0;
+	f[n++] = LOAD(offsetof(struct seccomp_data, arch));
+	f[n++] = NEXT_IF(BPF_JEQ, ARCH);
+	f[n++] = ALLOW;
+	f[n++] = LOAD(offsetof(struct seccomp_data, nr));
+	f[n++] = NEXT_IF(BPF_JEQ, (unsigned)r->nr);
+	f[n++] = ALLOW;
+	if (r->arg0 >= 0) {
+		f[n++] = LOAD(offsetof(struct seccomp_data, args[0]));
+		f[n++] = NEXT_IF(BPF_JEQ, (unsigned)r->arg0);
+		f[n++] = ALLOW;
+	}
+	if (r->arg1_bits) {
+		f[n++] = LOAD(offsetof(struct seccomp_data, args[1]));
+		f[n++] = NEXT_IF(BPF_JSET, r->arg1_bits);
+		f[n++] = ALLOW;
+	}
+	f[n++] = INSN(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (unsigned)r->err));
+	return n;
+}
 
 int main(int argc, char **argv)
 {
-	if (argc < 3) {
+	const struct refusal *r = NULL;
+	for (size_t i = 0; argc >= 3 && i < sizeof REFUSALS / sizeof *REFUSALS; i++)
+		if (!strcmp(argv[1], REFUSALS[i].mode))
+			r = &REFUSALS[i];
+	if (!r) {
 		fprintf(stderr, "usage: kernel_without user-notification|no-new-privs|pidfd|ptrace-access PROGRAM ARGS...\n");
 		return 2;
 	}
-	struct sock_filter user_notification[] = {
-		LOAD(arch),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
-		ALLOW, /* another architecture's numbers: not this program's concern */
-		LOAD(nr),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 1, 0),
-		ALLOW,
-		ARG_LOW(0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_SET_MODE_FILTER, 1, 0),
-		ALLOW,
-		ARG_LOW(1),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, 0, 1),
-		FAIL(EINVAL),
-		ALLOW,
-	};
-	struct sock_filter no_new_privs[] = {
-		LOAD(arch),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
-		ALLOW,
-		LOAD(nr),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 1, 0),
-		ALLOW,
-		ARG_LOW(0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_NO_NEW_PRIVS, 0, 1),
-		FAIL(EPERM),
-		ALLOW,
-	};
-	struct sock_filter ptrace_access[] = {
-		LOAD(arch),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
-		ALLOW,
-		LOAD(nr),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_readv, 0, 1),
-		FAIL(EPERM),
-		ALLOW,
-	};
-	struct sock_filter pidfd[] = {
-		LOAD(arch),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
-		ALLOW,
-		LOAD(nr),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
-		FAIL(ENOSYS),
-		ALLOW,
-	};
-	struct sock_fprog prog;
-	if (!strcmp(argv[1], "user-notification"))
-		prog = (struct sock_fprog){sizeof user_notification / sizeof *user_notification, user_notification};
-	else if (!strcmp(argv[1], "no-new-privs"))
-		prog = (struct sock_fprog){sizeof no_new_privs / sizeof *no_new_privs, no_new_privs};
-	else if (!strcmp(argv[1], "pidfd"))
-		prog = (struct sock_fprog){sizeof pidfd / sizeof *pidfd, pidfd};
-	else if (!strcmp(argv[1], "ptrace-access"))
-		prog = (struct sock_fprog){sizeof ptrace_access / sizeof *ptrace_access, ptrace_access};
-	else
-		return 2;
+	struct sock_filter f[16];
+	struct sock_fprog prog = {build(r, f), f};
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
 		perror("kernel_without: seccomp");
 		return 3;
