@@ -19,7 +19,8 @@
               they go (bench/iprofile.py).
 
 Writes bench/results/policyload.json and bench/results/policyload.md (the README's table).
-Usage: bench/policyload.py [--quick]
+Usage: bench/policyload.py [--quick] [--only counts,load,children,cold]
+  --only  run those parts alone and print their figures (to try a change out); no results written
 """
 import json
 import os
@@ -40,6 +41,7 @@ import iprofile  # noqa: E402
 import policies  # noqa: E402
 
 QUICK = "--quick" in sys.argv
+ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None
 BUILD = Path(os.environ.get("BUILD") or ROOT / "build")
 if not BUILD.is_absolute():
     BUILD = ROOT / BUILD
@@ -320,6 +322,14 @@ def main():
     try:
         files = write_policies(work)
         res = {"machine": os.uname().machine}
+        if ONLY:
+            parts = {"counts": lambda: run_counts(work, files),
+                     "load": lambda: run_load(files, 20 if QUICK else 200),
+                     "children": lambda: run_children(work, files, 4 if QUICK else 20, 20 if QUICK else 100),
+                     "cold": lambda: run_cold(work, files, rounds)}
+            for part in ONLY:
+                print(json.dumps({part: parts[part]()}, indent=1))
+            return
         res["counts"], res["profiles"] = run_counts(work, files)
         res["load_runs"] = 20 if QUICK else 200
         res["load"] = run_load(files, res["load_runs"])
