@@ -162,7 +162,7 @@ $(BUILD)/fnshield-exec: $(BUILD)/obj/wrappers/fnshield-exec.o $(BUILD)/liblog.a 
 # ---- tests -------------------------------------------------------------------------------
 # Unit tests: policy/ and log/ whole, and the shim's pieces that make sense outside a process
 # (tests/unit/shim_stubs.c stands in for init.c's state).
-UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,exe.o supervisor.o report.o logfd.o treefd.o policy_share.o dnstable.o envprop.o lambda.o repeat.o watch.o origin.o origin_python.o origin_node.o origin_java.o) $(FACTS_OBJ)
+UNIT_SHIM_OBJ := $(addprefix $(BUILD)/obj/shim/,dynsym.o exe.o supervisor.o report.o logfd.o treefd.o policy_share.o dnstable.o envprop.o lambda.o repeat.o watch.o origin.o origin_python.o origin_node.o origin_java.o) $(FACTS_OBJ)
 
 # The tests' own objects: default visibility (they look frames up by name), and built after
 # the generated header that test_backstop_programs.c includes.

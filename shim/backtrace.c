@@ -73,6 +73,7 @@
 #include <libunwind.h>
 
 #include "backtrace.h"
+#include "dynsym.h"
 #include "sys.h"
 
 #include <elf.h>
@@ -456,11 +457,9 @@ int fnshield_unw_dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *
 
 /* ---- symbols --------------------------------------------------------------------------------- */
 
-/* A d_ptr of the dynamic section: relocated in place by ld.so for ordinary objects, not for the
- * vDSO (whose dynamic section is read-only). */
 static uintptr_t dyn_addr(const struct module *m, uintptr_t v)
 {
-	return v < m->lo ? v + m->bias : v;
+	return dyn_ptr(v, m->lo, m->bias);
 }
 
 static uint32_t gnu_hash_count(const struct module *m, uintptr_t gh)

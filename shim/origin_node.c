@@ -18,6 +18,7 @@
  * the fork. The walk allocates V8 handles (in the HandleScope opened and closed here) as any
  * binding does; it calls no JavaScript.
  */
+#include "dynsym.h"
 #include "origin.h"
 #include "state.h"
 #include "real.h"
@@ -97,6 +98,8 @@ int origin_node_walk(struct origin_out *o)
 
 int origin_node_setup(void)
 {
+	if (!dynsym_defined("_ZN2v87Isolate13TryGetCurrentEv"))
+		return 0; /* not V8, known without dlsym's failure (dynsym.h) */
 #define SYM(field, name) (*(void **)&v8.field = fs_real_dlsym(RTLD_DEFAULT, name))
 	if (!SYM(try_get_current, "_ZN2v87Isolate13TryGetCurrentEv"))
 		return 0;

@@ -35,6 +35,7 @@
  *    bytes follow the object header; a non-ASCII one is used through its cached UTF-8 form when
  *    it has one, else written as "?".
  */
+#include "dynsym.h"
 #include "origin.h"
 #include "state.h"
 #include "real.h"
@@ -252,6 +253,8 @@ static int from_debug_offsets(int minor)
 
 int origin_python_setup(void)
 {
+	if (!dynsym_defined("PyGILState_GetThisThreadState"))
+		return 0; /* not Python, known without dlsym's failure (dynsym.h) */
 	py.this_thread_state = (void *(*)(void))sym("PyGILState_GetThisThreadState");
 	py.is_initialized = (int (*)(void))sym("Py_IsInitialized");
 	if (!py.this_thread_state || !py.is_initialized)

@@ -1,0 +1,114 @@
+/*
+ * dynsym.c — is a symbol defined by an object loaded now (dynsym.h says why not dlsym).
+ *
+ * Each object's dynamic section names its symbol table, string table and hash table; the hash
+ * table's chain for the name holds every symbol of that name. The answer leans to "yes": any
+ * defined symbol of the name counts, whatever its version or binding, so a "no" here is a
+ * "no" from dlsym too; a rare "yes" that dlsym then refuses costs only what it cost before.
+ */
+#include "dynsym.h"
+
+#include <elf.h>
+#include <link.h>
+#include <stdint.h>
+#include <string.h>
+
+struct query {
+	const char *name;
+	uint32_t gnu, sysv; /* the name's two hashes */
+	int found;          /* 1 defined somewhere, -1 an object could not be asked */
+};
+
+static int defines(const ElfW(Sym) *s, const char *strtab, const char *name)
+{
+	return s->st_shndx != SHN_UNDEF && !strcmp(strtab + s->st_name, name);
+}
+
+/* DT_GNU_HASH: a Bloom filter, then one bucket's chain of hashes (low bit: the chain's end). */
+static int gnu_lookup(const uint32_t *h, const ElfW(Sym) *sym, const char *strtab, const struct query *q)
+{
+	enum { BITS = sizeof(ElfW(Addr)) * 8 };
+	uint32_t nbuckets = h[0], symoffset = h[1], nbloom = h[2], shift = h[3];
+	if (!nbuckets || !nbloom)
+		return 0;
+	const ElfW(Addr) *bloom = (const ElfW(Addr) *)(h + 4);
+	ElfW(Addr) word = bloom[(q->gnu / BITS) % nbloom];
+	ElfW(Addr) mask = ((ElfW(Addr))1 << (q->gnu % BITS)) | ((ElfW(Addr))1 << ((q->gnu >> shift) % BITS));
+	if ((word & mask) != mask)
+		return 0;
+	const uint32_t *buckets = (const uint32_t *)(bloom + nbloom);
+	const uint32_t *chain = buckets + nbuckets;
+	uint32_t i = buckets[q->gnu % nbuckets];
+	if (i < symoffset)
+		return 0;
+	for (;; i++) {
+		uint32_t hc = chain[i - symoffset];
+		if ((hc | 1) == (q->gnu | 1) && defines(&sym[i], strtab, q->name))
+			return 1;
+		if (hc & 1)
+			return 0;
+	}
+}
+
+/* DT_HASH (objects linked with --hash-style=sysv): nbucket, nchain, buckets, chains. */
+static int sysv_lookup(const uint32_t *h, const ElfW(Sym) *sym, const char *strtab, const struct query *q)
+{
+	uint32_t nbucket = h[0], nchain = h[1];
+	if (!nbucket)
+		return 0;
+	const uint32_t *chain = h + 2 + nbucket;
+	for (uint32_t i = h[2 + q->sysv % nbucket], n = 0; i && i < nchain && n < nchain; i = chain[i], n++)
+		if (defines(&sym[i], strtab, q->name))
+			return 1;
+	return 0;
+}
+
+static int ask_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct query *q = data;
+	const ElfW(Dyn) *dyn = NULL;
+	uintptr_t lo = UINTPTR_MAX;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
+		if (ph->p_type == PT_LOAD && info->dlpi_addr + ph->p_vaddr < lo)
+			lo = info->dlpi_addr + ph->p_vaddr;
+	}
+	if (!dyn)
+		return 0; /* a static object defines nothing for dlsym either */
+	uintptr_t symtab = 0, strtab = 0, gnu = 0, sysv = 0;
+	for (; dyn->d_tag != DT_NULL; dyn++) {
+		uintptr_t v = dyn_ptr(dyn->d_un.d_ptr, lo, info->dlpi_addr);
+		switch (dyn->d_tag) {
+		case DT_SYMTAB: symtab = v; break;
+		case DT_STRTAB: strtab = v; break;
+		case DT_GNU_HASH: gnu = v; break;
+		case DT_HASH: sysv = v; break;
+		}
+	}
+	if (!symtab || !strtab)
+		return 0;
+	const ElfW(Sym) *sym = (const ElfW(Sym) *)symtab;
+	const char *str = (const char *)strtab;
+	if (gnu)
+		q->found = gnu_lookup((const uint32_t *)gnu, sym, str, q);
+	else if (sysv)
+		q->found = sysv_lookup((const uint32_t *)sysv, sym, str, q);
+	else
+		q->found = -1;
+	return q->found != 0; /* stop at the first object that defines it, or cannot be asked */
+}
+
+int dynsym_defined(const char *name)
+{
+	struct query q = {.name = name, .gnu = 5381};
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+		q.gnu = q.gnu * 33 + *c;
+		q.sysv = (q.sysv << 4) + *c;
+		q.sysv = (q.sysv ^ ((q.sysv & 0xf0000000u) >> 24)) & 0x0fffffffu;
+	}
+	dl_iterate_phdr(ask_object, &q);
+	return q.found;
+}
