@@ -247,3 +247,11 @@ size_t logline_format_error(const struct log_context *c, const char *message,
 	close_line(&w);
 	return finish(&w);
 }
+
+void logline_copy(char *out, size_t cap, const char *s)
+{
+	size_t n = cap ? strnlen(s, cap - 1) : 0;
+	memcpy(out, s, n);
+	if (cap)
+		out[n] = 0;
+}

@@ -70,6 +70,11 @@ size_t logline_format_start(const struct log_context *c, const char *source, con
 			    int mode, unsigned protections, const char *seccomp,
 			    const char *supervisor, char *buf, size_t cap);
 
+/* A field's text (a start-line state, the function's name, a trace id) into out: s, cut to
+ * cap. Not snprintf: these are set at every child's start, where stdio's first use in a
+ * process costs ~0.1 ms on this kind of machine. */
+void logline_copy(char *out, size_t cap, const char *s);
+
 /* "fnshield":"error": a configuration or internal error, with where it is. */
 size_t logline_format_error(const struct log_context *c, const char *message,
 			    const char *json_path, int line, int column, const char *source,

@@ -117,7 +117,7 @@ static void do_init(void)
 
 	const char *fn = getenv("AWS_LAMBDA_FUNCTION_NAME");
 	if (fn)
-		snprintf(g_shim.function_name, sizeof g_shim.function_name, "%s", fn);
+		logline_copy(g_shim.function_name, sizeof g_shim.function_name, fn);
 
 	const char *policy_env = getenv("FNSHIELD_POLICY");
 	const char *file_env = getenv("FNSHIELD_POLICY_FILE");

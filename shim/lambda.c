@@ -90,7 +90,7 @@ void lambda_init(const char *inherited)
 	memcpy(inherited_ids.request_id, p, n);
 	p += n;
 	if (*p == ' ')
-		snprintf(inherited_ids.trace_id, sizeof inherited_ids.trace_id, "%s", p + 1);
+		logline_copy(inherited_ids.trace_id, sizeof inherited_ids.trace_id, p + 1);
 	have_inherited_ids = 1;
 }
 

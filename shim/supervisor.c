@@ -10,6 +10,7 @@
  */
 #include "supervisor.h"
 
+#include "logline.h"
 #include "state.h"
 #include "sys.h"
 
@@ -342,11 +343,11 @@ int supervisor_start(const struct fs_policy *p, const char *lib_path, const char
 		     const char *inherited, char *status, size_t cap)
 {
 	if (inherited && !strcmp(inherited, "on")) {
-		snprintf(status, cap, "inherited");
+		logline_copy(status, cap, "inherited");
 		return 1;
 	}
 	if (!setting || strcmp(setting, "on") || !restricts_any(p)) {
-		snprintf(status, cap, "off");
+		logline_copy(status, cap, "off");
 		return 0;
 	}
 	const char *why = NULL;
@@ -406,6 +407,6 @@ out:
 		snprintf(status, cap, "unavailable: %s", why);
 		return 0;
 	}
-	snprintf(status, cap, why ? why : "on");
+	logline_copy(status, cap, why ? why : "on");
 	return 1;
 }

@@ -8,6 +8,7 @@
 #include "syscall_filter.h"
 
 #include "backstop.h"
+#include "logline.h"
 #include "seccomp_programs.h" /* generated: $(BUILD)/seccomp_programs.h */
 #include "sys.h"
 
@@ -88,25 +89,16 @@ static int load(const struct backstop_program *prog)
 	return r < 0 ? -ECANCELED : 0;
 }
 
-/* status = s, cut to cap; not snprintf: the common cases run at every child's start, where
- * stdio's first use would cost ~0.1 ms on this kind of machine. */
-static void set_status(char *status, size_t cap, const char *s)
-{
-	size_t n = cap ? strnlen(s, cap - 1) : 0;
-	memcpy(status, s, n);
-	if (cap)
-		status[n] = 0;
-}
 
 int seccomp_install(const struct fs_policy *p, int in_lambda, int trampoline,
 		    const char *inherited, const char *setting, char *status, size_t cap)
 {
 	if (inherited && !strcmp(inherited, "on")) {
-		set_status(status, cap, "inherited");
+		logline_copy(status, cap, "inherited");
 		return 1;
 	}
 	if (setting && !strcmp(setting, "off")) {
-		set_status(status, cap, "off");
+		logline_copy(status, cap, "off");
 		return 0;
 	}
 	int r = load(&backstop_programs[variant(p, in_lambda, trampoline)]);
@@ -114,6 +106,6 @@ int seccomp_install(const struct fs_policy *p, int in_lambda, int trampoline,
 		snprintf(status, cap, "unavailable: %s", strerror(-r));
 		return 0;
 	}
-	set_status(status, cap, "on");
+	logline_copy(status, cap, "on");
 	return 1;
 }
