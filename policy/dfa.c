@@ -995,7 +995,7 @@ uint32_t fs_dfa_put(struct fs_img_writer *w, const struct fs_dfa *d)
 		r.ent = fs_img_put(w, d->ent, (size_t)d->nent * sizeof *d->ent);
 	}
 	r.acc = fs_img_put(w, d->acc, (size_t)d->nstates * sizeof *d->acc);
-	return w->failed ? 0 : fs_img_put(w, &r, sizeof r);
+	return w->failed ? 0 : fs_img_put_record(w, &r, sizeof r);
 }
 
 /* Is any entry past lim? Written as an OR of compares, which the compiler turns into vector

@@ -8,9 +8,11 @@
  * one builds nothing: the header is checked, the checksum compared, each table's view checks
  * what its matcher relies on (dfa.c, iptrie.c, rules.c), and the policy's pointers are set.
  *
- * Layout: the header below, then the source text, the alias table, and per category its
- * rules record and tables, each at an 8-byte boundary, addressed by 32-bit offsets from the
- * image's first byte. Fields have fixed widths, no pointers and no padding the writer does
+ * Layout: the header below, then the source text, the alias table, every category's tables,
+ * and last the records that describe them (fs_img_put_record), each at an 8-byte boundary,
+ * addressed by 32-bit offsets from the image's first byte. A load that trusts the image (a
+ * child mapping its parent's copy) reads the header and the records only: the first page and
+ * the last few, whatever the policy's size. Fields have fixed widths, no pointers and no padding the writer does
  * not zero: the image is the same on every little-endian machine (x86_64 and arm64 read each
  * other's); the byte order is recorded and another one refused.
  *
@@ -99,6 +101,16 @@ uint32_t fs_img_put(struct fs_img_writer *w, const void *p, size_t n)
 	return w->failed ? 0 : off;
 }
 
+uint32_t fs_img_put_record(struct fs_img_writer *w, const void *p, size_t n)
+{
+	if (!w->records)
+		return fs_img_put(w, p, n);
+	uint32_t off = fs_img_put(w->records, p, n);
+	if (w->records->failed || w->records_at + off > UINT32_MAX)
+		w->failed = true;
+	return w->failed ? 0 : (uint32_t)(w->records_at + off);
+}
+
 static uint32_t put_string(struct fs_img_writer *w, const char *s, size_t len)
 {
 	uint32_t off = fs_img_put(w, s, len);
@@ -106,38 +118,63 @@ static uint32_t put_string(struct fs_img_writer *w, const char *s, size_t len)
 	return off;
 }
 
-uint8_t *fs_image_write(const struct fs_image_parts *parts, size_t *len)
+/* The header, the texts and the tables into w, the records into w->records; the header is
+ * filled in here and written by the caller. */
+static void write_parts(struct fs_img_writer *w, const struct fs_image_parts *parts, struct img_header *hp)
 {
-	struct fs_img_writer w = { 0 };
 	struct img_header h = { .format = FS_IMAGE_FORMAT, .byte_order = BYTE_ORDER_MARK,
 				.header_size = sizeof h };
 	memcpy(h.magic, MAGIC, 8);
-	fs_img_put(&w, &h, sizeof h); /* filled in at the end */
+	fs_img_put(w, &h, sizeof h); /* filled in by the caller */
 	h.flags = parts->resolved_aliases ? ALIASES_RESOLVED : 0;
 	h.mode = (uint8_t)parts->mode;
 	h.backtrace = parts->raw->backtrace;
 	h.stack = parts->raw->stack;
 	h.has_init = parts->raw->has_init;
-	h.source = put_string(&w, parts->source, parts->source_len);
+	h.source = put_string(w, parts->source, parts->source_len);
 	h.source_len = (uint32_t)parts->source_len;
 	h.metrics_len = (uint32_t)strlen(parts->raw->metrics_namespace);
-	h.metrics = put_string(&w, parts->raw->metrics_namespace, h.metrics_len);
+	h.metrics = put_string(w, parts->raw->metrics_namespace, h.metrics_len);
 	if (parts->aliases && parts->aliases->len) {
-		h.aliases = fs_img_put(&w, parts->aliases->buf, parts->aliases->len);
+		h.aliases = fs_img_put(w, parts->aliases->buf, parts->aliases->len);
 		h.aliases_len = (uint32_t)parts->aliases->len;
 	}
 	for (int c = 0; c < FS_NCATEGORIES; c++) {
-		h.rules[c] = fs_rules_put(&w, parts->rules[c]);
+		h.rules[c] = fs_rules_put(w, parts->rules[c]);
 		if (parts->init[c])
-			h.init[c] = fs_rules_put(&w, parts->init[c]);
+			h.init[c] = fs_rules_put(w, parts->init[c]);
 	}
+	*hp = h;
+}
+
+/* Written twice: where the tables end is known only once they are written, and a record holds
+ * the offsets of its tables and of the records below it. The tables' places do not depend on
+ * the records', so the second pass puts every table where the first did and each record at its
+ * final place after them. */
+uint8_t *fs_image_write(const struct fs_image_parts *parts, size_t *len)
+{
+	struct img_header h;
+	struct fs_img_writer probe_records = { 0 }, probe = { .records = &probe_records };
+	write_parts(&probe, parts, &h);
+	size_t tables_end = (probe.len + 7) / 8 * 8;
+	bool failed = probe.failed;
+	free(probe.buf);
+	free(probe_records.buf);
+	struct fs_img_writer records = { 0 }, w = { .records = &records, .records_at = tables_end };
+	if (!failed)
+		write_parts(&w, parts, &h);
+	if (!w.failed && w.len <= tables_end && reserve(&w, tables_end - w.len)) {
+		w.len = tables_end; /* zeros up to there: reserve's */
+		fs_img_append(&w, records.buf, records.len);
+	}
+	free(records.buf);
 	char hex[65];
 	fs_sha256_hex(parts->source, parts->source_len, hex);
 	memcpy(h.digest, hex, 64);
 	struct utsname u;
 	if (uname(&u) == 0)
 		snprintf(h.machine, sizeof h.machine, "%.15s", u.machine);
-	if (w.failed) {
+	if (failed || w.failed || w.len < tables_end) {
 		free(w.buf);
 		return NULL;
 	}
@@ -186,11 +223,12 @@ int fs_image_is(const void *data, size_t len)
 	return data && len >= 8 && memcmp(data, MAGIC, 8) == 0;
 }
 
-/* A string of the image: in bounds, its NUL where the header says. */
+/* A string of the image: in bounds, its NUL where the header says (trusted: as the image's
+ * checker found it; reading it again would cost a child a page of the image, see the top). */
 static const char *string_at(struct fs_img *im, uint32_t off, uint32_t len, const char *what)
 {
 	const char *s = fs_img_array(im, off, (uint64_t)len + 1, 1, 1, what);
-	if (s && s[len] != 0) {
+	if (s && !im->trusted && s[len] != 0) {
 		fs_img_fail(im, "the %s are cut short", what);
 		return NULL;
 	}

@@ -305,7 +305,7 @@ uint32_t fs_iptrie_put(struct fs_img_writer *w, const struct fs_iptrie *t)
 		r.groups = fs_img_put(w, t->groups, (size_t)t->ngroups * sizeof *t->groups);
 	if (t->nports)
 		r.ports = fs_img_put(w, t->ports, (size_t)t->nports * sizeof *t->ports);
-	return w->failed ? 0 : fs_img_put(w, &r, sizeof r);
+	return w->failed ? 0 : fs_img_put_record(w, &r, sizeof r);
 }
 
 /* What fs_iptrie_match relies on: children lie deeper than their parent (so a lookup ends
