@@ -308,10 +308,9 @@ static inline bool prefix_matches(const uint64_t a[2], const struct fs_iptrie_no
 	return x0 == 0 && (x1 >> (128 - d)) == 0;
 }
 
-/* The group of the longest prefix that contains ip, through the trie; steps (if not NULL)
- * counts the nodes. Out of line: IPv4 addresses, the common case, take the index. */
-static __attribute__((noinline)) uint32_t trie_innermost(const struct fs_iptrie *t,
-							 const uint8_t ip[16], size_t *steps)
+/* The group of the longest prefix that contains ip (0: none), through the trie; steps (if not
+ * NULL) counts the nodes. */
+static uint32_t trie_innermost(const struct fs_iptrie *t, const uint8_t ip[16], size_t *steps)
 {
 	const uint64_t a[2] = { load_be64(ip), load_be64(ip + 8) };
 	uint32_t g = 0, visited = 0;
@@ -371,17 +370,31 @@ static __attribute__((noinline)) uint32_t chain_rank(const struct fs_iptrie *t, 
 	return best;
 }
 
-uint32_t fs_iptrie_match(const struct fs_iptrie *t, const uint8_t ip[16], uint16_t port, size_t *steps)
+/* The best rank once the innermost group g (0: none) is known. */
+static inline uint32_t group_match(const struct fs_iptrie *t, uint32_t g, uint16_t port, size_t *steps)
 {
-	const uint64_t a[2] = { load_be64(ip), load_be64(ip + 8) };
-	uint32_t g = is_v4_mapped(a) ? v4_innermost(t, (uint32_t)a[1], steps)
-				     : trie_innermost(t, ip, steps);
 	if (!g)
 		return FS_RANK_NONE;
 	const struct fs_iptrie_group *x = &t->groups[g - 1];
 	if (!x->n && !x->up) /* no per-port rule applies (most lookups): its any-port rank */
 		return x->any;
 	return chain_rank(t, g, port, steps);
+}
+
+/* IPv6 addresses: out of line, IPv4 ones take the index. */
+static __attribute__((noinline)) uint32_t trie_match(const struct fs_iptrie *t, const uint8_t ip[16],
+						     uint16_t port, size_t *steps)
+{
+	return group_match(t, trie_innermost(t, ip, steps), port, steps);
+}
+
+/* IPv4 first, in a leaf that keeps nothing across a call: the other paths are tail calls. */
+uint32_t fs_iptrie_match(const struct fs_iptrie *t, const uint8_t ip[16], uint16_t port, size_t *steps)
+{
+	const uint64_t a[2] = { load_be64(ip), load_be64(ip + 8) };
+	if (!is_v4_mapped(a))
+		return trie_match(t, ip, port, steps);
+	return group_match(t, v4_innermost(t, (uint32_t)a[1], steps), port, steps);
 }
 
 /* The IPv4 index (see the top): the bounds are 0 and each IPv4 CIDR's first address and the
