@@ -96,18 +96,29 @@ static void random_rule(struct ref_rule *r, int n3)
 	r->rank = fs_rank(rand() % 3, (uint32_t)(rand() % n3));
 }
 
-/* The tables read back through an image, untrusted: every check of the view runs. */
+/* View the trie record at off in w's bytes, untrusted: every check of the view runs. 0 or -1,
+ * err: what it found wrong. */
+static int view_at(const struct fs_img_writer *w, uint32_t off, const uint32_t n[3], struct fs_iptrie *view,
+		   char err[256])
+{
+	err[0] = 0;
+	struct fs_img im = { .base = w->buf, .len = w->len, .err = err, .errcap = 256 };
+	return fs_iptrie_view(&im, off, n, view);
+}
+
+/* The tables read back through an image. */
 static struct fs_iptrie *through_image(const struct fs_iptrie *t, struct fs_img_writer *w, struct fs_iptrie *view,
-				       const uint32_t n[3])
+				       const uint32_t n[3], uint32_t *offp)
 {
 	memset(w, 0, sizeof *w);
 	uint8_t header[16] = { 0 };
 	fs_img_put(w, header, sizeof header); /* offset 0 means none */
 	uint32_t off = fs_iptrie_put(w, t);
 	cr_assert(off && !w->failed);
-	char err[256] = "";
-	struct fs_img im = { .base = w->buf, .len = w->len, .err = err, .errcap = sizeof err };
-	cr_assert_eq(fs_iptrie_view(&im, off, n, view), 0, "%s", err);
+	char err[256];
+	cr_assert_eq(view_at(w, off, n, view, err), 0, "%s", err);
+	if (offp)
+		*offp = off;
 	return view;
 }
 
@@ -129,7 +140,7 @@ Test(iptrie, same_as_the_reference_on_random_policies, .timeout = 60)
 		cr_assert_not_null(t);
 		struct fs_img_writer w;
 		struct fs_iptrie view;
-		const struct fs_iptrie *forms[2] = { t, through_image(t, &w, &view, n3) };
+		const struct fs_iptrie *forms[2] = { t, through_image(t, &w, &view, n3, NULL) };
 
 		/* every rule's first address, last address and their neighbours, then random */
 		for (int q = 0; q < 4 * n + 200; q++) {
@@ -188,5 +199,46 @@ Test(iptrie, ipv4_index_size)
 	t = fs_iptrie_finish(b);
 	cr_assert_leq(t->nv4, 2 * 11 + 1);
 	cr_assert_geq(t->nv4, 11);
+	fs_iptrie_free(t);
+}
+
+/* What the lookup relies on and the view must refuse in a crafted image (whose checksum would
+ * be right): an interval naming a group that does not exist, an index that does not start at
+ * 0 or does not rise, a group whose "up" does not point to an earlier group (a chain that
+ * would not end). The tables are poked through the view's pointers into the image's bytes, by
+ * their documented layout: an interval is {start, group}, a group {any, first, n, up}. */
+Test(iptrie, view_refuses_what_the_lookup_relies_on)
+{
+	const uint32_t n3[3] = { 8, 8, 8 };
+	struct fs_iptrie_builder *b = fs_iptrie_builder_new();
+	uint8_t ip[16];
+	v4(0x0a000000, ip);
+	fs_iptrie_add(b, ip, 96 + 8, 5432, fs_rank(0, 0));   /* 10.0.0.0/8:5432 */
+	v4(0x0a010000, ip);
+	fs_iptrie_add(b, ip, 96 + 16, 443, fs_rank(1, 1));   /* 10.1.0.0/16:443, inside it */
+	v4(0x0a010200, ip);
+	fs_iptrie_add(b, ip, 96 + 24, 0, fs_rank(2, 2));     /* 10.1.2.0/24, inside both */
+	struct fs_iptrie *t = fs_iptrie_finish(b);
+	cr_assert_eq(t->ngroups, 3);
+	cr_assert_geq(t->nv4, 4);
+	for (int kind = 0; kind < 5; kind++) {
+		struct fs_img_writer w;
+		struct fs_iptrie view;
+		uint32_t off;
+		through_image(t, &w, &view, n3, &off);
+		uint32_t *iv = (uint32_t *)view.v4, *grp = (uint32_t *)view.groups;
+		const char *want = kind < 3 ? "IPv4 index" : "address group";
+		switch (kind) {
+		case 0: iv[2 * 1 + 1] = t->ngroups + 1; break;    /* a group past the last */
+		case 1: iv[0] = 1; break;                           /* not from 0.0.0.0 */
+		case 2: iv[2 * 2] = iv[2 * 1]; break;               /* not rising */
+		case 3: grp[0 * 4 + 3] = 1; break;                  /* the first group up to itself */
+		case 4: grp[2 * 4 + 3] = 3; break;                  /* the last one up to itself */
+		}
+		char err[256];
+		cr_expect_eq(view_at(&w, off, n3, &view, err), -1, "kind %d", kind);
+		cr_expect(strstr(err, want), "kind %d: %s", kind, err);
+		free(w.buf);
+	}
 	fs_iptrie_free(t);
 }
