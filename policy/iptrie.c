@@ -21,8 +21,9 @@
  * contains the address; the rules of every shorter such prefix apply too. So that this takes
  * no walk back up, a group carries them: its any-port rank is the best of its own and of every
  * enclosing prefix's, and it names the nearest enclosing group that has per-port rules ("up"),
- * which names the next: only groups with port rules are visited, most lookups visit one. The
- * enclosing prefixes of a node are exactly its ancestors in the trie that hold groups.
+ * which names the next: only groups with port rules are visited, and a lookup that meets none
+ * reads the one group. The enclosing prefixes of a node are exactly its ancestors in the trie
+ * that hold groups.
  */
 #include <stdlib.h>
 #include <string.h>
