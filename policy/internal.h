@@ -461,6 +461,7 @@ struct fs_iptrie_builder;
 struct fs_iptrie_node;
 struct fs_iptrie_group;
 struct fs_iptrie_port;
+struct fs_iptrie_v4;
 struct fs_iptrie {
 	const struct fs_iptrie_node *nodes;     /* nodes[0] is the root */
 	uint32_t nnodes;
@@ -468,6 +469,8 @@ struct fs_iptrie {
 	uint32_t ngroups;
 	const struct fs_iptrie_port *ports;
 	uint32_t nports;
+	const struct fs_iptrie_v4 *v4;          /* IPv4 addresses: disjoint intervals, sorted */
+	uint32_t nv4;                           /* at least 1 */
 	bool owned;             /* the arrays are the trie's own (malloc), not an image's */
 };
 

@@ -99,7 +99,7 @@ void fs_policy_free(struct fs_policy *p);
  * versioned and checksummed. `fnshield compile` saves a policy's image to a file; the library
  * maps such a file read-only and uses it as it lies, and shares its image with its children
  * so that they neither parse nor compile. */
-#define FS_IMAGE_FORMAT 1u
+#define FS_IMAGE_FORMAT 2u
 
 /* The image a policy is a view over (valid as long as the policy). */
 const void *fs_policy_image(const struct fs_policy *p, size_t *len);

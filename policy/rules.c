@@ -299,23 +299,31 @@ static uint32_t name_rank(const struct fs_dfa *d, const char *name, uint16_t por
 	return fs_dfa_rank(d, s);
 }
 
-static uint32_t addr_rank(const struct fs_rules *r, const uint8_t ip[16], uint16_t port, const char *const *names,
-			  int nnames, size_t *steps)
+/* The best rank of an address and the names resolved to it. Out of line: most connects go to
+ * an address that no name was resolved to, and the address alone stays a short leaf. */
+static __attribute__((noinline)) uint32_t addr_names_rank(const struct fs_rules *r, const uint8_t ip[16],
+							  uint16_t port, const char *const *names,
+							  int nnames, size_t *steps)
 {
-	uint32_t best = FS_RANK_NONE;
-	if (is_path_category((enum fs_category)r->category))
-		return best;
-	if (r->trie && ip)
-		best = fs_iptrie_match(r->trie, ip, port, steps);
-	if (r->dfa && names)
-		for (int i = 0; i < nnames; i++) {
-			if (!names[i])
-				continue;
-			uint32_t k = name_rank(r->dfa, names[i], port, steps);
-			if (k > best)
-				best = k;
-		}
+	uint32_t best = r->trie && ip ? fs_iptrie_match(r->trie, ip, port, steps) : FS_RANK_NONE;
+	for (int i = 0; i < nnames; i++) {
+		if (!names[i])
+			continue;
+		uint32_t k = name_rank(r->dfa, names[i], port, steps);
+		if (k > best)
+			best = k;
+	}
 	return best;
+}
+
+static inline uint32_t addr_rank(const struct fs_rules *r, const uint8_t ip[16], uint16_t port,
+				 const char *const *names, int nnames, size_t *steps)
+{
+	if (is_path_category((enum fs_category)r->category))
+		return FS_RANK_NONE;
+	if (r->dfa && names && nnames > 0)
+		return addr_names_rank(r, ip, port, names, nnames, steps);
+	return r->trie && ip ? fs_iptrie_match(r->trie, ip, port, steps) : FS_RANK_NONE;
 }
 
 struct fs_verdict fs_match_addr(const struct fs_rules *r, const uint8_t ip[16], uint16_t port,

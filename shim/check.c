@@ -327,8 +327,35 @@ int check_is_runtime_api(const struct sockaddr *sa, socklen_t len)
 	return g_shim.have_runtime_api && facts_of_sockaddr(sa, len, ip, &port) && is_runtime_api(ip, port);
 }
 
-/* A connect that goes on with an alert line is asked whether it only repeats one already made
- * to that address (facts_tcp_peer_is): then the first wrote the line. Only such calls pay. */
+/* The line of a connect, sendto or listen the decision logs, and the errno the call gets.
+ * Out of line, off the path of the calls that go ahead unlogged; the decision is passed by
+ * value, so that it is built only on this path. A connect that goes on with an alert line is
+ * asked whether it only repeats one already made to that address (facts_tcp_peer_is): then
+ * the first wrote the line. Only such calls pay. */
+static __attribute__((noinline, cold)) int addr_line(const char *call, enum fs_category c, int fd,
+						     const struct fs_addr_facts *a, struct fs_decision d,
+						     char names[DNS_LOOKUP_MAX][DNS_NAME_MAX], int nnames)
+{
+	if (!d.err && fd >= 0 && facts_tcp_peer_is(fd, a->ip, a->port))
+		return 0;
+	int saved = errno; /* the hooks count on a check leaving it as it was (check.h) */
+	if (c == FS_CONNECT && !a->names)
+		nnames = dns_lookup(a->ip, names);
+	char iptext[INET6_ADDRSTRLEN], target[DNS_NAME_MAX + 16];
+	fs_ip_text(a->ip, iptext, sizeof iptext);
+	struct violation ev = {.category = c, .call = call, .port = a->port, .ip = iptext,
+			       .target = target};
+	if (nnames) {
+		ev.host = names[0];
+		append_port(target, sizeof target, names[0], 0, a->port);
+	} else {
+		append_port(target, sizeof target, iptext, !fs_ip_is_v4(a->ip), a->port);
+	}
+	int err = report(&d, &ev);
+	errno = saved;
+	return err;
+}
+
 int check_sockaddr(const char *call, enum fs_category c, int fd, const struct sockaddr *sa,
 		   socklen_t len)
 {
@@ -337,34 +364,25 @@ int check_sockaddr(const char *call, enum fs_category c, int fd, const struct so
 		return 0;
 	a.runtime_api = c == FS_CONNECT && is_runtime_api(a.ip, a.port);
 
-	/* The names this process resolved to the address: for name rules, and for the line. Without
-	 * name rules they are looked up only when there is a line to write. */
+	/* The names this process resolved to the address: for name rules (a.names set, even when
+	 * none was found), and for the line. Without name rules, or without a name resolved at
+	 * all, they are looked up only when there is a line to write. */
+	const struct fs_rules *r = shim_rules(c);
 	char names[DNS_LOOKUP_MAX][DNS_NAME_MAX];
-	const char *name_ptrs[DNS_LOOKUP_MAX] = {0};
-	int by_name = c == FS_CONNECT && fs_rules_have_names(shim_rules(c));
-	int nnames = by_name ? dns_lookup(a.ip, names) : 0;
-	for (int i = 0; i < nnames; i++)
-		name_ptrs[i] = names[i];
-	a.names = name_ptrs;
-	a.nnames = nnames;
-
-	struct fs_decision d = fs_decide_addr_in(shim_rules(c), g_shim.mode, c, &a);
-	if (!d.logged || (!d.err && fd >= 0 && facts_tcp_peer_is(fd, a.ip, a.port)))
-		return d.err;
-	if (c == FS_CONNECT && !by_name)
-		nnames = dns_lookup(a.ip, names);
-
-	char iptext[INET6_ADDRSTRLEN], target[DNS_NAME_MAX + 16];
-	fs_ip_text(a.ip, iptext, sizeof iptext);
-	struct violation ev = {.category = c, .call = call, .port = a.port, .ip = iptext,
-			       .target = target};
-	if (nnames) {
-		ev.host = names[0];
-		append_port(target, sizeof target, names[0], 0, a.port);
-	} else {
-		append_port(target, sizeof target, iptext, !fs_ip_is_v4(a.ip), a.port);
+	const char *name_ptrs[DNS_LOOKUP_MAX];
+	a.names = NULL;
+	a.nnames = 0;
+	if (c == FS_CONNECT && dns_recorded() && fs_rules_have_names(r)) {
+		a.nnames = dns_lookup(a.ip, names);
+		for (int i = 0; i < a.nnames; i++)
+			name_ptrs[i] = names[i];
+		a.names = name_ptrs;
 	}
-	return report(&d, &ev);
+
+	struct fs_decision d = fs_decide_addr_in(r, g_shim.mode, c, &a);
+	if (__builtin_expect(!d.logged, 1)) /* it goes ahead, nothing to say: the common case */
+		return d.err;
+	return addr_line(call, c, fd, &a, d, names, a.nnames);
 }
 
 int check_message(const char *call, const struct msghdr *msg)

@@ -4,6 +4,7 @@
 #include "dnstable.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define SLOTS 4096   /* power of two */
@@ -18,6 +19,7 @@ struct slot {
 
 static struct slot table[SLOTS];
 static atomic_uint clock_;
+atomic_bool dns_filled;
 
 /* Two multiply-xorshift rounds over the address's two halves: enough to spread addresses that
  * differ in any byte (IPv4-mapped ones differ only in the last four). */
@@ -102,10 +104,13 @@ void dns_record(const uint8_t ip[16], const char *name)
 	memcpy(victim->name, lower, n + 1);
 	atomic_store_explicit(&victim->stamp, atomic_fetch_add(&clock_, 1) + 1, memory_order_relaxed);
 	atomic_store_explicit(&victim->seq, seq + 2, memory_order_release);
+	atomic_store_explicit(&dns_filled, true, memory_order_release);
 }
 
 int dns_lookup(const uint8_t ip[16], char names[DNS_LOOKUP_MAX][DNS_NAME_MAX])
 {
+	if (!dns_recorded())
+		return 0;
 	unsigned h = hash_ip(ip);
 	int found = 0;
 	for (int i = 0; i < PROBE && found < DNS_LOOKUP_MAX; i++) {

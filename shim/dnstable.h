@@ -12,12 +12,23 @@
 #ifndef FNSHIELD_DNSTABLE_H
 #define FNSHIELD_DNSTABLE_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define DNS_NAME_MAX 256
 #define DNS_LOOKUP_MAX 4
 
 void dns_record(const uint8_t ip[16], const char *name);
+
+/* Set once a name is in the table (slots are never emptied): a process that has resolved
+ * nothing — or only connects to literal addresses — learns that it has no names in one load. */
+extern atomic_bool dns_filled;
+
+static inline bool dns_recorded(void)
+{
+	return atomic_load_explicit(&dns_filled, memory_order_acquire);
+}
 
 /* Names recorded for ip, lower-case, at most DNS_LOOKUP_MAX. Returns how many. */
 int dns_lookup(const uint8_t ip[16], char names[DNS_LOOKUP_MAX][DNS_NAME_MAX]);

@@ -28,27 +28,33 @@ static int refused(int err, int saved)
 	return err != 0;
 }
 
-/* fd: the socket of a connect, -1 for the other calls (check_sockaddr). */
-static int denied(const char *call, enum fs_category c, int fd, const struct sockaddr *sa,
-		  socklen_t len)
+/* fd: the socket of a connect, -1 for the other calls (check_sockaddr). check_sockaddr leaves
+ * errno as it was: only a refusal sets it. Inline: with connect rules, every connect. */
+static inline __attribute__((always_inline)) int denied(const char *call, enum fs_category c, int fd,
+							const struct sockaddr *sa, socklen_t len)
 {
 	if (!sa || shim_ready() < 0)
 		return 0;
-	int saved = errno;
-	return refused(check_sockaddr(call, c, fd, sa, len), saved);
+	int err = check_sockaddr(call, c, fd, sa, len);
+	if (err)
+		errno = err;
+	return err != 0;
 }
 
 /* The fast path of the connect-category hooks: connect unrestricted right now and no Runtime
  * API to follow (its connection is marked at connect, its requests seen at send). */
 #define CONNECT_WATCHED(watch) ((watch) & ((1u << FS_CONNECT) | WATCH_RUNTIME_API))
 
-static SLOW int slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
+/* Out of line, but not SLOW's cold: when connect has rules, every connect comes here, and
+ * code placed and compiled for size would cost each of them. */
+static __attribute__((noinline)) int slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (denied("connect", FS_CONNECT, fd, addr, len))
 		return -1;
+	if (!g_shim.have_runtime_api) /* no Runtime API connection to mark */
+		return REAL(connect)(fd, addr, len);
 	int r = REAL(connect)(fd, addr, len);
-	if ((r == 0 || errno == EINPROGRESS) && g_shim.have_runtime_api &&
-	    check_is_runtime_api(addr, len))
+	if ((r == 0 || errno == EINPROGRESS) && check_is_runtime_api(addr, len))
 		lambda_mark_api_fd(fd);
 	return r;
 }

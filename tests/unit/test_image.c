@@ -195,8 +195,10 @@ Test(image, other_version_byte_order_and_size)
 	memcpy(img + 16, &v, 4); /* format */
 	fix_checksum(img, len);
 	cr_assert_null(load(img, len, &e));
-	cr_assert(strstr(e.e[0].message, "compiled policy format 2, and this fnshield reads format 1"),
-		  "%s", e.e[0].message);
+	char want[80];
+	snprintf(want, sizeof want, "compiled policy format %u, and this fnshield reads format %u",
+		 FS_IMAGE_FORMAT + 1, FS_IMAGE_FORMAT);
+	cr_assert(strstr(e.e[0].message, want), "%s", e.e[0].message);
 	v = FS_IMAGE_FORMAT;
 	memcpy(img + 16, &v, 4);
 	uint32_t bom = 0x04030201; /* written by a big-endian machine */
