@@ -124,7 +124,7 @@ $(BUILD)/exports.map: shim/hooks.def tools/exports.sh
 $(BUILD)/libfnshield.so: $(SHIM_OBJ) $(BUILD)/liblog.a $(BUILD)/libpolicy.a $(BUILD)/exports.map
 	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/liblog.a $(BUILD)/libpolicy.a \
 	  -Wl,--version-script=$(BUILD)/exports.map -Wl,--exclude-libs,ALL \
-	  -Wl,-z,now -Wl,-z,relro -Wl,-z,nodelete -Wl,--no-undefined -ldl $(LDFLAGS)
+	  -Wl,-z,now -Wl,-z,relro -Wl,-z,nodelete -Wl,--no-undefined $(LDFLAGS)
 
 # The seccomp backstop's BPF programs (shim/backstop.h), generated here instead of built by
 # libseccomp at every cold start (issue #5). The generator runs on the build machine, so it is
@@ -248,12 +248,11 @@ clean:
 #                       arm64: under qemu-user) — layer/test-layer.sh
 # Building, the glibc checks and staging are in layer/build.sh.
 #
-# Amazon Linux 2 has glibc 2.26. There, dlsym and dladdr live in libdl.so.2: the library binds
-# their old symbol versions (shim/real.c, shim/init.c) and must list libdl.so.2 as NEEDED.
-# Since glibc 2.34 `-ldl` finds an empty libdl.a, so the file is named. The CLI is linked
-# statically: any dynamic executable linked against glibc >= 2.34 needs
-# __libc_start_main@GLIBC_2.34 (from crt1.o), which Amazon Linux 2 lacks.
-$(BUILD)/libfnshield.so: LDFLAGS += -Wl,--push-state,--no-as-needed -l:libdl.so.2 -Wl,--pop-state
+# Amazon Linux 2 has glibc 2.26. There, dlvsym and dladdr live in libdl.so.2: the library binds
+# their old symbol versions weakly and loads libdl.so.2 itself where the program did not
+# (shim/real.c), so it lists no libdl.so.2 (a stub since glibc 2.34, whose loading cost every
+# process ~90 µs). The CLI is linked statically: any dynamic executable linked against
+# glibc >= 2.34 needs __libc_start_main@GLIBC_2.34 (from crt1.o), which Amazon Linux 2 lacks.
 $(BUILD)/fnshield: LDFLAGS += -static
 # Link flags live here: relink when the Makefile changes (a link takes a second).
 $(BUILD)/libfnshield.so $(BUILD)/fnshield: Makefile

@@ -17,7 +17,8 @@
 # It must run on Amazon Linux 2 (glibc 2.26) and 2023 (glibc 2.34). Before anything is zipped,
 # the binaries that go into it are checked, and the build fails otherwise:
 #   a. no shared-library dependency beyond glibc (objdump -p NEEDED: libc.so.6, libdl.so.2,
-#      ld-linux*), and libdl.so.2 listed when dlsym/dladdr are used (glibc < 2.34 has them there);
+#      ld-linux*), and the dl* functions referenced weakly, or libdl.so.2 listed (glibc < 2.34
+#      has them there; the library loads it itself where the program did not, shim/real.c);
 #   b. no GLIBC_ symbol version above 2.26, and none of GLIBC_PRIVATE (objdump -T);
 #   c. the library exports the interposed functions and nothing else (tests/check-library.sh);
 #   d. the machine type is the requested architecture;
@@ -115,9 +116,13 @@ check_binary() { # FILE NAME
 	[ -z "$extra" ] || bad "$name needs shared libraries beyond glibc: $(printf '%s' "$extra" | oneline)"
 	# objdump -T: "... DF *UND* ... (GLIBC_2.14) memcpy"
 	syms=$($objdump_ -T "$f")
-	if printf '%s\n' "$syms" | grep -qE '[[:space:]](dlsym|dladdr|dlopen|dlclose|dlerror|dlvsym|dlinfo)$'; then
+	# "0000000000000000  w   DF *UND*  ... (GLIBC_2.2.5) dlvsym": a weak reference is bound to
+	# libc.so.6's on glibc >= 2.34, and before to libdl.so.2's, which the library loads itself
+	# where the program did not (shim/real.c); a strong one needs libdl.so.2 listed.
+	strong_dl=$(printf '%s\n' "$syms" | awk '/\*UND\*/ && $2 != "w" && $NF ~ /^(dlsym|dladdr|dlopen|dlclose|dlerror|dlvsym|dlinfo)$/ {print $NF}')
+	if [ -n "$strong_dl" ]; then
 		printf '%s\n' "$needed" | grep -qx 'libdl\.so\.2' ||
-			bad "$name uses the dl* functions but does not list libdl.so.2 as NEEDED (glibc < 2.34 has them there)"
+			bad "$name needs $(printf '%s' "$strong_dl" | oneline) but does not list libdl.so.2 as NEEDED (glibc < 2.34 has them there)"
 	fi
 	private=$(printf '%s\n' "$syms" | awk '/GLIBC_PRIVATE/ {print $NF}')
 	[ -z "$private" ] || bad "$name uses GLIBC_PRIVATE symbols: $(printf '%s' "$private" | oneline)"

@@ -17,6 +17,7 @@ struct query {
 	const char *name;
 	uint32_t gnu, sysv; /* the name's two hashes */
 	int found;          /* 1 defined somewhere, -1 an object could not be asked */
+	void *address;      /* where, when found */
 };
 
 static int defines(const ElfW(Sym) *s, const char *strtab, const char *name)
@@ -24,43 +25,49 @@ static int defines(const ElfW(Sym) *s, const char *strtab, const char *name)
 	return s->st_shndx != SHN_UNDEF && !strcmp(strtab + s->st_name, name);
 }
 
+/* The symbol named q->name in sym, found through one kind of hash table, or NULL. */
+typedef const ElfW(Sym) *lookup_fn(const uint32_t *h, const ElfW(Sym) *sym, const char *strtab,
+				   const struct query *q);
+
 /* DT_GNU_HASH: a Bloom filter, then one bucket's chain of hashes (low bit: the chain's end). */
-static int gnu_lookup(const uint32_t *h, const ElfW(Sym) *sym, const char *strtab, const struct query *q)
+static const ElfW(Sym) *gnu_lookup(const uint32_t *h, const ElfW(Sym) *sym, const char *strtab,
+				   const struct query *q)
 {
 	enum { BITS = sizeof(ElfW(Addr)) * 8 };
 	uint32_t nbuckets = h[0], symoffset = h[1], nbloom = h[2], shift = h[3];
 	if (!nbuckets || !nbloom)
-		return 0;
+		return NULL;
 	const ElfW(Addr) *bloom = (const ElfW(Addr) *)(h + 4);
 	ElfW(Addr) word = bloom[(q->gnu / BITS) % nbloom];
 	ElfW(Addr) mask = ((ElfW(Addr))1 << (q->gnu % BITS)) | ((ElfW(Addr))1 << ((q->gnu >> shift) % BITS));
 	if ((word & mask) != mask)
-		return 0;
+		return NULL;
 	const uint32_t *buckets = (const uint32_t *)(bloom + nbloom);
 	const uint32_t *chain = buckets + nbuckets;
 	uint32_t i = buckets[q->gnu % nbuckets];
 	if (i < symoffset)
-		return 0;
+		return NULL;
 	for (;; i++) {
 		uint32_t hc = chain[i - symoffset];
 		if ((hc | 1) == (q->gnu | 1) && defines(&sym[i], strtab, q->name))
-			return 1;
+			return &sym[i];
 		if (hc & 1)
-			return 0;
+			return NULL;
 	}
 }
 
 /* DT_HASH (objects linked with --hash-style=sysv): nbucket, nchain, buckets, chains. */
-static int sysv_lookup(const uint32_t *h, const ElfW(Sym) *sym, const char *strtab, const struct query *q)
+static const ElfW(Sym) *sysv_lookup(const uint32_t *h, const ElfW(Sym) *sym, const char *strtab,
+				    const struct query *q)
 {
 	uint32_t nbucket = h[0], nchain = h[1];
 	if (!nbucket)
-		return 0;
+		return NULL;
 	const uint32_t *chain = h + 2 + nbucket;
 	for (uint32_t i = h[2 + q->sysv % nbucket], n = 0; i && i < nchain && n < nchain; i = chain[i], n++)
 		if (defines(&sym[i], strtab, q->name))
-			return 1;
-	return 0;
+			return &sym[i];
+	return NULL;
 }
 
 static int ask_object(struct dl_phdr_info *info, size_t size, void *data)
@@ -90,25 +97,43 @@ static int ask_object(struct dl_phdr_info *info, size_t size, void *data)
 	}
 	if (!symtab || !strtab)
 		return 0;
-	const ElfW(Sym) *sym = (const ElfW(Sym) *)symtab;
-	const char *str = (const char *)strtab;
-	if (gnu)
-		q->found = gnu_lookup((const uint32_t *)gnu, sym, str, q);
-	else if (sysv)
-		q->found = sysv_lookup((const uint32_t *)sysv, sym, str, q);
-	else
+	lookup_fn *lookup = gnu ? gnu_lookup : sysv ? sysv_lookup : NULL;
+	if (!lookup) {
 		q->found = -1;
-	return q->found != 0; /* stop at the first object that defines it, or cannot be asked */
+		return 1; /* stop: this object cannot be asked */
+	}
+	const ElfW(Sym) *s = lookup((const uint32_t *)(gnu ? gnu : sysv), (const ElfW(Sym) *)symtab,
+				    (const char *)strtab, q);
+	if (!s)
+		return 0;
+	q->found = 1;
+	/* An indirect function's value is its resolver, not the function: no address for it. */
+	if (ELF64_ST_TYPE(s->st_info) != STT_GNU_IFUNC)
+		q->address = (void *)(info->dlpi_addr + s->st_value);
+	return 1; /* stop at the first object that defines it, as the loader's search would */
+}
+
+static void ask(struct query *q)
+{
+	q->gnu = 5381;
+	for (const unsigned char *c = (const unsigned char *)q->name; *c; c++) {
+		q->gnu = q->gnu * 33 + *c;
+		q->sysv = (q->sysv << 4) + *c;
+		q->sysv = (q->sysv ^ ((q->sysv & 0xf0000000u) >> 24)) & 0x0fffffffu;
+	}
+	dl_iterate_phdr(ask_object, q);
 }
 
 int dynsym_defined(const char *name)
 {
-	struct query q = {.name = name, .gnu = 5381};
-	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
-		q.gnu = q.gnu * 33 + *c;
-		q.sysv = (q.sysv << 4) + *c;
-		q.sysv = (q.sysv ^ ((q.sysv & 0xf0000000u) >> 24)) & 0x0fffffffu;
-	}
-	dl_iterate_phdr(ask_object, &q);
+	struct query q = {.name = name};
+	ask(&q);
 	return q.found;
+}
+
+void *dynsym_address(const char *name)
+{
+	struct query q = {.name = name};
+	ask(&q);
+	return q.found == 1 ? q.address : NULL;
 }

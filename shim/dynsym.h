@@ -1,5 +1,5 @@
 /*
- * dynsym.h — is a symbol defined by an object loaded now, asked without dlsym.
+ * dynsym.h — is a symbol defined by an object loaded now, and where, asked without dlsym.
  *
  * dlsym answers "no" by raising the loader's error, and glibc allocates that error's message:
  * the first malloc of a process that never allocates otherwise (`true`, `cat`, most of what a
@@ -15,6 +15,10 @@
  * tell (an object without a GNU hash table: ask dlsym). Takes the loader's object-list lock
  * (dl_iterate_phdr): for start-up, not for the check path. */
 int dynsym_defined(const char *name);
+
+/* The address of the first definition of name in the loaded objects, in their load order (an
+ * indirect function's: NULL), or NULL. For what the library cannot ask dlsym (real.c). */
+void *dynsym_address(const char *name);
 
 /* A d_ptr of an object's dynamic section, as an address: relocated in place by ld.so for
  * ordinary objects, not for the vDSO (its dynamic section is read-only), whose values lie below

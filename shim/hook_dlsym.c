@@ -10,18 +10,6 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* glibc 2.34 moved these into libc.so.6 under new versions; bind the ones Amazon Linux 2
- * has (see real.c). */
-#if defined(__x86_64__)
-__asm__(".symver dlinfo,dlinfo@GLIBC_2.3.3");
-__asm__(".symver dladdr,dladdr@GLIBC_2.2.5");
-__asm__(".symver dlclose,dlclose@GLIBC_2.2.5");
-#elif defined(__aarch64__)
-__asm__(".symver dlinfo,dlinfo@GLIBC_2.17");
-__asm__(".symver dladdr,dladdr@GLIBC_2.17");
-__asm__(".symver dlclose,dlclose@GLIBC_2.17");
-#endif
-
 /* The names of the interposed functions. */
 #define HOOK(ret, name, params) #name,
 static const char *const hooked[] = {
@@ -43,7 +31,7 @@ static void *checked_definition(const char *name)
 static int is_glibc(void *handle)
 {
 	struct link_map *lm = NULL;
-	if (handle == RTLD_DEFAULT || handle == RTLD_NEXT || dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 ||
+	if (handle == RTLD_DEFAULT || handle == RTLD_NEXT || !fs_dl.info || fs_dl.info(handle, RTLD_DI_LINKMAP, &lm) != 0 ||
 	    !lm || !lm->l_name)
 		return 0;
 	const char *base = strrchr(lm->l_name, '/');
@@ -57,15 +45,15 @@ static int is_glibc(void *handle)
 static int caller_defines(const char *name, const void *ret)
 {
 	Dl_info caller, def;
-	if (!dladdr(ret, &caller) || !caller.dli_fbase)
+	if (!fs_dl.addr || !fs_dl.close || !fs_dl.addr(ret, &caller) || !caller.dli_fbase)
 		return 1; /* unknown caller: do not interfere */
 	void *self = REAL(dlopen)(caller.dli_fname && caller.dli_fname[0] ? caller.dli_fname : NULL,
 				  RTLD_LAZY | RTLD_NOLOAD);
 	if (!self)
 		return 1;
 	void *sym = fs_real_dlsym(self, name);
-	dlclose(self);
-	return sym && dladdr(sym, &def) && def.dli_fbase == caller.dli_fbase;
+	fs_dl.close(self);
+	return sym && fs_dl.addr(sym, &def) && def.dli_fbase == caller.dli_fbase;
 }
 
 EXPORT void *dlsym(void *handle, const char *name)

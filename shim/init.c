@@ -33,15 +33,6 @@
 #include <errno.h>
 #include <unistd.h>
 
-/* ---- glibc compatibility (layer, issue #3) ----------------------------------------------
- * dladdr@GLIBC_2.34 does not exist on Amazon Linux 2 (glibc 2.26): bind the original version,
- * as real.c does for dlsym (reasons there). */
-#if defined(__x86_64__)
-__asm__(".symver dladdr,dladdr@GLIBC_2.2.5");
-#elif defined(__aarch64__)
-__asm__(".symver dladdr,dladdr@GLIBC_2.17");
-#endif
-/* ---- end glibc compatibility ------------------------------------------------------------ */
 
 struct shim_state g_shim SHIM_LOAD_STATE;
 atomic_int g_phase SHIM_LOAD_STATE = PHASE_NONE;
@@ -88,7 +79,7 @@ static const char *this_library(void)
 {
 	static char path[PATH_MAX];
 	Dl_info info;
-	if (!dladdr((void *)&shim_ensure_ready, &info) || !info.dli_fname)
+	if (!fs_dl.addr || !fs_dl.addr((void *)&shim_ensure_ready, &info) || !info.dli_fname)
 		return "libfnshield.so";
 	if (info.dli_fname[0] == '/') /* as LD_PRELOAD named it; relative: made absolute */
 		return info.dli_fname;
@@ -256,7 +247,7 @@ int shim_ensure_ready(void)
  * machine, more than mapping the library's 270 KB at once), and a start touches four or five
  * such windows (issue #13). MADV_POPULATE_READ is Linux 5.14's; before it the call fails and
  * the pages fault in as they are touched, as always. */
-static void map_own_code(void)
+__attribute__((constructor(101))) static void map_own_code(void) /* before our other ones */
 {
 	extern const ElfW(Ehdr) __ehdr_start; /* this object's ELF header (the linker's) */
 	const char *base = (const char *)&__ehdr_start;
@@ -272,7 +263,6 @@ static void map_own_code(void)
 
 __attribute__((constructor)) static void fnshield_constructor(void)
 {
-	map_own_code();
 	shim_ensure_ready();
 }
 

@@ -30,6 +30,15 @@
  * then a tail call to the real function) needs no stack frame. */
 #define SLOW __attribute__((noinline, cold))
 
+/* The dl* functions the library calls itself, found at load (real.c says where from). */
+struct fs_dl {
+	void *(*vsym)(void *, const char *, const char *);
+	int (*addr)(const void *, Dl_info *);
+	int (*info)(void *, int, void *);
+	int (*close)(void *);
+};
+extern struct fs_dl fs_dl;
+
 /* libc's dlsym (the library interposes dlsym too). */
 extern void *(*fs_real_dlsym)(void *, const char *);
 
