@@ -144,10 +144,11 @@ def production_policy():
 
 
 def checks_policy():
-    """The production example with one program allowed (the one the PATH search finds) and
-    without its "localhost" allowance (the loopback listener is the connect that is refused)."""
+    """The production example with two programs allowed (the one the PATH search finds, and the
+    child that reads what is refused) and without its "localhost" allowance (the loopback
+    listener is the connect that is refused)."""
     policy = production_policy()
-    policy["exec"]["allow"] = ["/usr/bin/uname"]
+    policy["exec"]["allow"] = ["/usr/bin/uname", "/usr/bin/cat"]
     policy["connect"]["allow"] = [a for a in policy["connect"]["allow"] if a != "localhost"]
     return policy
 

@@ -65,6 +65,17 @@ def system_ran(command):
     return ""
 
 
+def child_reads_environ():
+    """A child that links nothing but libc (on glibc < 2.34 the library loads libdl.so.2 for
+    itself there: shim/real.c) reads what the policy refuses."""
+    out = subprocess.run(["/usr/bin/cat", "/proc/self/environ"], capture_output=True)
+    if out.returncode != 0 and b"Permission denied" in out.stderr:
+        raise PermissionError(errno.EACCES, out.stderr.decode().strip())
+    if out.returncode != 0:
+        raise RuntimeError("exit %d: %s" % (out.returncode, out.stderr.decode().strip()))
+    return ""
+
+
 def checks(port):
     run_check("exec_shell:subprocess", lambda: program_ran(["/bin/sh", "-c", "exit 0"]))
     run_check("exec_shell:bare name", lambda: program_ran(["sh", "-c", "exit 0"]))
@@ -74,6 +85,7 @@ def checks(port):
     run_check("exec_path_search:subprocess", lambda: program_ran(["uname"]))
     run_check("exec_missing:subprocess", lambda: program_ran(["fnshield-no-such-program"]))
     run_check("read_environ:open", lambda: open("/proc/self/environ", "rb").read() and "")
+    run_check("read_environ:child cat", child_reads_environ)
 
     def connect():
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
