@@ -120,6 +120,8 @@ static inline int facts_openat2_no_symlinks(int dirfd, const char *path, int fla
 		.resolve = SYS_RESOLVE_NO_SYMLINKS,
 	};
 	int fd = sys_openat2(dirfd, path, &how);
+	if (__builtin_expect(fd >= 0, 1))
+		return fd;
 	if (fd == -ENOSYS || fd == -EPERM) {
 		atomic_store(&facts_openat2_usable, 0);
 		return FACTS_LINK_ON_WAY;
