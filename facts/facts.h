@@ -108,7 +108,9 @@ int facts_tcp_peer_is(int fd, const uint8_t ip[16], uint16_t port);
 #define FACTS_LINK_ON_WAY (-100000)
 
 /* 1 until openat2 is found missing (before Linux 5.6) or refused (a host's seccomp policy). */
+#pragma GCC visibility push(hidden) /* read directly, not through the GOT (shim/state.h) */
 extern atomic_int facts_openat2_usable;
+#pragma GCC visibility pop
 
 static inline int facts_openat2_no_symlinks(int dirfd, const char *path, int flags, mode_t mode)
 {

@@ -48,6 +48,11 @@ struct shim_state {
  * written costs a child a page fault (~13 µs on this kind of machine, issue #13). */
 #define SHIM_LOAD_STATE __attribute__((section(".data.load")))
 
+/* The library's own variables are declared hidden where they are declared, not only where
+ * they are defined (-fvisibility=hidden covers definitions alone): a declaration gcc takes for
+ * a symbol another object could interpose is read through the GOT — at best, once the linker
+ * relaxes that, one lea more for every read, on every hook's fast path. */
+#pragma GCC visibility push(hidden)
 extern struct shim_state g_shim;
 extern atomic_int g_phase;          /* enum shim_phase */
 extern atomic_int g_ready;          /* 1 once g_shim is complete */
@@ -58,6 +63,7 @@ extern atomic_int g_ready;          /* 1 once g_shim is complete */
  * our constructor ran takes the slow path, which initialises. It is the hooks' fast path: one
  * load and one bit test, then the real function. */
 extern atomic_uint g_watch;
+#pragma GCC visibility pop
 #define WATCH_RUNTIME_API (1u << FS_NCATEGORIES)
 
 static inline unsigned shim_watch(void)
