@@ -93,14 +93,11 @@ static inline int fs_spellings_differ(const struct fs_path_facts *pf)
 	       (pf->real_len != pf->lexical_len || memcmp(pf->real, pf->lexical, (size_t)pf->lexical_len));
 }
 
-/* Step 2 for every case but the open hooks' common one (fs_decide_path_verdict). The facts are
- * taken by value: a caller whose facts live in registers builds them in memory only when it
- * comes here. */
+/* Step 2 for every case but the open hooks' common one (fs_decide_path_verdict). */
 static inline struct fs_verdict fs_decide_path_verdict_full(const struct fs_rules *r,
 							    enum fs_category c,
-							    const struct fs_path_facts facts)
+							    const struct fs_path_facts *pf)
 {
-	const struct fs_path_facts *pf = &facts;
 	/* Neither spelling known: no rule can be matched, and an unknown path must not be a way
 	 * around one — judged as the strictest rule of the category would judge it. */
 	if (!pf->lexical && !pf->real)
@@ -132,7 +129,10 @@ fs_decide_path_verdict(const struct fs_rules *r, enum fs_category c, const struc
 {
 	if (pf->lexical_verdict && pf->real == pf->lexical && c != FS_WRITE)
 		return *pf->lexical_verdict;
-	return fs_decide_path_verdict_full(r, c, *pf);
+	/* On a copy: gcc then keeps a caller's facts in registers (the open hooks build theirs in
+	 * place) and writes them to memory only on this way, not on every call. */
+	struct fs_path_facts copy = *pf;
+	return fs_decide_path_verdict_full(r, c, &copy);
 }
 
 /* Step 4: what the mode makes of a verdict, and what the call then gets. */
