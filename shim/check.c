@@ -256,16 +256,19 @@ static __attribute__((noinline)) int open_with_facts(const char *call, enum fs_c
  * matcher's pass), taken to be the file: no link on the way. */
 #define LEXICAL_FACTS(lex, llen, v)                                                               \
 	{.lexical = (lex), .lexical_len = (llen), .real = (lex), .real_len = (llen),             \
-	 .lexical_verdict = &(v)}
+	 .lexical_verdict = (v)}
 
-/* An open_lexical that went ahead with a line due (an alert). Out of line and cold: the
- * decision is asked again here (pure, and nothing next to writing a line), so that the common
- * path keeps only the two answers it branches on. */
+/* An open_lexical that goes ahead with a line due (an alert): opened as there, then the line.
+ * Out of line and cold: the decision is asked again here (pure, and nothing next to writing a
+ * line), so that the common path keeps only the two answers it branches on. */
 static __attribute__((noinline, cold)) int open_lexical_logged(const struct open_call *o,
 							       const struct fs_rules *r,
 							       const char *lex, long llen,
-							       struct fs_verdict v, int fd)
+							       const struct fs_verdict *v)
 {
+	int fd = facts_open_if_no_symlink(o->dirfd, o->path, o->flags, o->mode);
+	if (fd == FACTS_LINK_ON_WAY)
+		return open_with_facts(o->call, o->c, o->dirfd, o->path, o->flags, o->mode);
 	struct fs_path_facts pf = LEXICAL_FACTS(lex, llen, v);
 	struct fs_decision d = fs_decide_path_in(r, g_shim.mode, o->c, &pf);
 	open_line(o, &d, &pf, fd);
@@ -279,19 +282,20 @@ static __attribute__((noinline, cold)) int open_lexical_logged(const struct open
  * ways off it take them one by one, and build what they need themselves). */
 static inline __attribute__((always_inline)) int
 open_lexical(const char *call, enum fs_category c, int dirfd, const char *path, int flags,
-	     mode_t mode, const struct fs_rules *r, const char *lex, long llen, struct fs_verdict v)
+	     mode_t mode, const struct fs_rules *r, const char *lex, long llen,
+	     const struct fs_verdict *v)
 {
 	struct fs_path_facts pf = LEXICAL_FACTS(lex, llen, v);
 	struct fs_decision d = fs_decide_path_in(r, g_shim.mode, c, &pf);
 	if (__builtin_expect(d.outcome != FS_PROCEEDS, 0))
 		return open_with_facts(call, c, dirfd, path, flags, mode);
+	if (__builtin_expect(d.logged, 0)) {
+		struct open_call o = {call, c, dirfd, path, flags, mode};
+		return open_lexical_logged(&o, r, lex, llen, v);
+	}
 	int fd = facts_open_if_no_symlink(dirfd, path, flags, mode);
 	if (__builtin_expect(fd == FACTS_LINK_ON_WAY, 0))
 		return open_with_facts(call, c, dirfd, path, flags, mode);
-	if (__builtin_expect(d.logged, 0)) {
-		struct open_call o = {call, c, dirfd, path, flags, mode};
-		return open_lexical_logged(&o, r, lex, llen, v, fd);
-	}
 	return finish_open(fd);
 }
 
@@ -305,8 +309,8 @@ static __attribute__((noinline)) int open_abnormal(const char *call, enum fs_cat
 	long llen = path_lexical(dirfd, path, lex, sizeof lex);
 	if (llen < 0)
 		return open_with_facts(call, c, dirfd, path, flags, mode);
-	return open_lexical(call, c, dirfd, path, flags, mode, r, lex, llen,
-			    fs_match_path(r, lex, (size_t)llen));
+	struct fs_verdict v = fs_match_path(r, lex, (size_t)llen);
+	return open_lexical(call, c, dirfd, path, flags, mode, r, lex, llen, &v);
 }
 
 int checked_open(const char *call, enum fs_category c, int dirfd, const char *path, int flags,
@@ -321,7 +325,7 @@ int checked_open(const char *call, enum fs_category c, int dirfd, const char *pa
 	long n = fs_match_normal_path(r, path, FS_LEX_MAX, &v);
 	if (__builtin_expect(n < 0, 0))
 		return open_abnormal(call, c, dirfd, path, flags, mode);
-	return open_lexical(call, c, dirfd, path, flags, mode, r, path, n, v);
+	return open_lexical(call, c, dirfd, path, flags, mode, r, path, n, &v);
 }
 
 /* ---- network ----------------------------------------------------------------------------- */
