@@ -313,8 +313,8 @@ static __attribute__((noinline)) int open_abnormal(const char *call, enum fs_cat
 	return open_lexical(call, c, dirfd, path, flags, mode, r, lex, llen, &v);
 }
 
-int checked_open(const char *call, enum fs_category c, int dirfd, const char *path, int flags,
-		 mode_t mode)
+int checked_open(const char *path, int flags, mode_t mode, int dirfd, enum fs_category c,
+		 const char *call)
 {
 	if (!path)
 		return finish_open(sys_openat(dirfd, path, flags, mode));

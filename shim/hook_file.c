@@ -25,13 +25,13 @@
  *     then: a call to decide has been asked it already). */
 #define CHECKED_OPEN(name, c, dirfd, path, flags, mode)                                         \
 	if (__builtin_expect(atomic_load_explicit(&g_ready, memory_order_acquire), 1))            \
-	return checked_open(#name, c, dirfd, path, flags, mode)
+	return checked_open(path, flags, mode, dirfd, c, #name)
 
 #define SLOW_PATH(name, dirfd, path, flags, mode, real_args)                                   \
 	enum fs_category c = open_category(flags);                                              \
 	if (shim_ready() < 0 || check_skippable(c, path))                                       \
 		return REAL(name) real_args;                                                      \
-	return checked_open(#name, c, dirfd, path, flags, mode)
+	return checked_open(path, flags, mode, dirfd, c, #name)
 
 /* open(2)'s mode is a variadic argument. The entry points below take it as a fixed third
  * parameter instead: on x86_64 (System V) and aarch64 (AAPCS64 as Linux uses it) a variadic
