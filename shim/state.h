@@ -18,8 +18,10 @@ enum shim_phase { PHASE_NONE = 0, PHASE_INIT = 1, PHASE_INVOKE = 2 };
 struct shim_state {
 	const struct fs_policy *policy;
 	enum fs_mode mode;
-	/* Rules in force per category: [0] outside Lambda's init phase, [1] during it. */
-	const struct fs_rules *rules[2][FS_NCATEGORIES];
+	/* Rules in force per category, by phase (enum shim_phase): [PHASE_INIT] during Lambda's
+	 * init phase, the same rules outside it at [PHASE_NONE] and [PHASE_INVOKE] — so that every
+	 * checked call finds its rules from the phase as it is, without a compare. */
+	const struct fs_rules *rules[3][FS_NCATEGORIES];
 	/* Bit c set: category c allows everything in that phase (the hooks' one-compare path). */
 	unsigned unrestricted[2];
 
@@ -90,8 +92,7 @@ static inline int shim_ready(void)
 
 static inline const struct fs_rules *shim_rules(enum fs_category c)
 {
-	int in_init = atomic_load_explicit(&g_phase, memory_order_relaxed) == PHASE_INIT;
-	return g_shim.rules[in_init][c];
+	return g_shim.rules[atomic_load_explicit(&g_phase, memory_order_relaxed)][c];
 }
 
 #endif
