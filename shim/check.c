@@ -304,6 +304,8 @@ open_lexical(const char *call, enum fs_category c, int dirfd, const char *path, 
 static __attribute__((noinline)) int open_abnormal(const char *call, enum fs_category c, int dirfd,
 						   const char *path, int flags, mode_t mode)
 {
+	if (!path) /* nothing to judge: the kernel says what is wrong (EFAULT) */
+		return finish_open(sys_openat(dirfd, path, flags, mode));
 	const struct fs_rules *r = shim_rules(c);
 	char lex[FS_LEX_MAX];
 	long llen = path_lexical(dirfd, path, lex, sizeof lex);
@@ -316,11 +318,10 @@ static __attribute__((noinline)) int open_abnormal(const char *call, enum fs_cat
 int checked_open(const char *path, int flags, mode_t mode, int dirfd, enum fs_category c,
 		 const char *call)
 {
-	if (!path)
-		return finish_open(sys_openat(dirfd, path, flags, mode));
 	const struct fs_rules *r = shim_rules(c); /* in the phase the call began in */
 	/* Most programs spell the path they open the way the rules are written: it is judged in
-	 * one pass over their own string, which is then also the line's target — no copy. */
+	 * one pass over their own string, which is then also the line's target — no copy. A NULL
+	 * path is not normal: open_abnormal hands it to the kernel. */
 	struct fs_verdict v;
 	long n = fs_match_normal_path(r, path, FS_LEX_MAX, &v);
 	if (__builtin_expect(n < 0, 0))
