@@ -108,7 +108,9 @@ int facts_tcp_peer_is(int fd, const uint8_t ip[16], uint16_t port);
 #define FACTS_LINK_ON_WAY (-100000)
 
 /* 1 until openat2 is found missing (before Linux 5.6) or refused (a host's seccomp policy). */
+#pragma GCC visibility push(hidden) /* read directly, not through the GOT (shim/state.h) */
 extern atomic_int facts_openat2_usable;
+#pragma GCC visibility pop
 
 static inline int facts_openat2_no_symlinks(int dirfd, const char *path, int flags, mode_t mode)
 {
@@ -120,6 +122,8 @@ static inline int facts_openat2_no_symlinks(int dirfd, const char *path, int fla
 		.resolve = SYS_RESOLVE_NO_SYMLINKS,
 	};
 	int fd = sys_openat2(dirfd, path, &how);
+	if (__builtin_expect(fd >= 0, 1))
+		return fd;
 	if (fd == -ENOSYS || fd == -EPERM) {
 		atomic_store(&facts_openat2_usable, 0);
 		return FACTS_LINK_ON_WAY;
@@ -138,11 +142,16 @@ static inline int facts_openat2_no_symlinks(int dirfd, const char *path, int fla
 
 static inline int facts_open_if_no_symlink(int dirfd, const char *path, int flags, mode_t mode)
 {
-	if (flags & ~FACTS_OPENAT2_FLAGS) /* openat2 refuses flags openat ignores */
-		return FACTS_LINK_ON_WAY;
-	/* openat2 refuses a mode the call does not use; openat ignores it */
-	int needs_mode = (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE;
-	return facts_openat2_no_symlinks(dirfd, path, flags, needs_mode ? (mode & 07777) : 0);
+	/* openat2 refuses a mode the call does not use (openat ignores it), and flags openat
+	 * ignores. The common open has neither O_CREAT nor O_TMPFILE nor such a flag: one test. */
+	mode_t used = 0;
+	if (__builtin_expect(flags & (~FACTS_OPENAT2_FLAGS | O_CREAT | __O_TMPFILE), 0)) {
+		if (flags & ~FACTS_OPENAT2_FLAGS)
+			return FACTS_LINK_ON_WAY;
+		if ((flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE)
+			used = mode & 07777;
+	}
+	return facts_openat2_no_symlinks(dirfd, path, flags, used);
 }
 
 #endif

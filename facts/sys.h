@@ -52,6 +52,23 @@ static inline long sys_raw6(long nr, long a, long b, long c, long d, long e, lon
 #endif
 }
 
+/* The same for a call of at most four arguments: on x86_64 the fifth and sixth registers are
+ * left alone instead of zeroed (two instructions on the open hooks' path). */
+static inline long sys_raw4(long nr, long a, long b, long c, long d)
+{
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = d;
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return ret;
+#else
+	return sys_raw6(nr, a, b, c, d, 0, 0);
+#endif
+}
+
 /* Result or -errno; errno itself is never touched. */
 static inline long sys_call6(long nr, long a, long b, long c, long d, long e, long f)
 {
@@ -147,7 +164,7 @@ struct sys_open_how {
 
 static inline int sys_openat2(int dirfd, const char *path, const struct sys_open_how *how)
 {
-	return (int)SYS6(SYS_openat2, dirfd, path, how, sizeof *how, 0, 0);
+	return (int)sys_raw4(SYS_openat2, dirfd, (long)path, (long)how, sizeof *how);
 }
 
 

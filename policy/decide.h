@@ -93,13 +93,11 @@ static inline int fs_spellings_differ(const struct fs_path_facts *pf)
 	       (pf->real_len != pf->lexical_len || memcmp(pf->real, pf->lexical, (size_t)pf->lexical_len));
 }
 
-/* Step 2: the verdict of a path call in both spellings, before the mode (explain lists it). */
-static inline struct fs_verdict fs_decide_path_verdict(const struct fs_rules *r, enum fs_category c,
-						       const struct fs_path_facts *pf)
+/* Step 2 for every case but the open hooks' common one (fs_decide_path_verdict). */
+static inline struct fs_verdict fs_decide_path_verdict_full(const struct fs_rules *r,
+							    enum fs_category c,
+							    const struct fs_path_facts *pf)
 {
-	/* The open hooks' common case first: one spelling, already matched, not a write. */
-	if (pf->lexical_verdict && pf->real == pf->lexical && c != FS_WRITE)
-		return *pf->lexical_verdict;
 	/* Neither spelling known: no rule can be matched, and an unknown path must not be a way
 	 * around one — judged as the strictest rule of the category would judge it. */
 	if (!pf->lexical && !pf->real)
@@ -122,9 +120,24 @@ static inline struct fs_verdict fs_decide_path_verdict(const struct fs_rules *r,
 	return v;
 }
 
+/* Step 2: the verdict of a path call in both spellings, before the mode (explain lists it).
+ * The open hooks' common case — one spelling, already matched, not a write — is settled here,
+ * always inline, so that their path asks no more than these three questions; the rest is
+ * fs_decide_path_verdict_full's. */
+static inline __attribute__((always_inline)) struct fs_verdict
+fs_decide_path_verdict(const struct fs_rules *r, enum fs_category c, const struct fs_path_facts *pf)
+{
+	if (pf->lexical_verdict && pf->real == pf->lexical && c != FS_WRITE)
+		return *pf->lexical_verdict;
+	/* On a copy: gcc then keeps a caller's facts in registers (the open hooks build theirs in
+	 * place) and writes them to memory only on this way, not on every call. */
+	struct fs_path_facts copy = *pf;
+	return fs_decide_path_verdict_full(r, c, &copy);
+}
+
 /* Step 4: what the mode makes of a verdict, and what the call then gets. */
-static inline struct fs_decision fs_decision_of(enum fs_mode mode, enum fs_category c,
-						struct fs_verdict v)
+static inline __attribute__((always_inline)) struct fs_decision
+fs_decision_of(enum fs_mode mode, enum fs_category c, struct fs_verdict v)
 {
 	struct fs_decision d = {.verdict = v, .action = v.action};
 	if (d.action == FS_BLOCK && mode == FS_MODE_ALERT)
@@ -157,8 +170,9 @@ static inline int fs_open_failed_by_itself(int err)
 }
 
 /* Steps 1, 2 and 4 for a path call, with the category's rules in force and the mode. */
-static inline struct fs_decision fs_decide_path_in(const struct fs_rules *r, enum fs_mode mode,
-						   enum fs_category c, const struct fs_path_facts *pf)
+static inline __attribute__((always_inline)) struct fs_decision
+fs_decide_path_in(const struct fs_rules *r, enum fs_mode mode, enum fs_category c,
+		  const struct fs_path_facts *pf)
 {
 	if (pf->fails) /* step 1: it fails by itself: no verdict, no line */
 		return (struct fs_decision){.verdict = {.list = FS_LIST_DEFAULT, .index = -1},

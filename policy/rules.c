@@ -275,7 +275,7 @@ long fs_match_normal_path(const struct fs_rules *r, const char *path, size_t cap
 	} else {
 		n = walk_normal(d, FS_DFA_COMB, p, &s);
 	}
-	if (n < 0 || (size_t)n >= cap)
+	if ((size_t)n >= cap) /* an abnormal spelling too: -1 as a size_t is past any cap */
 		return -1;
 	*v = verdict_of(r, d ? fs_dfa_rank(d, s) : FS_RANK_NONE);
 	return n;

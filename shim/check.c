@@ -185,108 +185,148 @@ int check_file(const char *call, enum fs_category c, int dirfd, const char *path
 	return report(&d, &ev);
 }
 
-static int finish_open(int r, int saved_errno)
+/* What an open returns: the descriptor, or -1 with the kernel's errno. Every system call on the
+ * way is a raw one (sys.h), so an open that succeeds leaves errno as the caller had it, as
+ * libc's would; only a failure sets it. */
+static inline int finish_open(int r)
 {
-	if (r < 0) {
+	if (__builtin_expect(r < 0, 0)) {
 		errno = -r;
 		return -1;
 	}
-	errno = saved_errno;
 	return r;
 }
 
-/* One open in progress. */
+/* One open in progress, on the ways off the common path. */
 struct open_call {
 	const char *call;
+	enum fs_category c;
 	int dirfd;
 	const char *path;
 	int flags;
 	mode_t mode;
-	int saved_errno;
-	enum fs_category c;
-	const struct fs_rules *rules; /* of c, in the phase the call began in */
 };
 
-/* The call goes ahead: open, then write the decision's line unless the open failed by itself.
- * target/resolved: the line's fields (built only when there is a line to write). */
-static inline int open_and_report(const struct open_call *o, const struct fs_decision *d,
-			   const struct fs_path_facts *pf, int fd)
+/* The line of an open that went ahead (fd: what it returned) and whose decision calls for one,
+ * unless the open failed by itself. Writing the line may touch errno; the caller gets it as the
+ * open left it. */
+static void open_line(const struct open_call *o, const struct fs_decision *d,
+		      const struct fs_path_facts *pf, int fd)
 {
-	if (fd == FACTS_LINK_ON_WAY)
-		fd = sys_openat(o->dirfd, o->path, o->flags, o->mode);
-	if (d->logged && !(fd < 0 && fs_open_failed_by_itself(-fd))) {
-		struct violation ev = {.category = o->c, .call = o->call};
-		path_fields(&ev, pf, o->path);
-		report(d, &ev);
-	}
-	return finish_open(fd, o->saved_errno);
+	if (fd < 0 && fs_open_failed_by_itself(-fd))
+		return;
+	int saved = errno;
+	struct violation ev = {.category = o->c, .call = o->call};
+	path_fields(&ev, pf, o->path);
+	report(d, &ev);
+	errno = saved;
 }
 
 /* Everything known: both spellings and whether the file is there. Out of line: its buffers
  * stay off the common path's stack frame. */
-static __attribute__((noinline)) int open_with_facts(const struct open_call *o)
+static __attribute__((noinline)) int open_with_facts(const char *call, enum fs_category c,
+						      int dirfd, const char *path, int flags,
+						      mode_t mode)
 {
-	enum facts_intent intent = (o->flags & (O_CREAT | __O_TMPFILE)) ? FACTS_CREATE : FACTS_EXISTING;
+	struct open_call o = {call, c, dirfd, path, flags, mode};
+	enum facts_intent intent = (o.flags & (O_CREAT | __O_TMPFILE)) ? FACTS_CREATE : FACTS_EXISTING;
 	struct facts_paths b;
 	struct fs_path_facts pf;
-	int follow = !(o->flags & O_NOFOLLOW);
-	facts_of_path(o->dirfd, o->path, follow, intent, &b, &pf);
-	struct fs_decision d = decide_path(o->c, &pf);
+	int follow = !(o.flags & O_NOFOLLOW);
+	facts_of_path(o.dirfd, o.path, follow, intent, &b, &pf);
+	struct fs_decision d = decide_path(o.c, &pf);
 	if (d.outcome == FS_REFUSED) {
-		facts_confirm_fails(o->dirfd, o->path, follow, intent,
-				    o->c == FS_WRITE && (o->flags & __O_TMPFILE) != __O_TMPFILE, &b, &pf);
-		d = decide_path(o->c, &pf);
+		facts_confirm_fails(o.dirfd, o.path, follow, intent,
+				    o.c == FS_WRITE && (o.flags & __O_TMPFILE) != __O_TMPFILE, &b, &pf);
+		d = decide_path(o.c, &pf);
 	}
 	if (d.outcome != FS_PROCEEDS) {
-		struct violation ev = {.category = o->c, .call = o->call};
-		path_fields(&ev, &pf, o->path);
+		struct violation ev = {.category = o.c, .call = o.call};
+		path_fields(&ev, &pf, o.path);
 		errno = report(&d, &ev);
 		return -1;
 	}
-	return open_and_report(o, &d, &pf, FACTS_LINK_ON_WAY);
+	int fd = sys_openat(o.dirfd, o.path, o.flags, o.mode);
+	if (d.logged)
+		open_line(&o, &d, &pf, fd);
+	return finish_open(fd);
 }
 
-/* The path as spelled is normal and absolute (lex, with its verdict v from the matcher's pass):
- * decided as if no link lay on the way, then opened in one system call that succeeds only if
- * none does. A refusal, or a link on the way, takes the long way with every fact. */
-static int open_lexical(const struct open_call *o, const char *lex, long llen, struct fs_verdict v)
+/* The facts of a path as spelled, normal and absolute (lex, with its verdict v from the
+ * matcher's pass), taken to be the file: no link on the way. */
+#define LEXICAL_FACTS(lex, llen, v)                                                               \
+	{.lexical = (lex), .lexical_len = (llen), .real = (lex), .real_len = (llen),             \
+	 .lexical_verdict = (v)}
+
+/* An open_lexical that goes ahead with a line due (an alert): opened as there, then the line.
+ * Out of line and cold: the decision is asked again here (pure, and nothing next to writing a
+ * line), so that the common path keeps only the two answers it branches on. */
+static __attribute__((noinline, cold)) int open_lexical_logged(const struct open_call *o,
+							       const struct fs_rules *r,
+							       const char *lex, long llen,
+							       const struct fs_verdict *v)
 {
-	struct fs_path_facts pf = {.lexical = lex, .lexical_len = llen, .real = lex, .real_len = llen,
-				   .lexical_verdict = &v};
-	struct fs_decision d = fs_decide_path_in(o->rules, g_shim.mode, o->c, &pf);
-	if (d.outcome != FS_PROCEEDS)
-		return open_with_facts(o);
 	int fd = facts_open_if_no_symlink(o->dirfd, o->path, o->flags, o->mode);
 	if (fd == FACTS_LINK_ON_WAY)
-		return open_with_facts(o);
-	return open_and_report(o, &d, &pf, fd);
+		return open_with_facts(o->call, o->c, o->dirfd, o->path, o->flags, o->mode);
+	struct fs_path_facts pf = LEXICAL_FACTS(lex, llen, v);
+	struct fs_decision d = fs_decide_path_in(r, g_shim.mode, o->c, &pf);
+	open_line(o, &d, &pf, fd);
+	return finish_open(fd);
+}
+
+/* The path as spelled is normal and absolute (lex, with its verdict v from the matcher's pass
+ * under the rules r): decided as if no link lay on the way, then opened in one system call that
+ * succeeds only if none does. A refusal, or a link on the way, takes the long way with every
+ * fact. Always inline: it is the common case, and the call's arguments stay in registers (the
+ * ways off it take them one by one, and build what they need themselves). */
+static inline __attribute__((always_inline)) int
+open_lexical(const char *call, enum fs_category c, int dirfd, const char *path, int flags,
+	     mode_t mode, const struct fs_rules *r, const char *lex, long llen,
+	     const struct fs_verdict *v)
+{
+	struct fs_path_facts pf = LEXICAL_FACTS(lex, llen, v);
+	struct fs_decision d = fs_decide_path_in(r, g_shim.mode, c, &pf);
+	if (__builtin_expect(d.outcome != FS_PROCEEDS, 0))
+		return open_with_facts(call, c, dirfd, path, flags, mode);
+	if (__builtin_expect(d.logged, 0)) {
+		struct open_call o = {call, c, dirfd, path, flags, mode};
+		return open_lexical_logged(&o, r, lex, llen, v);
+	}
+	int fd = facts_open_if_no_symlink(dirfd, path, flags, mode);
+	if (__builtin_expect(fd == FACTS_LINK_ON_WAY, 0))
+		return open_with_facts(call, c, dirfd, path, flags, mode);
+	return finish_open(fd);
 }
 
 /* The path as spelled is not normal, or not absolute: normalised into a buffer of its own
  * (out of line, for the same reason as open_with_facts), then as open_lexical. */
-static __attribute__((noinline)) int open_abnormal(const struct open_call *o)
+static __attribute__((noinline)) int open_abnormal(const char *call, enum fs_category c, int dirfd,
+						   const char *path, int flags, mode_t mode)
 {
+	if (!path) /* nothing to judge: the kernel says what is wrong (EFAULT) */
+		return finish_open(sys_openat(dirfd, path, flags, mode));
+	const struct fs_rules *r = shim_rules(c);
 	char lex[FS_LEX_MAX];
-	long llen = path_lexical(o->dirfd, o->path, lex, sizeof lex);
+	long llen = path_lexical(dirfd, path, lex, sizeof lex);
 	if (llen < 0)
-		return open_with_facts(o);
-	return open_lexical(o, lex, llen, fs_match_path(o->rules, lex, (size_t)llen));
+		return open_with_facts(call, c, dirfd, path, flags, mode);
+	struct fs_verdict v = fs_match_path(r, lex, (size_t)llen);
+	return open_lexical(call, c, dirfd, path, flags, mode, r, lex, llen, &v);
 }
 
-int checked_open(const char *call, int dirfd, const char *path, int flags, mode_t mode)
+int checked_open(const char *path, int flags, mode_t mode, int dirfd, enum fs_category c,
+		 const char *call)
 {
-	int saved_errno = errno;
-	enum fs_category c = open_category(flags);
-	if (!path)
-		return finish_open(sys_openat(dirfd, path, flags, mode), saved_errno);
-	struct open_call o = {call, dirfd, path, flags, mode, saved_errno, c, shim_rules(c)};
+	const struct fs_rules *r = shim_rules(c); /* in the phase the call began in */
 	/* Most programs spell the path they open the way the rules are written: it is judged in
-	 * one pass over their own string, which is then also the line's target — no copy. */
+	 * one pass over their own string, which is then also the line's target — no copy. A NULL
+	 * path is not normal: open_abnormal hands it to the kernel. */
 	struct fs_verdict v;
-	long n = fs_match_normal_path(o.rules, path, FS_LEX_MAX, &v);
-	if (n >= 0)
-		return open_lexical(&o, path, n, v);
-	return open_abnormal(&o);
+	long n = fs_match_normal_path(r, path, FS_LEX_MAX, &v);
+	if (__builtin_expect(n < 0, 0))
+		return open_abnormal(call, c, dirfd, path, flags, mode);
+	return open_lexical(call, c, dirfd, path, flags, mode, r, path, n, &v);
 }
 
 /* ---- network ----------------------------------------------------------------------------- */

@@ -65,9 +65,14 @@ enum { CHECK_CREATES = 1, CHECK_OPENS_FOR_WRITE = 2 };
 int check_file(const char *call, enum fs_category c, int dirfd, const char *path, int follow,
 	       int how);
 
-/* The open family: check and perform the open. Returns the descriptor, or -1 with errno
- * (EACCES when refused; ENOENT/ENOTDIR, and no line, when the file or directory is not there). */
-int checked_open(const char *call, int dirfd, const char *path, int flags, mode_t mode);
+/* The open family: check and perform the open of path (relative to dirfd) with flags and mode;
+ * c: open_category(flags), which the caller has asked already for its fast path
+ * (check_skippable); call: the line's name for the call. open(2)'s own arguments come first, in
+ * its order: the open hooks hand theirs on in the registers they arrived in. Returns the
+ * descriptor, or -1 with errno (EACCES when refused; ENOENT/ENOTDIR, and no line, when the file
+ * or directory is not there). An open that succeeds leaves errno as it was. */
+int checked_open(const char *path, int flags, mode_t mode, int dirfd, enum fs_category c,
+		 const char *call);
 
 /* connect / sendto / listen / bind to an inet address (0 or EPERM). Other families pass.
  * fd: the socket of a connect, or -1. A connect that only collects the outcome of an earlier

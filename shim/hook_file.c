@@ -17,22 +17,21 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* The fast path: may this open go straight to libc? (check.h) */
-static inline int open_passes(int flags, const char *path)
-{
-	return check_skippable(open_category(flags), path);
-}
+/* Each hook asks open_category once and then takes one of three ways:
+ *   - the category is left unrestricted: straight to libc (check_skippable, check.h);
+ *   - the library is ready: checked_open decides and opens, a tail call;
+ *   - out of line, rarely: a call before the library is ready or before libc's functions are
+ *     looked up, which initialises and asks the first question again once that is done (only
+ *     then: a call to decide has been asked it already). */
+#define CHECKED_OPEN(name, c, dirfd, path, flags, mode)                                         \
+	if (__builtin_expect(atomic_load_explicit(&g_ready, memory_order_acquire), 1))            \
+	return checked_open(path, flags, mode, dirfd, c, #name)
 
-/* Each hook is a fast path that jumps straight to libc and, out of line, a slow path: a call
- * to decide — or, rarely, one before the library is ready or before libc's functions are looked
- * up, which asks the fast path's question again once that is done (only then: a call to decide
- * has been asked it already). */
 #define SLOW_PATH(name, dirfd, path, flags, mode, real_args)                                   \
-	if (__builtin_expect(!real_##name || !atomic_load_explicit(&g_ready, memory_order_acquire),  \
-			     0) &&                                                                \
-	    (shim_ready() < 0 || open_passes(flags, path)))                                       \
+	enum fs_category c = open_category(flags);                                              \
+	if (shim_ready() < 0 || check_skippable(c, path))                                       \
 		return REAL(name) real_args;                                                      \
-	return checked_open(#name, dirfd, path, flags, mode)
+	return checked_open(path, flags, mode, dirfd, c, #name)
 
 /* open(2)'s mode is a variadic argument. The entry points below take it as a fixed third
  * parameter instead: on x86_64 (System V) and aarch64 (AAPCS64 as Linux uses it) a variadic
@@ -52,8 +51,10 @@ static inline int open_passes(int flags, const char *path)
 	EXPORT int hook_##name(const char *path, int flags, mode_t mode) __asm__(#name);          \
 	int hook_##name(const char *path, int flags, mode_t mode)                                 \
 	{                                                                                         \
-		if (__builtin_expect(open_passes(flags, path) && real_##name, 1))                 \
+		enum fs_category c = open_category(flags);                                      \
+		if (__builtin_expect(check_skippable(c, path) && real_##name, 1))                 \
 			return real_##name(path, flags, mode);                                    \
+		CHECKED_OPEN(name, c, AT_FDCWD, path, flags, mode);                               \
 		return slow_##name(path, flags, mode);                                            \
 	}
 
@@ -66,8 +67,10 @@ static inline int open_passes(int flags, const char *path)
 		__asm__(#name);                                                                   \
 	int hook_##name(int dirfd, const char *path, int flags, mode_t mode)                      \
 	{                                                                                         \
-		if (__builtin_expect(open_passes(flags, path) && real_##name, 1))                 \
+		enum fs_category c = open_category(flags);                                      \
+		if (__builtin_expect(check_skippable(c, path) && real_##name, 1))                 \
 			return real_##name(dirfd, path, flags, mode);                             \
+		CHECKED_OPEN(name, c, dirfd, path, flags, mode);                                  \
 		return slow_##name(dirfd, path, flags, mode);                                     \
 	}
 
@@ -83,8 +86,11 @@ static inline int open_passes(int flags, const char *path)
 	}                                                                                         \
 	EXPORT int name(const char *path, int flags)                                              \
 	{                                                                                         \
-		if (__builtin_expect(open_passes(flags, path) && real_##name, 1))                 \
+		enum fs_category c = open_category(flags);                                      \
+		if (__builtin_expect(check_skippable(c, path) && real_##name, 1))                 \
 			return real_##name(path, flags);                                          \
+		if (!NEEDS_MODE(flags))                                                           \
+			CHECKED_OPEN(name, c, AT_FDCWD, path, flags, 0);                          \
 		return slow_##name(path, flags);                                                  \
 	}
 
@@ -97,8 +103,11 @@ static inline int open_passes(int flags, const char *path)
 	}                                                                                         \
 	EXPORT int name(int dirfd, const char *path, int flags)                                   \
 	{                                                                                         \
-		if (__builtin_expect(open_passes(flags, path) && real_##name, 1))                 \
+		enum fs_category c = open_category(flags);                                      \
+		if (__builtin_expect(check_skippable(c, path) && real_##name, 1))                 \
 			return real_##name(dirfd, path, flags);                                   \
+		if (!NEEDS_MODE(flags))                                                           \
+			CHECKED_OPEN(name, c, dirfd, path, flags, 0);                             \
 		return slow_##name(dirfd, path, flags);                                           \
 	}
 
@@ -110,8 +119,9 @@ static inline int open_passes(int flags, const char *path)
 	}                                                                                         \
 	EXPORT int name(const char *path, mode_t mode)                                            \
 	{                                                                                         \
-		if (__builtin_expect(open_passes(CREAT_FLAGS, path) && real_##name, 1))           \
+		if (__builtin_expect(check_skippable(FS_WRITE, path) && real_##name, 1))          \
 			return real_##name(path, mode);                                           \
+		CHECKED_OPEN(name, FS_WRITE, AT_FDCWD, path, CREAT_FLAGS, mode);                  \
 		return slow_##name(path, mode);                                                   \
 	}
 

@@ -70,19 +70,21 @@ EXPORT long syscall(long nr, ...)
 #ifdef SYS_open
 	case SYS_open:
 		if (!check_skippable(open_category((int)a[1]), (const char *)a[0]))
-			return checked_open("syscall", AT_FDCWD, (const char *)a[0], (int)a[1], (mode_t)a[2]);
+			return checked_open((const char *)a[0], (int)a[1], (mode_t)a[2], AT_FDCWD,
+					    open_category((int)a[1]), "syscall");
 		break;
 #endif
 #ifdef SYS_creat
 	case SYS_creat:
 		if (!check_skippable(FS_WRITE, (const char *)a[0]))
-			return checked_open("syscall", AT_FDCWD, (const char *)a[0],
-					    O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1]);
+			return checked_open((const char *)a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1],
+					    AT_FDCWD, FS_WRITE, "syscall");
 		break;
 #endif
 	case SYS_openat:
 		if (!check_skippable(open_category((int)a[2]), (const char *)a[1]))
-			return checked_open("syscall", (int)a[0], (const char *)a[1], (int)a[2], (mode_t)a[3]);
+			return checked_open((const char *)a[1], (int)a[2], (mode_t)a[3], (int)a[0],
+					    open_category((int)a[2]), "syscall");
 		break;
 	case SYS_openat2: {
 		const struct open_how_user *how = (const void *)a[2];

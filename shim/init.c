@@ -144,10 +144,11 @@ static void do_init(void)
 	g_shim.policy = cfg.policy;
 	g_shim.mode = cfg.mode;
 	for (int c = 0; c < FS_NCATEGORIES; c++) {
-		g_shim.rules[0][c] = fs_policy_rules(cfg.policy, c, 0);
-		g_shim.rules[1][c] = fs_policy_rules(cfg.policy, c, 1);
+		g_shim.rules[PHASE_NONE][c] = fs_policy_rules(cfg.policy, c, 0);
+		g_shim.rules[PHASE_INIT][c] = fs_policy_rules(cfg.policy, c, 1);
+		g_shim.rules[PHASE_INVOKE][c] = g_shim.rules[PHASE_NONE][c];
 		for (int in_init = 0; in_init < 2; in_init++)
-			if (fs_rules_constant(g_shim.rules[in_init][c]) == FS_ALLOW)
+			if (fs_rules_constant(g_shim.rules[in_init ? PHASE_INIT : PHASE_NONE][c]) == FS_ALLOW)
 				g_shim.unrestricted[in_init] |= 1u << c;
 	}
 	const unsigned all = (1u << FS_NCATEGORIES) - 1;

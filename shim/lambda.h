@@ -48,7 +48,9 @@ void lambda_env_entry(char *out, size_t cap);
 /* Is this descriptor a connection to the Runtime API? (the I/O hooks' fast test: inline, one
  * load and a bit test, since every read and write of the process asks) */
 #define LAMBDA_API_FD_LIMIT 4096
+#pragma GCC visibility push(hidden) /* read directly, not through the GOT (state.h) */
 extern _Atomic uint64_t lambda_api_fds[LAMBDA_API_FD_LIMIT / 64];
+#pragma GCC visibility pop
 static inline int lambda_is_api_fd(int fd)
 {
 	if ((unsigned)fd >= LAMBDA_API_FD_LIMIT)

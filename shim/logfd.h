@@ -41,7 +41,9 @@ int logfd_get(void);
 int logfd_own(void);
 
 /* Is fd the log descriptor? For the close/dup2 hooks (inline: close is called often). */
+#pragma GCC visibility push(hidden) /* read directly, not through the GOT (state.h) */
 extern atomic_int logfd_current;
+#pragma GCC visibility pop
 static inline int logfd_is(int fd)
 {
 	return fd >= 0 && fd == atomic_load_explicit(&logfd_current, memory_order_relaxed);

@@ -18,9 +18,11 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#pragma GCC visibility push(hidden) /* read directly, not through the GOT (state.h) */
 #define HOOK(ret, name, params) extern ret(*real_##name) params;
 #include "hooks.def"
 #undef HOOK
+#pragma GCC visibility pop
 
 /* The real function, resolving the table first if a hook runs before the constructor (another
  * library's constructor may call close() or open() before ours has run). */

@@ -57,8 +57,8 @@ void log_start(const char *source, const char *digest, int mode, const char *sec
 	char buf[LOGLINE_MAX];
 	unsigned protections = 0;
 	for (int k = 0; k < FS_NCATEGORIES; k++)
-		if (fs_rules_constant(g_shim.rules[0][k]) != FS_ALLOW ||
-		    fs_rules_constant(g_shim.rules[1][k]) != FS_ALLOW)
+		if (fs_rules_constant(g_shim.rules[PHASE_NONE][k]) != FS_ALLOW ||
+		    fs_rules_constant(g_shim.rules[PHASE_INIT][k]) != FS_ALLOW)
 			protections |= 1u << k;
 	report_context(&c, &ids);
 	logfd_write(buf, logline_format_start(&c, source, digest, mode, protections, seccomp,

@@ -18,8 +18,10 @@ enum shim_phase { PHASE_NONE = 0, PHASE_INIT = 1, PHASE_INVOKE = 2 };
 struct shim_state {
 	const struct fs_policy *policy;
 	enum fs_mode mode;
-	/* Rules in force per category: [0] outside Lambda's init phase, [1] during it. */
-	const struct fs_rules *rules[2][FS_NCATEGORIES];
+	/* Rules in force per category, by phase (enum shim_phase): [PHASE_INIT] during Lambda's
+	 * init phase, the same rules outside it at [PHASE_NONE] and [PHASE_INVOKE] — so that every
+	 * checked call finds its rules from the phase as it is, without a compare. */
+	const struct fs_rules *rules[3][FS_NCATEGORIES];
 	/* Bit c set: category c allows everything in that phase (the hooks' one-compare path). */
 	unsigned unrestricted[2];
 
@@ -48,6 +50,11 @@ struct shim_state {
  * written costs a child a page fault (~13 µs on this kind of machine, issue #13). */
 #define SHIM_LOAD_STATE __attribute__((section(".data.load")))
 
+/* The library's own variables are declared hidden where they are declared, not only where
+ * they are defined (-fvisibility=hidden covers definitions alone): a declaration gcc takes for
+ * a symbol another object could interpose is read through the GOT — at best, once the linker
+ * relaxes that, one lea more for every read, on every hook's fast path. */
+#pragma GCC visibility push(hidden)
 extern struct shim_state g_shim;
 extern atomic_int g_phase;          /* enum shim_phase */
 extern atomic_int g_ready;          /* 1 once g_shim is complete */
@@ -58,6 +65,7 @@ extern atomic_int g_ready;          /* 1 once g_shim is complete */
  * our constructor ran takes the slow path, which initialises. It is the hooks' fast path: one
  * load and one bit test, then the real function. */
 extern atomic_uint g_watch;
+#pragma GCC visibility pop
 #define WATCH_RUNTIME_API (1u << FS_NCATEGORIES)
 
 static inline unsigned shim_watch(void)
@@ -84,8 +92,7 @@ static inline int shim_ready(void)
 
 static inline const struct fs_rules *shim_rules(enum fs_category c)
 {
-	int in_init = atomic_load_explicit(&g_phase, memory_order_relaxed) == PHASE_INIT;
-	return g_shim.rules[in_init][c];
+	return g_shim.rules[atomic_load_explicit(&g_phase, memory_order_relaxed)][c];
 }
 
 #endif

@@ -233,3 +233,50 @@ def test_fopen_never_writes_proc_mem(path, cwd, run, cc):
     ctx = r.explain()
     assert r.result == {"ok": False, "errno": 13}, ctx
     assert [v["rule"] for v in r.violations] == ["write.protected"], ctx
+
+
+ERRNO_C = r"""
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	(void)argc;
+	errno = 12345; /* an open that succeeds must leave it so, as libc's does */
+	int fd = open(argv[1], O_RDONLY);
+	int after_open = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = 0;
+	int missing = open(argv[2], O_RDONLY);
+	int after_missing = errno;
+	errno = 0;
+	int closed = close(-1);
+	int after_close = errno;
+	printf("{\"ok\":%s,\"errno_open\":%d,\"missing\":%d,\"errno_missing\":%d,"
+	       "\"close\":%d,\"errno_close\":%d}\n", fd >= 0 ? "true" : "false", after_open, missing,
+	       after_missing, closed, after_close);
+	return 0;
+}
+"""
+
+
+# errno after a checked open is libc's: untouched by one that succeeds — also when a line is
+# written for it (an alert rule, or a block in alert mode) — and the kernel's for one that fails
+# by itself; close(-1) still reaches libc (the close hook's fast path compares with the log
+# descriptor only).
+@pytest.mark.parametrize("rule,mode", [("allow", "block"), ("alert", "block"), ("block", "alert")])
+def test_open_leaves_errno_as_libc(rule, mode, run, cc, case_dir):
+    prog = cc("errno_open", ERRNO_C)
+    d = os.path.realpath(str(case_dir))
+    os.makedirs(d + "/data", exist_ok=True)
+    with open(d + "/data/file", "w") as f:
+        f.write("x")
+    lists = {"allow": {"block": [d + "/elsewhere/**"]}, "alert": {"alert": [d + "/data/**"]},
+             "block": {"block": [d + "/data/**"]}}[rule]
+    pol = support.pol(read=dict({"default": "allow"}, **lists))
+    r = run([prog, d + "/data/file", d + "/data/missing"], pol, mode)
+    ctx = r.explain()
+    assert r.result == {"ok": True, "errno_open": 12345, "missing": -1, "errno_missing": 2,
+                        "close": -1, "errno_close": 9}, ctx
+    assert len(r.violations) == (0 if rule == "allow" else 1), ctx
