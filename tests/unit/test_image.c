@@ -259,8 +259,8 @@ Test(image, crafted_images_never_crash)
 	fs_policy_free(p);
 }
 
-/* The same on a 600-pattern policy, whose read category is a 16-bit table scaled by 4. */
-Test(image, crafted_large_images_never_crash, .timeout = 120)
+/* tests/fuzz/large.json compiled: 600 patterns, a read category of a 16-bit table scaled by 4. */
+static struct fs_policy *large_policy(void)
 {
 	FILE *f = fopen("tests/fuzz/large.json", "r");
 	cr_assert_not_null(f, "run from the repository's root");
@@ -270,6 +270,13 @@ Test(image, crafted_large_images_never_crash, .timeout = 120)
 	struct fs_errors e;
 	struct fs_policy *p = fs_policy_compile(text, n, NULL, &e);
 	cr_assert_not_null(p, "%s", e.e[0].message);
+	return p;
+}
+
+/* The same on a 600-pattern policy, whose read category is a 16-bit table scaled by 4. */
+Test(image, crafted_large_images_never_crash, .timeout = 120)
+{
+	struct fs_policy *p = large_policy();
 	cr_assert_eq(fs_policy_rules(p, FS_READ, 0)->dfa->table, FS_DFA_FLAT16X4);
 	int loaded, refused;
 	craft(p, 3000, 99, &loaded, &refused);
@@ -292,14 +299,7 @@ Test(image, json_is_not_an_image)
  * child a page fault). Proved with every page between them made unreadable. */
 Test(image, a_trusted_load_reads_only_the_header_and_the_records)
 {
-	FILE *f = fopen("tests/fuzz/large.json", "r");
-	cr_assert_not_null(f, "run from the repository's root");
-	static char text[1 << 16];
-	size_t n = fread(text, 1, sizeof text, f);
-	fclose(f);
-	struct fs_errors e;
-	struct fs_policy *p = fs_policy_compile(text, n, NULL, &e);
-	cr_assert_not_null(p, "%s", e.e[0].message);
+	struct fs_policy *p = large_policy();
 	size_t len;
 	const void *img = fs_policy_image(p, &len);
 	const size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = (len + page - 1) / page;
@@ -310,6 +310,7 @@ Test(image, a_trusted_load_reads_only_the_header_and_the_records)
 	enum { RECORD_PAGES = 3 }; /* the records of ten categories: a few KB */
 	cr_assert_eq(mprotect(map + page, (pages - 1 - RECORD_PAGES) * page, PROT_NONE), 0);
 	struct fs_image_options o = {.trusted = 1};
+	struct fs_errors e;
 	struct fs_policy *q = fs_policy_load_image(map, len, &o, &e);
 	cr_assert_not_null(q, "%s", e.count ? e.e[0].message : "");
 	fs_policy_free(q);
