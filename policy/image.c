@@ -8,11 +8,11 @@
  * one builds nothing: the header is checked, the checksum compared, each table's view checks
  * what its matcher relies on (dfa.c, iptrie.c, rules.c), and the policy's pointers are set.
  *
- * Layout: the header below, then the source text, the alias table, every category's tables,
- * and last the records that describe them (fs_img_put_record), each at an 8-byte boundary,
+ * Layout: the header below, the records that describe every table (fs_img_put_record), then
+ * the source text, the alias table and every category's tables, each at an 8-byte boundary,
  * addressed by 32-bit offsets from the image's first byte. A load that trusts the image (a
- * child mapping its parent's copy) reads the header and the records only: the first page and
- * the last few, whatever the policy's size. Fields have fixed widths, no pointers and no padding the writer does
+ * child mapping its parent's copy) reads the header and the records only: its first page or
+ * two, whatever the policy's size. Fields have fixed widths, no pointers and no padding the writer does
  * not zero: the image is the same on every little-endian machine (x86_64 and arm64 read each
  * other's); the byte order is recorded and another one refused.
  *
@@ -126,6 +126,8 @@ static void write_parts(struct fs_img_writer *w, const struct fs_image_parts *pa
 				.header_size = sizeof h };
 	memcpy(h.magic, MAGIC, 8);
 	fs_img_put(w, &h, sizeof h); /* filled in by the caller */
+	if (w->records && reserve(w, w->records_at + w->records_room - w->len))
+		w->len = w->records_at + w->records_room; /* zeros until the records are copied in */
 	h.flags = parts->resolved_aliases ? ALIASES_RESOLVED : 0;
 	h.mode = (uint8_t)parts->mode;
 	h.backtrace = parts->raw->backtrace;
@@ -147,26 +149,28 @@ static void write_parts(struct fs_img_writer *w, const struct fs_image_parts *pa
 	*hp = h;
 }
 
-/* Written twice: where the tables end is known only once they are written, and a record holds
- * the offsets of its tables and of the records below it. The tables' places do not depend on
- * the records', so the second pass puts every table where the first did and each record at its
- * final place after them. */
+/* Written twice: the records go right after the header, and how much room they take is known
+ * only once everything is written; a record holds the offsets of its tables and of the records
+ * below it. Neither the records' sizes nor the tables' places depend on where records go, so
+ * the second pass, with that room kept after the header, puts every table where the first did
+ * (shifted by the room) and each record at its final place. */
 uint8_t *fs_image_write(const struct fs_image_parts *parts, size_t *len)
 {
 	struct img_header h;
 	struct fs_img_writer probe_records = { 0 }, probe = { .records = &probe_records };
 	write_parts(&probe, parts, &h);
-	size_t tables_end = (probe.len + 7) / 8 * 8;
+	size_t room = (probe_records.len + 7) / 8 * 8;
 	bool failed = probe.failed;
 	free(probe.buf);
 	free(probe_records.buf);
-	struct fs_img_writer records = { 0 }, w = { .records = &records, .records_at = tables_end };
+	const size_t records_at = (sizeof h + 7) / 8 * 8;
+	struct fs_img_writer records = { 0 }, w = { .records = &records, .records_at = records_at,
+						    .records_room = room };
 	if (!failed)
 		write_parts(&w, parts, &h);
-	if (!w.failed && w.len <= tables_end && reserve(&w, tables_end - w.len)) {
-		w.len = tables_end; /* zeros up to there: reserve's */
-		fs_img_append(&w, records.buf, records.len);
-	}
+	if (!w.failed && records.len <= room)
+		memcpy(w.buf + records_at, records.buf, records.len);
+	failed = failed || records.failed || records.len > room;
 	free(records.buf);
 	char hex[65];
 	fs_sha256_hex(parts->source, parts->source_len, hex);
@@ -174,7 +178,7 @@ uint8_t *fs_image_write(const struct fs_image_parts *parts, size_t *len)
 	struct utsname u;
 	if (uname(&u) == 0)
 		snprintf(h.machine, sizeof h.machine, "%.15s", u.machine);
-	if (failed || w.failed || w.len < tables_end) {
+	if (failed || w.failed) {
 		free(w.buf);
 		return NULL;
 	}

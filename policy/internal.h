@@ -197,16 +197,17 @@ struct fs_img_writer {
 	uint8_t *buf;
 	size_t len, cap;
 	bool failed;            /* out of memory, or past 4 GB */
-	/* Where records go (fs_img_put_record): their own writer, whose bytes follow the
-	 * tables' at records_at; NULL: in line, like tables. */
+	/* Where records go (fs_img_put_record): their own writer, whose bytes are copied to
+	 * records_at, into the room (records_room bytes) kept for them after the header; NULL: in
+	 * line, like tables. */
 	struct fs_img_writer *records;
-	size_t records_at;
+	size_t records_at, records_room;
 };
 /* Append n bytes at an 8-byte boundary; returns their offset, 0 on failure (sets failed). */
 FS_HIDDEN uint32_t fs_img_put(struct fs_img_writer *w, const void *p, size_t n);
 /* The same for a table's record (what its view reads at every load: sizes, offsets, the byte
- * classes): all records lie together after every table, so a load that trusts the image (a
- * child mapping its parent's copy) touches a page or two of it, whatever the policy's size. */
+ * classes): all records lie together right after the header, so a load that trusts the image
+ * (a child mapping its parent's copy) touches its first page or two, whatever its size. */
 FS_HIDDEN uint32_t fs_img_put_record(struct fs_img_writer *w, const void *p, size_t n);
 /* Append n bytes right after the last ones (a string table). */
 FS_HIDDEN void fs_img_append(struct fs_img_writer *w, const void *p, size_t n);
