@@ -126,7 +126,7 @@ static void write_parts(struct fs_img_writer *w, const struct fs_image_parts *pa
 				.header_size = sizeof h };
 	memcpy(h.magic, MAGIC, 8);
 	fs_img_put(w, &h, sizeof h); /* filled in by the caller */
-	if (w->records && reserve(w, w->records_at + w->records_room - w->len))
+	if (w->records_room && reserve(w, w->records_at + w->records_room - w->len))
 		w->len = w->records_at + w->records_room; /* zeros until the records are copied in */
 	h.flags = parts->resolved_aliases ? ALIASES_RESOLVED : 0;
 	h.mode = (uint8_t)parts->mode;
@@ -157,13 +157,14 @@ static void write_parts(struct fs_img_writer *w, const struct fs_image_parts *pa
 uint8_t *fs_image_write(const struct fs_image_parts *parts, size_t *len)
 {
 	struct img_header h;
-	struct fs_img_writer probe_records = { 0 }, probe = { .records = &probe_records };
-	write_parts(&probe, parts, &h);
+	const size_t records_at = (sizeof h + 7) / 8 * 8;
+	struct fs_img_writer probe_records = { 0 }, probe = { .records = &probe_records,
+							      .records_at = records_at };
+	write_parts(&probe, parts, &h); /* no room kept: only the records' size is wanted */
 	size_t room = (probe_records.len + 7) / 8 * 8;
 	bool failed = probe.failed;
 	free(probe.buf);
 	free(probe_records.buf);
-	const size_t records_at = (sizeof h + 7) / 8 * 8;
 	struct fs_img_writer records = { 0 }, w = { .records = &records, .records_at = records_at,
 						    .records_room = room };
 	if (!failed)

@@ -18,6 +18,7 @@ struct query {
 	uint32_t gnu, sysv; /* the name's two hashes */
 	int found;          /* 1 defined somewhere, -1 an object could not be asked */
 	void *address;      /* where, when found */
+	int for_address;    /* dynsym_address: an object that cannot be asked is passed over */
 };
 
 static int defines(const ElfW(Sym) *s, const char *strtab, const char *name)
@@ -98,9 +99,11 @@ static int ask_object(struct dl_phdr_info *info, size_t size, void *data)
 	if (!symtab || !strtab)
 		return 0;
 	lookup_fn *lookup = gnu ? gnu_lookup : sysv ? sysv_lookup : NULL;
+	if (!lookup && q->for_address)
+		return 0; /* the address is wanted: the next object may have it */
 	if (!lookup) {
 		q->found = -1;
-		return 1; /* stop: this object cannot be asked */
+		return 1; /* stop: whether it is defined cannot be told */
 	}
 	const ElfW(Sym) *s = lookup((const uint32_t *)(gnu ? gnu : sysv), (const ElfW(Sym) *)symtab,
 				    (const char *)strtab, q);
@@ -133,7 +136,7 @@ int dynsym_defined(const char *name)
 
 void *dynsym_address(const char *name)
 {
-	struct query q = {.name = name};
+	struct query q = {.name = name, .for_address = 1};
 	ask(&q);
 	return q.found == 1 ? q.address : NULL;
 }

@@ -58,7 +58,7 @@ static int caller_defines(const char *name, const void *ret)
 
 EXPORT void *dlsym(void *handle, const char *name)
 {
-	if (!fs_real_dlsym)
+	if (!__atomic_load_n(&fs_real_dlsym, __ATOMIC_ACQUIRE)) /* acquire: fs_dl is seen too */
 		real_resolve_all();
 	if (is_glibc(handle)) {
 		void *ours = checked_definition(name);

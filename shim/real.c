@@ -4,6 +4,7 @@
 #include "real.h"
 #include "dynsym.h"
 #include "state.h"
+#include "sys.h"
 
 #include <dlfcn.h>
 
@@ -52,11 +53,24 @@ static void find_dl_functions(void)
 		*(void **)&found.close = dynsym_address("dlclose");
 		*(void **)&found.vsym = dynsym_address("dlvsym");
 	}
-	/* Plain stores of pointer-sized values, as below; vsym, which says they are found, last. */
+	/* vsym, which says they are found, last and with release: a thread that sees it (acquire,
+	 * below) sees the others, on arm64 too. */
 	fs_dl.addr = found.addr;
 	fs_dl.info = found.info;
 	fs_dl.close = found.close;
-	fs_dl.vsym = found.vsym;
+	__atomic_store_n(&fs_dl.vsym, found.vsym, __ATOMIC_RELEASE);
+}
+
+/* Without them no real function can be found, and every hook would call nowhere. Before
+ * glibc 2.34 that means a process that did not load libdl.so.2 and in which loading it failed
+ * (a system without the file): the loader used to refuse to start such a process, with exit
+ * status 127, when the library listed libdl.so.2 as NEEDED; it still does, in words of ours. */
+static void no_dl_functions(void)
+{
+	static const char msg[] = "fnshield: cannot find dlvsym (glibc < 2.34 needs libdl.so.2, "
+				  "which could not be loaded): the process cannot run protected\n";
+	sys_write(2, msg, sizeof msg - 1);
+	SYS6(SYS_exit_group, 127, 0, 0, 0, 0, 0);
 }
 /* ---- end glibc compatibility ------------------------------------------------------------ */
 
@@ -70,10 +84,16 @@ void *(*fs_real_dlsym)(void *, const char *) SHIM_LOAD_STATE;
 
 void real_resolve_all(void)
 {
-	if (!fs_dl.vsym)
+	if (!__atomic_load_n(&fs_dl.vsym, __ATOMIC_ACQUIRE))
 		find_dl_functions();
-	if (!fs_real_dlsym && fs_dl.vsym)
-		fs_real_dlsym = (void *(*)(void *, const char *))fs_dl.vsym(RTLD_NEXT, "dlsym", GLIBC_BASE);
+	if (!fs_dl.vsym)
+		no_dl_functions();
+	if (!fs_real_dlsym) /* with release: fs_dl's stores are seen by whoever sees this one */
+		__atomic_store_n(&fs_real_dlsym,
+				 (void *(*)(void *, const char *))fs_dl.vsym(RTLD_NEXT, "dlsym", GLIBC_BASE),
+				 __ATOMIC_RELEASE);
+	if (!fs_real_dlsym)
+		no_dl_functions();
 	/* Plain stores of pointer-sized values: a concurrent reader sees NULL or the final value,
 	 * and every thread computes the same value. */
 #define HOOK(ret, name, params) \
