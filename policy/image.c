@@ -12,9 +12,9 @@
  * the source text, the alias table and every category's tables, each at an 8-byte boundary,
  * addressed by 32-bit offsets from the image's first byte. A load that trusts the image (a
  * child mapping its parent's copy) reads the header and the records only: its first page or
- * two, whatever the policy's size. Fields have fixed widths, no pointers and no padding the writer does
- * not zero: the image is the same on every little-endian machine (x86_64 and arm64 read each
- * other's); the byte order is recorded and another one refused.
+ * two, whatever the policy's size. Fields have fixed widths, no pointers and no padding the
+ * writer does not zero: the image is the same on every little-endian machine (x86_64 and arm64
+ * read each other's); the byte order is recorded and another one refused.
  *
  * The checksum (XXH3, 64 bits, of every byte after its own field) is there for damage — a
  * truncated copy, a flipped bit, a half-written file: it is no signature. Whoever can write

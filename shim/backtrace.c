@@ -457,11 +457,6 @@ int fnshield_unw_dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *
 
 /* ---- symbols --------------------------------------------------------------------------------- */
 
-static uintptr_t dyn_addr(const struct module *m, uintptr_t v)
-{
-	return dyn_ptr(v, m->lo, m->bias);
-}
-
 static uint32_t gnu_hash_count(const struct module *m, uintptr_t gh)
 {
 	if (!in_load(m, gh, 16))
@@ -503,31 +498,22 @@ static void find_symbols(struct module *m)
 	size_t nd = dynph->p_filesz / sizeof(ElfW(Dyn));
 	if (!in_load(m, d, nd * sizeof(ElfW(Dyn))))
 		return;
-	uintptr_t symtab = 0, strtab = 0, hash = 0, gnuhash = 0, strsz = 0, syment = 0;
-	for (const ElfW(Dyn) *dyn = (const ElfW(Dyn) *)d; nd-- && dyn->d_tag != DT_NULL; dyn++) {
-		switch (dyn->d_tag) {
-		case DT_SYMTAB: symtab = dyn_addr(m, dyn->d_un.d_ptr); break;
-		case DT_STRTAB: strtab = dyn_addr(m, dyn->d_un.d_ptr); break;
-		case DT_HASH: hash = dyn_addr(m, dyn->d_un.d_ptr); break;
-		case DT_GNU_HASH: gnuhash = dyn_addr(m, dyn->d_un.d_ptr); break;
-		case DT_STRSZ: strsz = dyn->d_un.d_val; break;
-		case DT_SYMENT: syment = dyn->d_un.d_val; break;
-		}
-	}
-	if (!symtab || !strtab || !strsz || (syment && syment != sizeof(ElfW(Sym))) ||
-	    !in_load(m, strtab, strsz))
+	struct dyn_tables t;
+	dyn_tables_of((const ElfW(Dyn) *)d, nd, m->lo, m->bias, &t);
+	if (!t.symtab || !t.strtab || !t.strsz || (t.syment && t.syment != sizeof(ElfW(Sym))) ||
+	    !in_load(m, t.strtab, t.strsz))
 		return;
 	uint32_t n = 0;
-	if (gnuhash)
-		n = gnu_hash_count(m, gnuhash);
-	if (!n && hash && in_load(m, hash, 8))
-		n = ((const uint32_t *)hash)[1];
-	if (!n || !in_load(m, symtab, (size_t)n * sizeof(ElfW(Sym))))
+	if (t.gnu_hash)
+		n = gnu_hash_count(m, t.gnu_hash);
+	if (!n && t.sysv_hash && in_load(m, t.sysv_hash, 8))
+		n = ((const uint32_t *)t.sysv_hash)[1];
+	if (!n || !in_load(m, t.symtab, (size_t)n * sizeof(ElfW(Sym))))
 		return;
-	m->sym = (const ElfW(Sym) *)symtab;
+	m->sym = (const ElfW(Sym) *)t.symtab;
 	m->nsym = n;
-	m->str = (const char *)strtab;
-	m->strsz = strsz;
+	m->str = (const char *)t.strtab;
+	m->strsz = t.strsz;
 	m->sym_state = 1;
 }
 

@@ -71,6 +71,23 @@ static const ElfW(Sym) *sysv_lookup(const uint32_t *h, const ElfW(Sym) *sym, con
 	return NULL;
 }
 
+void dyn_tables_of(const ElfW(Dyn) *dyn, size_t nd, uintptr_t lo, uintptr_t bias,
+		   struct dyn_tables *t)
+{
+	*t = (struct dyn_tables){0};
+	for (; nd-- && dyn->d_tag != DT_NULL; dyn++) {
+		uintptr_t v = dyn->d_un.d_ptr, at = v < lo ? v + bias : v;
+		switch (dyn->d_tag) {
+		case DT_SYMTAB: t->symtab = at; break;
+		case DT_STRTAB: t->strtab = at; break;
+		case DT_GNU_HASH: t->gnu_hash = at; break;
+		case DT_HASH: t->sysv_hash = at; break;
+		case DT_STRSZ: t->strsz = v; break;
+		case DT_SYMENT: t->syment = v; break;
+		}
+	}
+}
+
 static int ask_object(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
@@ -86,27 +103,19 @@ static int ask_object(struct dl_phdr_info *info, size_t size, void *data)
 	}
 	if (!dyn)
 		return 0; /* a static object defines nothing for dlsym either */
-	uintptr_t symtab = 0, strtab = 0, gnu = 0, sysv = 0;
-	for (; dyn->d_tag != DT_NULL; dyn++) {
-		uintptr_t v = dyn_ptr(dyn->d_un.d_ptr, lo, info->dlpi_addr);
-		switch (dyn->d_tag) {
-		case DT_SYMTAB: symtab = v; break;
-		case DT_STRTAB: strtab = v; break;
-		case DT_GNU_HASH: gnu = v; break;
-		case DT_HASH: sysv = v; break;
-		}
-	}
-	if (!symtab || !strtab)
+	struct dyn_tables t;
+	dyn_tables_of(dyn, SIZE_MAX, lo, info->dlpi_addr, &t);
+	if (!t.symtab || !t.strtab)
 		return 0;
-	lookup_fn *lookup = gnu ? gnu_lookup : sysv ? sysv_lookup : NULL;
+	lookup_fn *lookup = t.gnu_hash ? gnu_lookup : t.sysv_hash ? sysv_lookup : NULL;
 	if (!lookup && q->for_address)
 		return 0; /* the address is wanted: the next object may have it */
 	if (!lookup) {
 		q->found = -1;
 		return 1; /* stop: whether it is defined cannot be told */
 	}
-	const ElfW(Sym) *s = lookup((const uint32_t *)(gnu ? gnu : sysv), (const ElfW(Sym) *)symtab,
-				    (const char *)strtab, q);
+	const ElfW(Sym) *s = lookup((const uint32_t *)(t.gnu_hash ? t.gnu_hash : t.sysv_hash),
+				    (const ElfW(Sym) *)t.symtab, (const char *)t.strtab, q);
 	if (!s)
 		return 0;
 	q->found = 1;

@@ -9,6 +9,8 @@
 #ifndef FNSHIELD_DYNSYM_H
 #define FNSHIELD_DYNSYM_H
 
+#include <link.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* 1: an object loaded now defines name in its dynamic symbol table; 0: none does; -1: cannot
@@ -20,12 +22,15 @@ int dynsym_defined(const char *name);
  * indirect function's: NULL), or NULL. For what the library cannot ask dlsym (real.c). */
 void *dynsym_address(const char *name);
 
-/* A d_ptr of an object's dynamic section, as an address: relocated in place by ld.so for
- * ordinary objects, not for the vDSO (its dynamic section is read-only), whose values lie below
- * its lowest load address lo. bias: load address - ELF virtual address. */
-static inline uintptr_t dyn_ptr(uintptr_t v, uintptr_t lo, uintptr_t bias)
-{
-	return v < lo ? v + bias : v;
-}
+/* The tables an object's dynamic section names (0: absent), as addresses: its nd entries at
+ * most, up to DT_NULL. lo: the object's lowest load address; bias: load address - ELF virtual
+ * address. ld.so relocates these in place for ordinary objects, not for the vDSO (its dynamic
+ * section is read-only), whose values lie below lo. Shared with backtrace.c, which checks the
+ * section's memory and the results itself. */
+struct dyn_tables {
+	uintptr_t symtab, strtab, gnu_hash, sysv_hash, strsz, syment;
+};
+void dyn_tables_of(const ElfW(Dyn) *dyn, size_t nd, uintptr_t lo, uintptr_t bias,
+		   struct dyn_tables *t);
 
 #endif

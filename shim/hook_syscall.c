@@ -68,11 +68,13 @@ EXPORT long syscall(long nr, ...)
 			return deny(ENOSYS);
 		break;
 #ifdef SYS_open
-	case SYS_open:
-		if (!check_skippable(open_category((int)a[1]), (const char *)a[0]))
-			return checked_open((const char *)a[0], (int)a[1], (mode_t)a[2], AT_FDCWD,
-					    open_category((int)a[1]), "syscall");
+	case SYS_open: {
+		enum fs_category c = open_category((int)a[1]);
+		if (!check_skippable(c, (const char *)a[0]))
+			return checked_open((const char *)a[0], (int)a[1], (mode_t)a[2], AT_FDCWD, c,
+					    "syscall");
 		break;
+	}
 #endif
 #ifdef SYS_creat
 	case SYS_creat:
@@ -81,11 +83,13 @@ EXPORT long syscall(long nr, ...)
 					    AT_FDCWD, FS_WRITE, "syscall");
 		break;
 #endif
-	case SYS_openat:
-		if (!check_skippable(open_category((int)a[2]), (const char *)a[1]))
-			return checked_open((const char *)a[1], (int)a[2], (mode_t)a[3], (int)a[0],
-					    open_category((int)a[2]), "syscall");
+	case SYS_openat: {
+		enum fs_category c = open_category((int)a[2]);
+		if (!check_skippable(c, (const char *)a[1]))
+			return checked_open((const char *)a[1], (int)a[2], (mode_t)a[3], (int)a[0], c,
+					    "syscall");
 		break;
+	}
 	case SYS_openat2: {
 		const struct open_how_user *how = (const void *)a[2];
 		int err = 0;

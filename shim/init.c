@@ -33,7 +33,6 @@
 #include <errno.h>
 #include <unistd.h>
 
-
 struct shim_state g_shim SHIM_LOAD_STATE;
 atomic_int g_phase SHIM_LOAD_STATE = PHASE_NONE;
 atomic_int g_ready SHIM_LOAD_STATE;
